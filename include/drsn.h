@@ -1,0 +1,205 @@
+/*
+ * drsn.h - C ABI of drsn, an inference runtime for Deep Residual Shrinkage Networks.
+ *
+ * Conventions (they hold for every function below):
+ *  - Status: functions that can fail return drsn_status. DRSN_OK is 0 and will stay 0.
+ *    On failure a message naming what went wrong is stored for the calling thread and
+ *    can be read with drsn_last_error().
+ *  - Ownership: the caller owns every buffer it passes in; the library never keeps a
+ *    pointer to caller memory after a call returns (load_memory copies what it needs).
+ *    Objects created by drsn_*_create / drsn_model_load_* are owned by the caller and
+ *    released with the matching destroy function. destroy(NULL) is a no-op.
+ *  - Strings returned by the library are NUL-terminated UTF-8 and owned by the library.
+ *    Model strings (input/output names) live as long as the model. drsn_last_error()
+ *    lives until the next drsn_* call on the same thread. Version and status strings
+ *    are static.
+ *  - Thread safety: a drsn_model is immutable after loading. Every function that takes
+ *    a `const drsn_model*` may be called from any number of threads at once, including
+ *    drsn_model_run (each concurrent run uses its own scratch memory from an internal
+ *    pool). drsn_model_destroy must not race with any other use of that model.
+ *    A drsn_options object is not synchronised: do not modify it while another thread
+ *    uses it. It is only read during the call it is passed to and may be destroyed
+ *    right after.
+ *  - Tensors: all runtime inputs and outputs are dense, row-major (C order) float32.
+ *    Outputs of boolean type are written as 0.0f / 1.0f. Shapes are int64 dimensions;
+ *    in introspection a dynamic (symbolic) dimension is reported as -1.
+ *  - Sizes: element counts, not bytes, unless a name says bytes.
+ */
+#ifndef DRSN_H
+#define DRSN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  define DRSN_API __declspec(dllimport)
+#else
+#  define DRSN_API __attribute__((visibility("default")))
+#endif
+
+/* ---- Versions ------------------------------------------------------------------ */
+
+#define DRSN_VERSION_MAJOR 0
+#define DRSN_VERSION_MINOR 1
+#define DRSN_VERSION_PATCH 0
+/** MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define DRSN_VERSION_NUMBER (DRSN_VERSION_MAJOR * 10000 + DRSN_VERSION_MINOR * 100 + DRSN_VERSION_PATCH)
+#define DRSN_VERSION_STRING "0.1.0"
+/** Bumped only on an incompatible ABI change. Compare with drsn_abi_version() at run time. */
+#define DRSN_ABI_VERSION 1
+
+/** Run-time version number of the loaded library (same encoding as DRSN_VERSION_NUMBER). */
+DRSN_API uint32_t drsn_version_number(void);
+/** Run-time version string of the loaded library, e.g. "0.1.0". Static storage. */
+DRSN_API const char* drsn_version_string(void);
+/** ABI version of the loaded library. A program built with a different DRSN_ABI_VERSION must not use it. */
+DRSN_API uint32_t drsn_abi_version(void);
+
+/* ---- Status and errors ----------------------------------------------------------- */
+
+typedef enum drsn_status {
+    DRSN_OK = 0,
+    /** A NULL pointer, an out-of-range index, a negative count or an inconsistent argument. */
+    DRSN_ERR_INVALID_ARGUMENT = 1,
+    /** A file could not be opened or read (model file or external-data file). */
+    DRSN_ERR_IO = 2,
+    /** The bytes are not a well-formed ONNX model, or the graph is inconsistent. */
+    DRSN_ERR_INVALID_MODEL = 3,
+    /** The model uses an operator, attribute value, data type or opset that drsn does not support. */
+    DRSN_ERR_UNSUPPORTED = 4,
+    /** An input's rank or dimensions do not fit the model, or shapes in the graph do not agree. */
+    DRSN_ERR_SHAPE_MISMATCH = 5,
+    /** An input or tensor has a data type other than the one expected. */
+    DRSN_ERR_DTYPE_MISMATCH = 6,
+    /** An output buffer is smaller than the output it must hold. */
+    DRSN_ERR_BUFFER_TOO_SMALL = 7,
+    /** Memory could not be allocated. */
+    DRSN_ERR_OUT_OF_MEMORY = 8,
+    /** The model asks for more than the configured resource limits allow. */
+    DRSN_ERR_LIMIT_EXCEEDED = 9,
+    /** A bug in drsn. Please report it with the message from drsn_last_error(). */
+    DRSN_ERR_INTERNAL = 100
+} drsn_status;
+
+/** Static English name of a status, e.g. "DRSN_ERR_IO". Unknown values give "DRSN_ERR_UNKNOWN". */
+DRSN_API const char* drsn_status_string(drsn_status status);
+
+/**
+ * Message describing the last failure on the calling thread ("" if none). It names what
+ * went wrong: the file, node, operator, input and expected versus actual shape where
+ * they apply. Valid until the next drsn_* call on this thread.
+ */
+DRSN_API const char* drsn_last_error(void);
+
+/* ---- Data types (values follow ONNX TensorProto.DataType) ------------------------- */
+
+typedef enum drsn_dtype {
+    DRSN_DTYPE_UNDEFINED = 0,
+    DRSN_DTYPE_FLOAT32 = 1,
+    DRSN_DTYPE_UINT8 = 2,
+    DRSN_DTYPE_INT8 = 3,
+    DRSN_DTYPE_INT32 = 6,
+    DRSN_DTYPE_INT64 = 7,
+    DRSN_DTYPE_BOOL = 9,
+    DRSN_DTYPE_FLOAT16 = 10,
+    DRSN_DTYPE_FLOAT64 = 11
+} drsn_dtype;
+
+/* ---- Options ----------------------------------------------------------------------- */
+
+/** Load options. Opaque; create, set, pass to a load function, destroy. */
+typedef struct drsn_options drsn_options;
+
+/** Creates options with defaults (num_threads = 0: one per available core). */
+DRSN_API drsn_status drsn_options_create(drsn_options** out_options);
+/** Destroys options. NULL is a no-op. */
+DRSN_API void drsn_options_destroy(drsn_options* options);
+/** Threads used by one run of a model: 0 = one per available core, 1 = the calling thread only. Range 0..256. */
+DRSN_API drsn_status drsn_options_set_num_threads(drsn_options* options, int32_t num_threads);
+/** Reads back the thread setting. */
+DRSN_API drsn_status drsn_options_get_num_threads(const drsn_options* options, int32_t* out_num_threads);
+
+/* ---- Models ------------------------------------------------------------------------ */
+
+/** A loaded, optimised model. Immutable and safe to share between threads. */
+typedef struct drsn_model drsn_model;
+
+/**
+ * Loads an ONNX model from a file. External tensor data is read from files next to the
+ * model (paths that leave the model's folder are rejected). `options` may be NULL for
+ * defaults. On success *out_model receives a model to free with drsn_model_destroy;
+ * on failure it is set to NULL.
+ */
+DRSN_API drsn_status drsn_model_load_file(const char* utf8_path, const drsn_options* options,
+                                          drsn_model** out_model);
+
+/**
+ * Loads an ONNX model from `size` bytes in memory. The bytes are only read during the
+ * call. A model loaded from memory cannot use external tensor data (DRSN_ERR_INVALID_MODEL).
+ */
+DRSN_API drsn_status drsn_model_load_memory(const void* data, size_t size, const drsn_options* options,
+                                            drsn_model** out_model);
+
+/** Destroys a model. NULL is a no-op. No run of this model may be in progress. */
+DRSN_API void drsn_model_destroy(drsn_model* model);
+
+/** Number of graph inputs (initializers excluded). 0 if model is NULL. */
+DRSN_API size_t drsn_model_input_count(const drsn_model* model);
+/** Number of graph outputs. 0 if model is NULL. */
+DRSN_API size_t drsn_model_output_count(const drsn_model* model);
+/** Name of input `index`, or NULL if model is NULL or index is out of range. Lives as long as the model. */
+DRSN_API const char* drsn_model_input_name(const drsn_model* model, size_t index);
+/** Name of output `index`, or NULL if model is NULL or index is out of range. Lives as long as the model. */
+DRSN_API const char* drsn_model_output_name(const drsn_model* model, size_t index);
+/** Element type of input `index`. */
+DRSN_API drsn_status drsn_model_input_dtype(const drsn_model* model, size_t index, drsn_dtype* out_dtype);
+/** Element type of output `index`. */
+DRSN_API drsn_status drsn_model_output_dtype(const drsn_model* model, size_t index, drsn_dtype* out_dtype);
+
+/**
+ * Declared shape of input `index`: *out_rank receives the rank; the first min(rank, capacity)
+ * dimensions are written to dims (-1 for a dynamic dimension). If capacity < rank the call
+ * returns DRSN_ERR_BUFFER_TOO_SMALL with *out_rank set, so a caller may ask with capacity 0
+ * first. dims may be NULL only when capacity is 0.
+ */
+DRSN_API drsn_status drsn_model_input_shape(const drsn_model* model, size_t index, int64_t* dims,
+                                            size_t capacity, size_t* out_rank);
+/** Shape of output `index` as inferred at load time (-1 where it depends on a dynamic input dimension). Same contract as drsn_model_input_shape. */
+DRSN_API drsn_status drsn_model_output_shape(const drsn_model* model, size_t index, int64_t* dims,
+                                             size_t capacity, size_t* out_rank);
+
+/**
+ * Concrete shape of output `output_index` for the given concrete input shapes, without
+ * running the model. `input_dims[i]` points to `input_ranks[i]` dimensions of input i;
+ * `num_inputs` must equal drsn_model_input_count. Dims/capacity/out_rank as in
+ * drsn_model_input_shape. Fails with DRSN_ERR_SHAPE_MISMATCH if the input shapes do not fit.
+ */
+DRSN_API drsn_status drsn_model_output_shape_for(const drsn_model* model, size_t num_inputs,
+                                                 const int64_t* const* input_dims, const size_t* input_ranks,
+                                                 size_t output_index, int64_t* dims, size_t capacity,
+                                                 size_t* out_rank);
+
+/**
+ * Runs the model once.
+ *  - inputs[i]: num_elements(input i) float32 values, C order; num_inputs == input count.
+ *  - input_dims[i] / input_ranks[i]: the concrete shape of input i.
+ *  - outputs[j]: caller-provided buffer of output_capacities[j] floats; num_outputs ==
+ *    output count. Use drsn_model_output_shape_for to size them.
+ * Buffers must not overlap. Inputs containing NaN or Inf are computed with IEEE arithmetic.
+ * On failure the contents of the output buffers are unspecified.
+ * Safe to call concurrently on the same model from several threads.
+ */
+DRSN_API drsn_status drsn_model_run(const drsn_model* model, size_t num_inputs, const float* const* inputs,
+                                    const int64_t* const* input_dims, const size_t* input_ranks,
+                                    size_t num_outputs, float* const* outputs,
+                                    const size_t* output_capacities);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DRSN_H */

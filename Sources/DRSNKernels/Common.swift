@@ -1,0 +1,222 @@
+// DRSNKernels: pure float32 kernels on raw pointers with explicit shapes.
+//
+// Conventions for the whole module:
+//  * every tensor is dense row-major unless explicit strides are passed;
+//  * sizes are Int element counts; callers validate shapes (kernels only `assert`);
+//  * kernels never allocate on the heap per element. A few entry points taking small
+//    shape arrays use `withUnsafeTemporaryAllocation` for their loop counters (stack);
+//  * the module is meant to be compiled with
+//    `-Ounchecked -enforce-exclusivity=unchecked -Xcc -march=x86-64-v3` (AVX2 + FMA).
+//    Without an FMA-capable `-march`, `addingProduct` lowers to calls to `fmaf`.
+
+@usableFromInline typealias V8 = SIMD8<Float>
+@usableFromInline typealias V16 = SIMD16<Float>
+
+@inline(__always) @usableFromInline
+func load8(_ p: UnsafePointer<Float>) -> V8 {
+    UnsafeRawPointer(p).loadUnaligned(as: V8.self)
+}
+
+@inline(__always) @usableFromInline
+func load16(_ p: UnsafePointer<Float>) -> V16 {
+    UnsafeRawPointer(p).loadUnaligned(as: V16.self)
+}
+
+@inline(__always) @usableFromInline
+func store8(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
+}
+
+@inline(__always) @usableFromInline
+func store16(_ v: V16, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V16.self)
+}
+
+/// Loads `count` (< 8) floats into the low lanes of a vector, zero elsewhere.
+@inline(__always) @usableFromInline
+func loadPartial8(_ p: UnsafePointer<Float>, _ count: Int) -> V8 {
+    var v = V8()
+    var i = 0
+    while i < count { v[i] = p[i]; i &+= 1 }
+    return v
+}
+
+@inline(__always) @usableFromInline
+func storePartial8(_ v: V8, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    var i = 0
+    while i < count { p[i] = v[i]; i &+= 1 }
+}
+
+@inline(__always) @usableFromInline
+func absV(_ x: V8) -> V8 {
+    unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & SIMD8<UInt32>(repeating: 0x7fff_ffff), to: V8.self)
+}
+
+/// max that propagates NaN from either side.
+@inline(__always) @usableFromInline
+func maxNaN(_ a: V8, _ b: V8) -> V8 {
+    var r = a.replacing(with: b, where: b .> a)
+    r.replace(with: b, where: b .!= b)
+    return r
+}
+
+/// min that propagates NaN from either side.
+@inline(__always) @usableFromInline
+func minNaN(_ a: V8, _ b: V8) -> V8 {
+    var r = a.replacing(with: b, where: b .< a)
+    r.replace(with: b, where: b .!= b)
+    return r
+}
+
+@inline(__always) @usableFromInline
+func maxNaN16(_ a: V16, _ b: V16) -> V16 {
+    var r = a.replacing(with: b, where: b .> a)
+    r.replace(with: b, where: b .!= b)
+    return r
+}
+
+@inline(__always) @usableFromInline
+func maxNaNScalar(_ a: Float, _ b: Float) -> Float {
+    if b.isNaN { return b }
+    return b > a ? b : a
+}
+
+@inline(__always) @usableFromInline
+func minNaNScalar(_ a: Float, _ b: Float) -> Float {
+    if b.isNaN { return b }
+    return b < a ? b : a
+}
+
+/// Floor division for a positive divisor.
+@inline(__always) @usableFromInline
+func floorDiv(_ a: Int, _ b: Int) -> Int {
+    let q = a / b
+    return (a % b != 0 && a < 0) ? q &- 1 : q
+}
+
+/// Ceiling division for a positive divisor.
+@inline(__always) @usableFromInline
+func ceilDiv(_ a: Int, _ b: Int) -> Int {
+    let q = a / b
+    return (a % b != 0 && a > 0) ? q &+ 1 : q
+}
+
+/// Fills `count` floats with `value`.
+@inline(__always) @usableFromInline
+func fill(_ p: UnsafeMutablePointer<Float>, _ count: Int, _ value: Float) {
+    let v = V8(repeating: value)
+    var i = 0
+    while i &+ 8 <= count { store8(v, p + i); i &+= 8 }
+    while i < count { p[i] = value; i &+= 1 }
+}
+
+/// Copies `count` floats (regions may not overlap unless identical).
+@inline(__always) @usableFromInline
+func copyFloats(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+    if count <= 0 || UnsafePointer(dst) == src { return }
+    dst.update(from: src, count: count)
+}
+
+// MARK: - Strided N-operand walker
+
+/// Iterates over the outer dimensions (all but the last) of a collapsed iteration space.
+/// `strides` holds `operands * rank` entries, operand-major. For each outer index the body
+/// receives the element offsets of every operand (the innermost run is the body's job).
+@inline(__always) @usableFromInline
+func walkOuter(rank: Int, shape: UnsafePointer<Int>, strides: UnsafePointer<Int>, operands: Int,
+               scratch: UnsafeMutablePointer<Int> /* rank + operands */,
+               _ body: (UnsafePointer<Int>) -> Void) {
+    let counters = scratch
+    let offsets = scratch + rank
+    for k in 0..<operands { offsets[k] = 0 }
+    if rank <= 1 { body(UnsafePointer(offsets)); return }
+    for d in 0..<rank { counters[d] = 0 }
+    while true {
+        body(UnsafePointer(offsets))
+        var d = rank &- 2
+        while true {
+            counters[d] &+= 1
+            if counters[d] < shape[d] {
+                for k in 0..<operands { offsets[k] &+= strides[k &* rank &+ d] }
+                break
+            }
+            for k in 0..<operands { offsets[k] &-= strides[k &* rank &+ d] &* (shape[d] &- 1) }
+            counters[d] = 0
+            if d == 0 { return }
+            d &-= 1
+        }
+    }
+}
+
+/// Removes size-1 dimensions and merges adjacent dimensions whose strides are compatible
+/// for every operand. Works in place; returns the new rank (>= 1; a scalar becomes [1]).
+@usableFromInline
+func collapseDims(rank: Int, shape: UnsafeMutablePointer<Int>, strides: UnsafeMutablePointer<Int>,
+                  operands: Int) -> Int {
+    // Drop size-1 dims.
+    var r = 0
+    for d in 0..<rank where shape[d] != 1 {
+        shape[r] = shape[d]
+        for k in 0..<operands { strides[k &* rank &+ r] = strides[k &* rank &+ d] }
+        r &+= 1
+    }
+    if r == 0 {
+        shape[0] = 1
+        for k in 0..<operands { strides[k &* rank] = 0 }
+        r = 1
+    } else {
+        // Merge from the inside out. Merged dims are written downward from index r-1;
+        // the write position never overtakes the read position d.
+        var out = r &- 1
+        var accShape = shape[r &- 1]
+        var m = 0
+        var d = r &- 2
+        while d >= 0 {
+            var ok = true
+            for k in 0..<operands where strides[k &* rank &+ d] != strides[k &* rank &+ out] &* accShape {
+                ok = false; break
+            }
+            if ok {
+                accShape &*= shape[d]
+            } else {
+                shape[out] = accShape
+                out &-= 1
+                m &+= 1
+                accShape = shape[d]
+                for k in 0..<operands { strides[k &* rank &+ out] = strides[k &* rank &+ d] }
+            }
+            d &-= 1
+        }
+        shape[out] = accShape
+        m &+= 1
+        if out > 0 {
+            for i in 0..<m {
+                shape[i] = shape[out &+ i]
+                for k in 0..<operands { strides[k &* rank &+ i] = strides[k &* rank &+ out &+ i] }
+            }
+        }
+        r = m
+    }
+    // Re-pack the strides to operand-major with the new rank.
+    if r != rank {
+        for k in 0..<operands {
+            for i in 0..<r { strides[k &* r &+ i] = strides[k &* rank &+ i] }
+        }
+    }
+    return r
+}
+
+/// Contiguous strides of a shape.
+@inline(__always) @usableFromInline
+func contiguousStrides(_ shape: UnsafePointer<Int>, _ rank: Int, into s: UnsafeMutablePointer<Int>) {
+    var acc = 1
+    var d = rank &- 1
+    while d >= 0 { s[d] = acc; acc &*= shape[d]; d &-= 1 }
+}
+
+@inline(__always) @usableFromInline
+func product(_ a: [Int]) -> Int {
+    var p = 1
+    for x in a { p &*= x }
+    return p
+}

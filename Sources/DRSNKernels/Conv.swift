@@ -1,0 +1,263 @@
+// 2-D convolution (NCHW, weights [outC, inC/groups, kH, kW]); 1-D is height 1.
+
+public struct ConvParams: Sendable, Equatable {
+    public var batch: Int
+    public var inChannels: Int
+    public var inHeight: Int
+    public var inWidth: Int
+    public var outChannels: Int
+    public var outHeight: Int
+    public var outWidth: Int
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    public var strideHeight: Int
+    public var strideWidth: Int
+    public var dilationHeight: Int
+    public var dilationWidth: Int
+    public var padTop: Int
+    public var padLeft: Int
+    public var groups: Int
+
+    public init(batch: Int, inChannels: Int, inHeight: Int, inWidth: Int,
+                outChannels: Int, outHeight: Int, outWidth: Int,
+                kernelHeight: Int, kernelWidth: Int,
+                strideHeight: Int = 1, strideWidth: Int = 1,
+                dilationHeight: Int = 1, dilationWidth: Int = 1,
+                padTop: Int = 0, padLeft: Int = 0, groups: Int = 1) {
+        self.batch = batch
+        self.inChannels = inChannels
+        self.inHeight = inHeight
+        self.inWidth = inWidth
+        self.outChannels = outChannels
+        self.outHeight = outHeight
+        self.outWidth = outWidth
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.strideHeight = strideHeight
+        self.strideWidth = strideWidth
+        self.dilationHeight = dilationHeight
+        self.dilationWidth = dilationWidth
+        self.padTop = padTop
+        self.padLeft = padLeft
+        self.groups = groups
+    }
+}
+
+public enum Activation: Sendable, Equatable {
+    case none
+    case relu
+}
+
+@usableFromInline
+enum ConvPath { case depthwise, pointwise, im2col }
+
+@inline(__always) @usableFromInline
+func convPath(_ p: ConvParams) -> ConvPath {
+    let cg = p.inChannels / max(p.groups, 1)
+    if cg == 1 && p.groups > 1 { return .depthwise }
+    if p.kernelHeight == 1 && p.kernelWidth == 1 && p.strideHeight == 1 && p.strideWidth == 1
+        && p.padTop == 0 && p.padLeft == 0 && p.outHeight == p.inHeight && p.outWidth == p.inWidth {
+        return .pointwise
+    }
+    return .im2col
+}
+
+/// Floats of scratch one `conv2D` call needs (independent of the batch range). When work
+/// is split over threads with `batchRange`, every thread needs its own scratch of this size.
+public func convScratchElements(_ p: ConvParams) -> Int {
+    let g = max(p.groups, 1)
+    let m = p.outChannels / g
+    let n = p.outHeight &* p.outWidth
+    let k = (p.inChannels / g) &* p.kernelHeight &* p.kernelWidth
+    switch convPath(p) {
+    case .depthwise:
+        return 0
+    case .pointwise:
+        return sgemmScratchElements(m: m, n: n, k: k)
+    case .im2col:
+        return k &* n &+ 16 &+ sgemmScratchElements(m: m, n: n, k: k)
+    }
+}
+
+/// Convolution over the whole batch. `scratch` holds `convScratchElements(p)` floats.
+public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                   bias: UnsafePointer<Float>?, activation: Activation,
+                   output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+    conv2D(p, input: input, weights: weights, bias: bias, activation: activation,
+           output: output, scratch: scratch, batchRange: 0..<p.batch)
+}
+
+/// Convolution of the images in `batchRange` only. `input`/`output` are the base pointers
+/// of the full tensors. Threads splitting the batch must each pass their own scratch of
+/// `convScratchElements(p)` floats; everything else may be shared (read-only).
+public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                   bias: UnsafePointer<Float>?, activation: Activation,
+                   output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                   batchRange: Range<Int>) {
+    if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
+    let g = max(p.groups, 1)
+    let cg = p.inChannels / g
+    let mg = p.outChannels / g
+    let n = p.outHeight &* p.outWidth
+    let k = cg &* p.kernelHeight &* p.kernelWidth
+    let inPlane = p.inHeight &* p.inWidth
+    let path = convPath(p)
+
+    if path == .depthwise {
+        for b in batchRange {
+            depthwise(p, input: input + b &* p.inChannels &* inPlane, weights: weights, bias: bias,
+                      activation: activation, output: output + b &* p.outChannels &* n)
+        }
+        return
+    }
+
+    let colElements = path == .im2col ? k &* n : 0
+    let col = scratch
+    let gemmScratch = scratch + roundUp(colElements, 16)
+    for b in batchRange {
+        for gi in 0..<g {
+            let inG = input + (b &* p.inChannels &+ gi &* cg) &* inPlane
+            let outG = output + (b &* p.outChannels &+ gi &* mg) &* n
+            let wG = weights + gi &* mg &* k
+            let bMat: UnsafePointer<Float>
+            if path == .pointwise {
+                bMat = inG
+            } else {
+                im2col(p, input: inG, channels: cg, col: col)
+                bMat = UnsafePointer(col)
+            }
+            if k == 0 {
+                fill(outG, mg &* n, 0)
+            } else {
+                sgemm(transA: false, transB: false, m: mg, n: n, k: k, alpha: 1,
+                      a: wG, lda: k, b: bMat, ldb: n, beta: 0, c: outG, ldc: n,
+                      scratch: gemmScratch)
+            }
+            biasActivation(outG, rows: mg, cols: n, bias: bias.map { $0 + gi &* mg },
+                           activation: activation)
+        }
+    }
+}
+
+@inline(__always)
+func biasActivation(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                    bias: UnsafePointer<Float>?, activation: Activation) {
+    if bias == nil && activation == .none { return }
+    let relu = activation == .relu
+    for r in 0..<rows {
+        let row = c + r &* cols
+        let bv: Float = bias.map { $0[r] } ?? 0
+        let vb = V8(repeating: bv)
+        var j = 0
+        if relu {
+            let z = V8()
+            while j &+ 8 <= cols {
+                let v = load8(row + j) + vb
+                store8(v.replacing(with: z, where: v .< z), row + j)
+                j &+= 8
+            }
+            while j < cols { let v = row[j] + bv; row[j] = v < 0 ? 0 : v; j &+= 1 }
+        } else {
+            while j &+ 8 <= cols { store8(load8(row + j) + vb, row + j); j &+= 8 }
+            while j < cols { row[j] += bv; j &+= 1 }
+        }
+    }
+}
+
+/// Valid output range [lo, hi) along one axis for kernel offset `off` (= k*dilation - pad).
+@inline(__always)
+func validRange(outSize: Int, inSize: Int, stride: Int, off: Int) -> (Int, Int) {
+    // need 0 <= o*stride + off < inSize
+    var lo = ceilDiv(-off, stride)
+    var hi = floorDiv(inSize &- 1 &- off, stride) &+ 1
+    if lo < 0 { lo = 0 }
+    if hi > outSize { hi = outSize }
+    if hi < lo { hi = lo }
+    return (lo, hi)
+}
+
+/// Column matrix [channels*kH*kW, outH*outW].
+func im2col(_ p: ConvParams, input: UnsafePointer<Float>, channels: Int, col: UnsafeMutablePointer<Float>) {
+    let oh = p.outHeight, ow = p.outWidth
+    let n = oh &* ow
+    let inPlane = p.inHeight &* p.inWidth
+    var row = col
+    for c in 0..<channels {
+        let plane = input + c &* inPlane
+        for kh in 0..<p.kernelHeight {
+            let offH = kh &* p.dilationHeight &- p.padTop
+            let (hLo, hHi) = validRange(outSize: oh, inSize: p.inHeight, stride: p.strideHeight, off: offH)
+            for kw in 0..<p.kernelWidth {
+                let offW = kw &* p.dilationWidth &- p.padLeft
+                let (wLo, wHi) = validRange(outSize: ow, inSize: p.inWidth, stride: p.strideWidth, off: offW)
+                if hLo > 0 { fill(row, hLo &* ow, 0) }
+                if hHi < oh { fill(row + hHi &* ow, (oh &- hHi) &* ow, 0) }
+                for y in hLo..<hHi {
+                    let dst = row + y &* ow
+                    let srcRow = plane + (y &* p.strideHeight &+ offH) &* p.inWidth
+                    if wLo > 0 { fill(dst, wLo, 0) }
+                    if wHi < ow { fill(dst + wHi, ow &- wHi, 0) }
+                    if wHi > wLo {
+                        if p.strideWidth == 1 {
+                            copyFloats(srcRow + (wLo &+ offW), dst + wLo, wHi &- wLo)
+                        } else {
+                            let sw = p.strideWidth
+                            var x = wLo
+                            var s = srcRow + (wLo &* sw &+ offW)
+                            while x < wHi { dst[x] = s[0]; s += sw; x &+= 1 }
+                        }
+                    }
+                }
+                row += n
+            }
+        }
+    }
+}
+
+/// Depthwise (inC/groups == 1): each output channel oc reads input channel oc / multiplier.
+func depthwise(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+               bias: UnsafePointer<Float>?, activation: Activation, output: UnsafeMutablePointer<Float>) {
+    let oh = p.outHeight, ow = p.outWidth
+    let mult = p.outChannels / p.groups
+    let inPlane = p.inHeight &* p.inWidth
+    let kArea = p.kernelHeight &* p.kernelWidth
+    for oc in 0..<p.outChannels {
+        let plane = input + (oc / mult) &* inPlane
+        let w = weights + oc &* kArea
+        let out = output + oc &* oh &* ow
+        fill(out, oh &* ow, bias.map { $0[oc] } ?? 0)
+        for kh in 0..<p.kernelHeight {
+            let offH = kh &* p.dilationHeight &- p.padTop
+            let (hLo, hHi) = validRange(outSize: oh, inSize: p.inHeight, stride: p.strideHeight, off: offH)
+            if hLo >= hHi { continue }
+            for kw in 0..<p.kernelWidth {
+                let offW = kw &* p.dilationWidth &- p.padLeft
+                let (wLo, wHi) = validRange(outSize: ow, inSize: p.inWidth, stride: p.strideWidth, off: offW)
+                if wLo >= wHi { continue }
+                let wv = w[kh &* p.kernelWidth &+ kw]
+                let vw = V8(repeating: wv)
+                for y in hLo..<hHi {
+                    let dst = out + y &* ow
+                    let srcRow = plane + (y &* p.strideHeight &+ offH) &* p.inWidth
+                    if p.strideWidth == 1 {
+                        let s = srcRow + offW
+                        var x = wLo
+                        while x &+ 8 <= wHi {
+                            store8(load8(dst + x).addingProduct(load8(s + x), vw), dst + x)
+                            x &+= 8
+                        }
+                        while x < wHi { dst[x] += s[x] * wv; x &+= 1 }
+                    } else {
+                        let sw = p.strideWidth
+                        var x = wLo
+                        var s = srcRow + (wLo &* sw &+ offW)
+                        while x < wHi { dst[x] += s[0] * wv; s += sw; x &+= 1 }
+                    }
+                }
+            }
+        }
+        if activation == .relu {
+            biasActivation(out, rows: 1, cols: oh &* ow, bias: nil, activation: .relu)
+        }
+    }
+}

@@ -1,0 +1,246 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Unary
+
+/// NaN semantics: relu(NaN) = NaN (like max(x, 0) in numpy/PyTorch), sign(NaN) = NaN,
+/// sign(±0) = ±0, abs clears the sign bit, clip(NaN) = NaN, sigmoid(NaN) = NaN.
+public enum UnaryOp: Sendable, Equatable {
+    case relu
+    case abs
+    case sign
+    case neg
+    case sigmoid
+    case clip(min: Float, max: Float)
+    case copy
+}
+
+@inline(__always)
+func mapUnary(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ count: Int,
+              _ f: (V8) -> V8) {
+    var i = 0
+    while i &+ 16 <= count {
+        let a = f(load8(input + i))
+        let b = f(load8(input + (i &+ 8)))
+        store8(a, output + i)
+        store8(b, output + (i &+ 8))
+        i &+= 16
+    }
+    while i &+ 8 <= count {
+        store8(f(load8(input + i)), output + i)
+        i &+= 8
+    }
+    if i < count {
+        storePartial8(f(loadPartial8(input + i, count &- i)), output + i, count &- i)
+    }
+}
+
+@inline(__always)
+func sigmoidScalar(_ x: Float) -> Float {
+    let e = expf(-Swift.abs(x))  // in (0, 1], never overflows
+    let r = 1 / (1 + e)
+    return x >= 0 ? r : e * r
+}
+
+public func unary(_ op: UnaryOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
+    if count <= 0 { return }
+    switch op {
+    case .copy:
+        copyFloats(input, output, count)
+    case .relu:
+        let z = V8()
+        mapUnary(input, output, count) { $0.replacing(with: z, where: $0 .< z) }
+    case .abs:
+        mapUnary(input, output, count) { absV($0) }
+    case .neg:
+        mapUnary(input, output, count) { -$0 }
+    case .sign:
+        let one = V8(repeating: 1), mone = V8(repeating: -1), z = V8()
+        mapUnary(input, output, count) { x in
+            var r = x.replacing(with: one, where: x .> z)
+            r.replace(with: mone, where: x .< z)
+            return r
+        }
+    case .clip(let lo, let hi):
+        let vlo = V8(repeating: lo), vhi = V8(repeating: hi)
+        mapUnary(input, output, count) { x in
+            var r = x.replacing(with: vlo, where: x .< vlo)
+            r.replace(with: vhi, where: r .> vhi)
+            return r
+        }
+    case .sigmoid:
+        for i in 0..<count { output[i] = sigmoidScalar(input[i]) }
+    }
+}
+
+// MARK: - Broadcasting helpers
+
+/// Right-aligned numpy broadcasting: the strides to read `shape` (dense row-major) as
+/// `outShape`, 0 for broadcast dims. nil if not broadcastable.
+public func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int]? {
+    let r = shape.count, R = outShape.count
+    if r > R { return nil }
+    var strides = [Int](repeating: 0, count: R)
+    var acc = 1
+    var d = R - 1
+    while d >= 0 {
+        let i = d - (R - r)
+        if i >= 0 {
+            let s = shape[i]
+            if s == outShape[d] {
+                strides[d] = s == 1 ? 0 : acc
+            } else if s == 1 {
+                strides[d] = 0
+            } else {
+                return nil
+            }
+            acc &*= s
+        }
+        d -= 1
+    }
+    return strides
+}
+
+/// Prepares a collapsed iteration space for `operands` operands, of which the last is the
+/// dense output; calls body(rank, shape, strides, counterScratch).
+@inline(__always)
+func withCollapsed(outShape: [Int], operandStrides: [[Int]],
+                   _ body: (Int, UnsafePointer<Int>, UnsafePointer<Int>, UnsafeMutablePointer<Int>) -> Void) {
+    let rank = outShape.count
+    let ops = operandStrides.count + 1
+    let r = max(rank, 1)
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: r &* (ops &+ 2) &+ ops) { buf in
+        let shape = buf.baseAddress!
+        let strides = shape + r
+        let counters = strides + r &* ops
+        if rank == 0 {
+            shape[0] = 1
+            for k in 0..<ops { strides[k] = 0 }
+        } else {
+            for d in 0..<rank { shape[d] = outShape[d] }
+            for k in 0..<(ops &- 1) {
+                let s = operandStrides[k]
+                for d in 0..<rank { strides[k &* rank &+ d] = s[d] }
+            }
+            contiguousStrides(shape, rank, into: strides + (ops &- 1) &* rank)
+        }
+        let nr = collapseDims(rank: r, shape: shape, strides: strides, operands: ops)
+        body(nr, UnsafePointer(shape), UnsafePointer(strides), counters)
+    }
+}
+
+// MARK: - Binary
+
+public enum BinaryOp: Sendable, Equatable {
+    case add, sub, mul, div, max, min, greater, less, greaterOrEqual, lessOrEqual, equal
+}
+
+@inline(__always)
+func binaryInner(_ n: Int, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,
+                 _ o: UnsafeMutablePointer<Float>, _ f: (V8, V8) -> V8) {
+    var i = 0
+    if sa == 1 && sb == 1 {
+        while i &+ 8 <= n { store8(f(load8(a + i), load8(b + i)), o + i); i &+= 8 }
+        if i < n {
+            let m = n &- i
+            storePartial8(f(loadPartial8(a + i, m), loadPartial8(b + i, m)), o + i, m)
+        }
+    } else if sa == 1 && sb == 0 {
+        let vb = V8(repeating: b[0])
+        while i &+ 8 <= n { store8(f(load8(a + i), vb), o + i); i &+= 8 }
+        if i < n {
+            let m = n &- i
+            storePartial8(f(loadPartial8(a + i, m), vb), o + i, m)
+        }
+    } else if sa == 0 && sb == 1 {
+        let va = V8(repeating: a[0])
+        while i &+ 8 <= n { store8(f(va, load8(b + i)), o + i); i &+= 8 }
+        if i < n {
+            let m = n &- i
+            storePartial8(f(va, loadPartial8(b + i, m)), o + i, m)
+        }
+    } else {
+        // General strides: gather 8 at a time.
+        var pa = a, pb = b
+        while i &+ 8 <= n {
+            var va = V8(), vb = V8()
+            for l in 0..<8 { va[l] = pa[l &* sa]; vb[l] = pb[l &* sb] }
+            store8(f(va, vb), o + i)
+            pa += 8 &* sa; pb += 8 &* sb
+            i &+= 8
+        }
+        if i < n {
+            let m = n &- i
+            var va = V8(), vb = V8()
+            for l in 0..<m { va[l] = pa[l &* sa]; vb[l] = pb[l &* sb] }
+            storePartial8(f(va, vb), o + i, m)
+        }
+    }
+}
+
+@inline(__always)
+func binaryRun(a: UnsafePointer<Float>, b: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+               rank: Int, shape: UnsafePointer<Int>, strides: UnsafePointer<Int>,
+               counters: UnsafeMutablePointer<Int>, _ f: (V8, V8) -> V8) {
+    let n = shape[rank &- 1]
+    let sa = strides[rank &- 1]
+    let sb = strides[2 &* rank &- 1]
+    walkOuter(rank: rank, shape: shape, strides: strides, operands: 3, scratch: counters) { off in
+        binaryInner(n, a + off[0], sa, b + off[1], sb, output + off[2], f)
+    }
+}
+
+@inline(__always)
+func cmpResult(_ m: SIMDMask<SIMD8<Int32>>) -> V8 {
+    V8().replacing(with: V8(repeating: 1), where: m)
+}
+
+/// Broadcast binary op. `aStrides`/`bStrides` have `outShape.count` entries (0 for
+/// broadcast dims, see `broadcastStrides`). Comparisons write 1.0 / 0.0. max/min
+/// propagate NaN from either side (ONNX Max/Min).
+public func binary(_ op: BinaryOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>,
+                   bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int]) {
+    for d in outShape where d == 0 { return }
+    withCollapsed(outShape: outShape, operandStrides: [aStrides, bStrides]) { rank, shape, strides, counters in
+        switch op {
+        case .add: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 + $1 }
+        case .sub: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 - $1 }
+        case .mul: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 * $1 }
+        case .div: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 / $1 }
+        case .max: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { maxNaN($0, $1) }
+        case .min: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { minNaN($0, $1) }
+        case .greater: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .> $1) }
+        case .less: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .< $1) }
+        case .greaterOrEqual: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .>= $1) }
+        case .lessOrEqual: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .<= $1) }
+        case .equal: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .== $1) }
+        }
+    }
+}
+
+/// ONNX Where: output = condition != 0 ? x : y, all three broadcast to `outShape`.
+public func select(condition: UnsafePointer<Float>, conditionStrides: [Int], x: UnsafePointer<Float>,
+                   xStrides: [Int], y: UnsafePointer<Float>, yStrides: [Int],
+                   output: UnsafeMutablePointer<Float>, outShape: [Int]) {
+    for d in outShape where d == 0 { return }
+    withCollapsed(outShape: outShape, operandStrides: [conditionStrides, xStrides, yStrides]) { rank, shape, strides, counters in
+        let n = shape[rank &- 1]
+        let sc = strides[rank &- 1], sx = strides[2 &* rank &- 1], sy = strides[3 &* rank &- 1]
+        walkOuter(rank: rank, shape: shape, strides: strides, operands: 4, scratch: counters) { off in
+            let c = condition + off[0], xp = x + off[1], yp = y + off[2], o = output + off[3]
+            var i = 0
+            if sc == 1 && sx == 1 && sy == 1 {
+                let z = V8()
+                while i &+ 8 <= n {
+                    store8(load8(yp + i).replacing(with: load8(xp + i), where: load8(c + i) .!= z), o + i)
+                    i &+= 8
+                }
+            }
+            while i < n {
+                o[i] = c[i &* sc] != 0 ? xp[i &* sx] : yp[i &* sy]
+                i &+= 1
+            }
+        }
+    }
+}

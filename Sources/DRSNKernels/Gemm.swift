@@ -1,0 +1,284 @@
+// Single-precision GEMM: C = alpha * op(A) * op(B) + beta * C (row-major).
+//
+// GotoBLAS structure: B is packed in KC x NC panels of 16-column strips, A in MC x KC
+// blocks of 6-row strips; a 6x16 register tile (12 SIMD8 accumulators, FMA) does the
+// work. Edges are zero-padded in the packed buffers so the micro-kernel is always full.
+
+@usableFromInline let gemmMR = 6
+@usableFromInline let gemmNR = 16
+@usableFromInline let gemmKC = 256
+@usableFromInline let gemmMC = 120   // multiple of gemmMR
+@usableFromInline let gemmNC = 1024  // multiple of gemmNR
+
+@inline(__always)
+func roundUp(_ x: Int, _ m: Int) -> Int { (x &+ m &- 1) / m &* m }
+
+/// Number of floats of scratch `sgemm(..., scratch:)` needs (packing buffers + one tile,
+/// plus slack for 64-byte alignment).
+public func sgemmScratchElements(m: Int, n: Int, k: Int) -> Int {
+    if m <= 0 || n <= 0 || k <= 0 { return 0 }
+    let kc = min(k, gemmKC)
+    let mc = min(roundUp(m, gemmMR), gemmMC)
+    let nc = min(roundUp(n, gemmNR), gemmNC)
+    return kc &* mc &+ kc &* nc &+ gemmMR &* gemmNR &+ 16 &* 3
+}
+
+/// C = alpha * op(A) * op(B) + beta * C. op(A) is m x k, op(B) is k x n, C is m x n.
+/// `beta == 0` overwrites C (NaN in C is ignored). Packing memory comes from
+/// `withUnsafeTemporaryAllocation`; use the `scratch:` overload to supply it yourself.
+public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let need = sgemmScratchElements(m: m, n: n, k: k)
+    if need == 0 || alpha == 0 {
+        scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    withUnsafeTemporaryAllocation(byteCount: need &* 4, alignment: 64) { raw in
+        let s = raw.baseAddress!.bindMemory(to: Float.self, capacity: need)
+        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+              b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, scratch: s)
+    }
+}
+
+/// Same as `sgemm` with caller-provided scratch of `sgemmScratchElements(m:n:k:)` floats.
+public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                  scratch: UnsafeMutablePointer<Float>) {
+    if m <= 0 || n <= 0 { return }
+    if k <= 0 || alpha == 0 {
+        scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    // Align the scratch to 64 bytes.
+    let addr = Int(bitPattern: scratch)
+    let aligned = UnsafeMutablePointer<Float>(bitPattern: (addr &+ 63) & ~63)!
+    let kcMax = min(k, gemmKC)
+    let mcMax = min(roundUp(m, gemmMR), gemmMC)
+    let packA = aligned
+    let packB = aligned + roundUp(kcMax &* mcMax, 16)
+    let ncMax = min(roundUp(n, gemmNR), gemmNC)
+    let tile = packB + roundUp(kcMax &* ncMax, 16)
+
+    var jc = 0
+    while jc < n {
+        let nc = min(gemmNC, n &- jc)
+        var pc = 0
+        while pc < k {
+            let kc = min(gemmKC, k &- pc)
+            let betaEff: Float = pc == 0 ? beta : 1
+            if transB {
+                packBTrans(b + (jc &* ldb &+ pc), ldb, kc: kc, nc: nc, into: packB)
+            } else {
+                packBNormal(b + (pc &* ldb &+ jc), ldb, kc: kc, nc: nc, into: packB)
+            }
+            var ic = 0
+            while ic < m {
+                let mc = min(gemmMC, m &- ic)
+                if transA {
+                    packATrans(a + (pc &* lda &+ ic), lda, mc: mc, kc: kc, into: packA)
+                } else {
+                    packANormal(a + (ic &* lda &+ pc), lda, mc: mc, kc: kc, into: packA)
+                }
+                var jr = 0
+                while jr < nc {
+                    let nr = min(gemmNR, nc &- jr)
+                    let pb = UnsafePointer(packB + jr &* kc)
+                    var ir = 0
+                    while ir < mc {
+                        let mr = min(gemmMR, mc &- ir)
+                        let cp = c + ((ic &+ ir) &* ldc &+ jc &+ jr)
+                        microKernel6x16(kc: kc, a: UnsafePointer(packA + ir &* kc), b: pb,
+                                        c: cp, ldc: ldc, mr: mr, nr: nr,
+                                        alpha: alpha, beta: betaEff, tile: tile)
+                        ir &+= gemmMR
+                    }
+                    jr &+= gemmNR
+                }
+                ic &+= gemmMC
+            }
+            pc &+= gemmKC
+        }
+        jc &+= gemmNC
+    }
+}
+
+@inline(__always)
+func scaleC(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m <= 0 || n <= 0 || beta == 1 { return }
+    for i in 0..<m {
+        let row = c + i &* ldc
+        if beta == 0 {
+            fill(row, n, 0)
+        } else {
+            for j in 0..<n { row[j] *= beta }
+        }
+    }
+}
+
+// MARK: packing
+
+/// A (m x k, row-major, lda) -> strips of 6 rows: for each p, 6 consecutive values.
+@inline(__always)
+func packANormal(_ a: UnsafePointer<Float>, _ lda: Int, mc: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
+    var i0 = 0
+    var d = dst
+    while i0 < mc {
+        let rows = min(gemmMR, mc &- i0)
+        if rows == gemmMR {
+            let r0 = a + i0 &* lda, r1 = r0 + lda, r2 = r1 + lda
+            let r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda
+            for p in 0..<kc {
+                d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]
+                d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
+                d += gemmMR
+            }
+        } else {
+            for p in 0..<kc {
+                for r in 0..<gemmMR {
+                    d[r] = r < rows ? a[(i0 &+ r) &* lda &+ p] : 0
+                }
+                d += gemmMR
+            }
+        }
+        i0 &+= gemmMR
+    }
+}
+
+/// A stored transposed (k x m, lda): element (i, p) = a[p * lda + i].
+@inline(__always)
+func packATrans(_ a: UnsafePointer<Float>, _ lda: Int, mc: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
+    var i0 = 0
+    var d = dst
+    while i0 < mc {
+        let rows = min(gemmMR, mc &- i0)
+        for p in 0..<kc {
+            let src = a + (p &* lda &+ i0)
+            for r in 0..<gemmMR { d[r] = r < rows ? src[r] : 0 }
+            d += gemmMR
+        }
+        i0 &+= gemmMR
+    }
+}
+
+/// B (k x n, row-major, ldb) -> strips of 16 columns: for each p, 16 consecutive values.
+@inline(__always)
+func packBNormal(_ b: UnsafePointer<Float>, _ ldb: Int, kc: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
+    var j0 = 0
+    var d = dst
+    while j0 < nc {
+        let cols = min(gemmNR, nc &- j0)
+        if cols == gemmNR {
+            var src = b + j0
+            for _ in 0..<kc {
+                store8(load8(src), d)
+                store8(load8(src + 8), d + 8)
+                src += ldb
+                d += gemmNR
+            }
+        } else {
+            var src = b + j0
+            for _ in 0..<kc {
+                for j in 0..<gemmNR { d[j] = j < cols ? src[j] : 0 }
+                src += ldb
+                d += gemmNR
+            }
+        }
+        j0 &+= gemmNR
+    }
+}
+
+/// B stored transposed (n x k, ldb): element (p, j) = b[j * ldb + p].
+@inline(__always)
+func packBTrans(_ b: UnsafePointer<Float>, _ ldb: Int, kc: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
+    var j0 = 0
+    var d = dst
+    while j0 < nc {
+        let cols = min(gemmNR, nc &- j0)
+        for j in 0..<gemmNR {
+            if j < cols {
+                let src = b + (j0 &+ j) &* ldb
+                for p in 0..<kc { d[p &* gemmNR &+ j] = src[p] }
+            } else {
+                for p in 0..<kc { d[p &* gemmNR &+ j] = 0 }
+            }
+        }
+        d += gemmNR &* kc
+        j0 &+= gemmNR
+    }
+}
+
+// MARK: micro-kernel
+
+@inline(__always)
+func storeRow(_ lo: V8, _ hi: V8, _ c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
+    let va = V8(repeating: alpha)
+    if beta == 0 {
+        store8(lo * va, c)
+        store8(hi * va, c + 8)
+    } else if beta == 1 {
+        store8(load8(c).addingProduct(lo, va), c)
+        store8(load8(c + 8).addingProduct(hi, va), c + 8)
+    } else {
+        let vb = V8(repeating: beta)
+        store8((load8(c) * vb).addingProduct(lo, va), c)
+        store8((load8(c + 8) * vb).addingProduct(hi, va), c + 8)
+    }
+}
+
+/// 6x16 tile over packed A (6 per k) and packed B (16 per k). Writes rows < mr, cols < nr.
+@inline(__always)
+func microKernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                     c: UnsafeMutablePointer<Float>, ldc: Int, mr: Int, nr: Int,
+                     alpha: Float, beta: Float, tile: UnsafeMutablePointer<Float>) {
+    var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
+    var c30 = V8(), c31 = V8(), c40 = V8(), c41 = V8(), c50 = V8(), c51 = V8()
+    var pa = a
+    var pb = b
+    var p = 0
+    while p < kc {
+        let b0 = load8(pb)
+        let b1 = load8(pb + 8)
+        var av = V8(repeating: pa[0])
+        c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
+        av = V8(repeating: pa[1])
+        c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
+        av = V8(repeating: pa[2])
+        c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
+        av = V8(repeating: pa[3])
+        c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
+        av = V8(repeating: pa[4])
+        c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
+        av = V8(repeating: pa[5])
+        c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
+        pa += gemmMR
+        pb += gemmNR
+        p &+= 1
+    }
+    if mr == gemmMR && nr == gemmNR {
+        storeRow(c00, c01, c, alpha: alpha, beta: beta)
+        storeRow(c10, c11, c + ldc, alpha: alpha, beta: beta)
+        storeRow(c20, c21, c + 2 &* ldc, alpha: alpha, beta: beta)
+        storeRow(c30, c31, c + 3 &* ldc, alpha: alpha, beta: beta)
+        storeRow(c40, c41, c + 4 &* ldc, alpha: alpha, beta: beta)
+        storeRow(c50, c51, c + 5 &* ldc, alpha: alpha, beta: beta)
+        return
+    }
+    // Edge tile: spill to the tile buffer, then write the valid part.
+    store8(c00, tile); store8(c01, tile + 8)
+    store8(c10, tile + 16); store8(c11, tile + 24)
+    store8(c20, tile + 32); store8(c21, tile + 40)
+    store8(c30, tile + 48); store8(c31, tile + 56)
+    store8(c40, tile + 64); store8(c41, tile + 72)
+    store8(c50, tile + 80); store8(c51, tile + 88)
+    for i in 0..<mr {
+        let t = tile + i &* gemmNR
+        let row = c + i &* ldc
+        if beta == 0 {
+            for j in 0..<nr { row[j] = alpha * t[j] }
+        } else {
+            for j in 0..<nr { row[j] = alpha * t[j] + beta * row[j] }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+// Reductions, global average pooling, softmax.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum ReduceOp: Sendable, Equatable {
+    case sum, mean, max
+}
+
+/// Sum of `n` contiguous floats with 4 SIMD16 accumulators.
+@inline(__always) @usableFromInline
+func sumContiguous(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    var a0 = V16(), a1 = V16(), a2 = V16(), a3 = V16()
+    var i = 0
+    while i &+ 64 <= n {
+        a0 += load16(p + i); a1 += load16(p + (i &+ 16))
+        a2 += load16(p + (i &+ 32)); a3 += load16(p + (i &+ 48))
+        i &+= 64
+    }
+    while i &+ 16 <= n { a0 += load16(p + i); i &+= 16 }
+    var s = ((a0 + a1) + (a2 + a3)).sum()
+    while i < n { s += p[i]; i &+= 1 }
+    return s
+}
+
+/// Max of `n` contiguous floats (NaN propagates), -inf when n == 0.
+@inline(__always) @usableFromInline
+func maxContiguous(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+    let ninf = V16(repeating: -.infinity)
+    var a0 = ninf, a1 = ninf, a2 = ninf, a3 = ninf
+    var i = 0
+    while i &+ 64 <= n {
+        a0 = maxNaN16(a0, load16(p + i)); a1 = maxNaN16(a1, load16(p + (i &+ 16)))
+        a2 = maxNaN16(a2, load16(p + (i &+ 32))); a3 = maxNaN16(a3, load16(p + (i &+ 48)))
+        i &+= 64
+    }
+    while i &+ 16 <= n { a0 = maxNaN16(a0, load16(p + i)); i &+= 16 }
+    let v = maxNaN16(maxNaN16(a0, a1), maxNaN16(a2, a3))
+    var m: Float = -.infinity
+    for l in 0..<16 { m = maxNaNScalar(m, v[l]) }
+    while i < n { m = maxNaNScalar(m, p[i]); i &+= 1 }
+    return m
+}
+
+/// Reduces the dims flagged in `axes` (one flag per dim of `shape`). `output` holds the
+/// kept dims in order. Empty reductions: sum 0, mean NaN, max -inf. max propagates NaN.
+public func reduce(_ op: ReduceOp, input: UnsafePointer<Float>, shape: [Int], axes: [Bool],
+                   output: UnsafeMutablePointer<Float>) {
+    let rank = shape.count
+    var outCount = 1, redCount = 1
+    for d in 0..<rank {
+        if d < axes.count && axes[d] { redCount &*= shape[d] } else { outCount &*= shape[d] }
+    }
+    if outCount == 0 { return }
+    let initial: Float = op == .max ? -.infinity : 0
+    if redCount == 0 {
+        fill(output, outCount, op == .mean ? .nan : initial)
+        return
+    }
+    // Iteration space over the input; operands: input (dense), output (0 on reduced dims).
+    let r = max(rank, 1)
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: r &* 4 &+ 2) { buf in
+        let sh = buf.baseAddress!
+        let st = sh + r
+        let counters = st + 2 &* r
+        if rank == 0 {
+            sh[0] = 1; st[0] = 0; st[1] = 0
+        } else {
+            for d in 0..<rank { sh[d] = shape[d] }
+            contiguousStrides(sh, rank, into: st)
+            // Output strides: contiguous over kept dims, 0 on reduced dims.
+            var acc = 1
+            var d = rank &- 1
+            while d >= 0 {
+                if d < axes.count && axes[d] { st[rank &+ d] = 0 } else { st[rank &+ d] = acc; acc &*= shape[d] }
+                d &-= 1
+            }
+        }
+        let nr = collapseDims(rank: r, shape: sh, strides: st, operands: 2)
+        let n = sh[nr &- 1]
+        let innerReduced = st[2 &* nr &- 1] == 0  // innermost dim reduced (input stride is 1)
+
+        if nr <= 2 && innerReduced {
+            // (outer, reduced) fast path: global pooling layout.
+            let outer = nr == 2 ? sh[0] : 1
+            for o in 0..<outer {
+                let p = input + o &* n
+                switch op {
+                case .sum: output[o] = sumContiguous(p, n)
+                case .mean: output[o] = sumContiguous(p, n) / Float(n)
+                case .max: output[o] = maxContiguous(p, n)
+                }
+            }
+            return
+        }
+
+        fill(output, outCount, initial)
+        walkOuter(rank: nr, shape: sh, strides: st, operands: 2, scratch: counters) { off in
+            let src = input + off[0]
+            let dst = output + off[1]
+            if innerReduced {
+                switch op {
+                case .sum, .mean: dst[0] += sumContiguous(src, n)
+                case .max: dst[0] = maxNaNScalar(dst[0], maxContiguous(src, n))
+                }
+            } else {
+                var i = 0
+                switch op {
+                case .sum, .mean:
+                    while i &+ 8 <= n { store8(load8(dst + i) + load8(src + i), dst + i); i &+= 8 }
+                    while i < n { dst[i] += src[i]; i &+= 1 }
+                case .max:
+                    while i &+ 8 <= n { store8(maxNaN(load8(dst + i), load8(src + i)), dst + i); i &+= 8 }
+                    while i < n { dst[i] = maxNaNScalar(dst[i], src[i]); i &+= 1 }
+                }
+            }
+        }
+        if op == .mean {
+            let inv = 1 / Float(redCount)
+            for i in 0..<outCount { output[i] *= inv }
+        }
+    }
+}
+
+/// output[p] = mean(input[p*planeSize ..< (p+1)*planeSize]).
+public func globalAveragePool(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                              planes: Int, planeSize: Int) {
+    if planes <= 0 { return }
+    if planeSize == 0 { fill(output, planes, .nan); return }
+    let inv = 1 / Float(planeSize)
+    for p in 0..<planes {
+        output[p] = sumContiguous(input + p &* planeSize, planeSize) * inv
+    }
+}
+
+/// Softmax along the middle axis of [outer, axisSize, inner]; max-subtracted.
+public func softmax(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                    outer: Int, axisSize: Int, inner: Int) {
+    if outer <= 0 || axisSize <= 0 || inner <= 0 { return }
+    if inner == 1 {
+        for o in 0..<outer {
+            let src = input + o &* axisSize
+            let dst = output + o &* axisSize
+            let m = maxContiguous(src, axisSize)
+            var s: Float = 0
+            for i in 0..<axisSize { let e = expf(src[i] - m); dst[i] = e; s += e }
+            let inv = 1 / s
+            for i in 0..<axisSize { dst[i] *= inv }
+        }
+        return
+    }
+    for o in 0..<outer {
+        let src = input + o &* axisSize &* inner
+        let dst = output + o &* axisSize &* inner
+        for j in 0..<inner {
+            var m: Float = -.infinity
+            for a in 0..<axisSize { m = maxNaNScalar(m, src[a &* inner &+ j]) }
+            var s: Float = 0
+            for a in 0..<axisSize {
+                let e = expf(src[a &* inner &+ j] - m)
+                dst[a &* inner &+ j] = e
+                s += e
+            }
+            let inv = 1 / s
+            for a in 0..<axisSize { dst[a &* inner &+ j] *= inv }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import XCTest
+@testable import DRSNKernels
+final class SmokeTests: XCTestCase { func testNothing() {} }

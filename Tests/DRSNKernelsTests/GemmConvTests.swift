@@ -1,0 +1,255 @@
+import XCTest
+import Dispatch
+@testable import DRSNKernels
+
+func refGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: [Float], lda: Int,
+             b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int) -> [Float] {
+    var out = c
+    for i in 0..<m {
+        for j in 0..<n {
+            var s = 0.0
+            for p in 0..<k {
+                let av = transA ? a[p * lda + i] : a[i * lda + p]
+                let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                s += Double(av) * Double(bv)
+            }
+            let old = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])
+            out[i * ldc + j] = Float(Double(alpha) * s + old)
+        }
+    }
+    return out
+}
+
+func refConv(_ p: ConvParams, input: [Float], weights: [Float], bias: [Float]?, relu: Bool) -> [Float] {
+    var out = [Float](repeating: 0, count: p.batch * p.outChannels * p.outHeight * p.outWidth)
+    let cg = p.inChannels / p.groups, mg = p.outChannels / p.groups
+    for b in 0..<p.batch {
+        for oc in 0..<p.outChannels {
+            let g = oc / mg
+            for oh in 0..<p.outHeight {
+                for ow in 0..<p.outWidth {
+                    var s = Double(bias?[oc] ?? 0)
+                    for c in 0..<cg {
+                        let ic = g * cg + c
+                        for kh in 0..<p.kernelHeight {
+                            let ih = oh * p.strideHeight - p.padTop + kh * p.dilationHeight
+                            if ih < 0 || ih >= p.inHeight { continue }
+                            for kw in 0..<p.kernelWidth {
+                                let iw = ow * p.strideWidth - p.padLeft + kw * p.dilationWidth
+                                if iw < 0 || iw >= p.inWidth { continue }
+                                let x = input[((b * p.inChannels + ic) * p.inHeight + ih) * p.inWidth + iw]
+                                let w = weights[((oc * cg + c) * p.kernelHeight + kh) * p.kernelWidth + kw]
+                                s += Double(x) * Double(w)
+                            }
+                        }
+                    }
+                    if relu && s < 0 { s = 0 }
+                    out[((b * p.outChannels + oc) * p.outHeight + oh) * p.outWidth + ow] = Float(s)
+                }
+            }
+        }
+    }
+    return out
+}
+
+final class GemmTests: XCTestCase {
+    func runGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+                 pad: Int = 0, seed: UInt64, useScratch: Bool = false) {
+        var rng = RNG(seed: seed)
+        let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
+        let a = rng.floats(max((transA ? k : m) * lda, 1))
+        let b = rng.floats(max((transB ? n : k) * ldb, 1))
+        var c = rng.floats(max(m * ldc, 1))
+        if beta == 0 { for i in 0..<c.count where i % 3 == 0 { c[i] = .nan } }
+        let expected = refGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                               b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        var got = c
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                got.withUnsafeMutableBufferPointer { cp in
+                    if useScratch {
+                        var s = [Float](repeating: .nan, count: sgemmScratchElements(m: m, n: n, k: k) + 1)
+                        s.withUnsafeMutableBufferPointer { sp in
+                            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                  a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, beta: beta,
+                                  c: cp.baseAddress!, ldc: ldc, scratch: sp.baseAddress!)
+                        }
+                    } else {
+                        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                              a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, beta: beta,
+                              c: cp.baseAddress!, ldc: ldc)
+                    }
+                }
+            }
+        }
+        // Only the m x n window is defined when beta == 0 and the padding holds NaN.
+        var g2 = [Float](), e2 = [Float]()
+        for i in 0..<m { for j in 0..<ldc { g2.append(got[i * ldc + j]); e2.append(j < n ? expected[i * ldc + j] : c[i * ldc + j]) } }
+        assertClose(g2, e2, tol: 1e-4 * Float(max(1, k)).squareRoot(), relative: true,
+                    "m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB) alpha=\(alpha) beta=\(beta)")
+    }
+
+    func testSmallAndOddSizes() {
+        let sizes = [1, 2, 3, 5, 7, 16, 17, 31, 33, 65]
+        var seed: UInt64 = 1
+        for m in sizes {
+            for n in [1, 3, 7, 16, 17, 33] {
+                for k in [0, 1, 3, 17, 64] {
+                    seed += 1
+                    runGemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, beta: 0, seed: seed)
+                }
+            }
+        }
+    }
+
+    func testTransposesAlphaBetaLd() {
+        var seed: UInt64 = 100
+        for tA in [false, true] {
+            for tB in [false, true] {
+                for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (-2, 0.25), (1, 1)] {
+                    for (m, n, k) in [(7, 13, 5), (13, 31, 29), (6, 16, 1), (65, 17, 33)] {
+                        seed += 1
+                        runGemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+                                pad: Int(seed % 3), seed: seed, useScratch: seed % 2 == 0)
+                    }
+                }
+            }
+        }
+    }
+
+    func testLargeBlocking() {
+        // Crosses KC (256), MC (120) and NC (1024) boundaries.
+        runGemm(transA: false, transB: false, m: 127, n: 1031, k: 300, alpha: 1, beta: 0.5, seed: 7)
+        runGemm(transA: true, transB: true, m: 125, n: 40, k: 513, alpha: 1, beta: 0, seed: 8, useScratch: true)
+    }
+
+    func testKZeroAndAlphaZero() {
+        runGemm(transA: false, transB: false, m: 3, n: 5, k: 0, alpha: 1, beta: 0, seed: 9)
+        runGemm(transA: false, transB: false, m: 3, n: 5, k: 0, alpha: 1, beta: 2, seed: 10)
+        runGemm(transA: false, transB: false, m: 3, n: 5, k: 4, alpha: 0, beta: 0.5, seed: 11)
+        // m or n == 0: nothing happens.
+        var c: [Float] = [42]
+        let a: [Float] = [1], b: [Float] = [1]
+        sgemm(transA: false, transB: false, m: 0, n: 1, k: 1, alpha: 1, a: a, lda: 1, b: b, ldb: 1, beta: 0, c: &c, ldc: 1)
+        XCTAssertEqual(c[0], 42)
+    }
+
+    func testBenchmarkGFLOPS() {
+        let m = 256, n = 1024, k = 256
+        var rng = RNG(seed: 3)
+        let a = rng.floats(m * k), b = rng.floats(k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+                  beta: 0, c: &c, ldc: n)
+            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            best = min(best, dt)
+        }
+        let gflops = 2.0 * Double(m * n * k) / best * 1e-9
+        print("sgemm \(m)x\(n)x\(k): best \(best * 1e3) ms, \(gflops) GFLOPS")
+        // conv-like shape
+        let p = ConvParams(batch: 1, inChannels: 64, inHeight: 32, inWidth: 32, outChannels: 64,
+                           outHeight: 32, outWidth: 32, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
+        let x = rng.floats(64 * 32 * 32), w = rng.floats(64 * 64 * 9)
+        var y = [Float](repeating: 0, count: 64 * 32 * 32)
+        var s = [Float](repeating: 0, count: convScratchElements(p))
+        best = .infinity
+        for _ in 0..<5 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            conv2D(p, input: x, weights: w, bias: nil, activation: .relu, output: &y, scratch: &s)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+        }
+        print("conv 64->64 3x3 32x32: best \(best * 1e3) ms, \(2.0 * 64 * 64 * 9 * 1024 / best * 1e-9) GFLOPS")
+    }
+}
+
+final class ConvTests: XCTestCase {
+    func check(_ p: ConvParams, bias: Bool, relu: Bool, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
+        var rng = RNG(seed: seed)
+        let x = rng.floats(p.batch * p.inChannels * p.inHeight * p.inWidth)
+        let w = rng.floats(p.outChannels * (p.inChannels / p.groups) * p.kernelHeight * p.kernelWidth)
+        let bv: [Float]? = bias ? rng.floats(p.outChannels) : nil
+        let expected = refConv(p, input: x, weights: w, bias: bv, relu: relu)
+        var y = [Float](repeating: .nan, count: expected.count)
+        var scratch = [Float](repeating: .nan, count: convScratchElements(p) + 1)
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        if let bv {
+                            bv.withUnsafeBufferPointer { bp in
+                                conv2D(p, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
+                                       activation: relu ? .relu : .none, output: yp.baseAddress!, scratch: sp.baseAddress!)
+                            }
+                        } else {
+                            conv2D(p, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
+                                   activation: relu ? .relu : .none, output: yp.baseAddress!, scratch: sp.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+        assertClose(y, expected, tol: 1e-4, relative: true, "\(p)", file: file, line: line)
+    }
+
+    static func outSize(_ i: Int, k: Int, s: Int, d: Int, p0: Int, p1: Int) -> Int {
+        (i + p0 + p1 - ((k - 1) * d + 1)) / s + 1
+    }
+
+    func make(batch: Int, c: Int, h: Int, w: Int, oc: Int, kh: Int, kw: Int, sh: Int = 1, sw: Int = 1,
+              dh: Int = 1, dw: Int = 1, pt: Int = 0, pl: Int = 0, pb: Int = 0, pr: Int = 0, g: Int = 1) -> ConvParams {
+        ConvParams(batch: batch, inChannels: c, inHeight: h, inWidth: w, outChannels: oc,
+                   outHeight: Self.outSize(h, k: kh, s: sh, d: dh, p0: pt, p1: pb),
+                   outWidth: Self.outSize(w, k: kw, s: sw, d: dw, p0: pl, p1: pr),
+                   kernelHeight: kh, kernelWidth: kw, strideHeight: sh, strideWidth: sw,
+                   dilationHeight: dh, dilationWidth: dw, padTop: pt, padLeft: pl, groups: g)
+    }
+
+    func testGeneral3x3() {
+        check(make(batch: 1, c: 3, h: 7, w: 7, oc: 5, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: false, seed: 1)
+        check(make(batch: 7, c: 4, h: 17, w: 9, oc: 6, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: true, seed: 2)
+        check(make(batch: 2, c: 17, h: 31, w: 33, oc: 33, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: false, relu: true, seed: 3)
+    }
+
+    func testStridesDilationsAsymmetricPads() {
+        check(make(batch: 1, c: 3, h: 17, w: 17, oc: 7, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: false, seed: 4)
+        check(make(batch: 7, c: 2, h: 17, w: 31, oc: 3, kh: 3, kw: 5, sh: 2, sw: 3, dh: 2, dw: 1, pt: 2, pl: 0, pb: 1, pr: 3), bias: true, relu: true, seed: 5)
+        check(make(batch: 1, c: 5, h: 9, w: 11, oc: 4, kh: 2, kw: 3, sh: 1, sw: 2, dh: 3, dw: 2, pt: 0, pl: 3, pb: 2, pr: 0), bias: false, relu: false, seed: 6)
+        check(make(batch: 1, c: 3, h: 4, w: 4, oc: 2, kh: 3, kw: 3, pt: 3, pl: 3, pb: 3, pr: 3), bias: true, relu: false, seed: 7) // rows fully in padding
+        check(make(batch: 1, c: 2, h: 5, w: 5, oc: 3, kh: 5, kw: 5), bias: true, relu: false, seed: 8) // 1x1 output
+    }
+
+    func testConv1D() {
+        check(make(batch: 7, c: 3, h: 1, w: 65, oc: 8, kh: 1, kw: 7, sw: 2, pl: 3, pr: 3), bias: true, relu: true, seed: 9)
+        check(make(batch: 1, c: 1, h: 1, w: 33, oc: 4, kh: 1, kw: 3, dw: 3, pl: 1, pr: 2), bias: false, relu: false, seed: 10)
+    }
+
+    func testPointwise() {
+        check(make(batch: 1, c: 17, h: 7, w: 9, oc: 33, kh: 1, kw: 1), bias: true, relu: true, seed: 11)
+        check(make(batch: 7, c: 3, h: 1, w: 65, oc: 5, kh: 1, kw: 1), bias: false, relu: false, seed: 12)
+        check(make(batch: 2, c: 8, h: 9, w: 9, oc: 6, kh: 1, kw: 1, sh: 2, sw: 2), bias: true, relu: false, seed: 13) // strided 1x1 -> im2col
+        check(make(batch: 2, c: 8, h: 9, w: 9, oc: 6, kh: 1, kw: 1, g: 2), bias: true, relu: false, seed: 14)
+    }
+
+    func testGroupsAndDepthwise() {
+        check(make(batch: 2, c: 6, h: 9, w: 7, oc: 9, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1, g: 3), bias: true, relu: false, seed: 15)
+        check(make(batch: 7, c: 8, h: 17, w: 17, oc: 8, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1, g: 8), bias: true, relu: true, seed: 16)
+        check(make(batch: 1, c: 5, h: 31, w: 33, oc: 10, kh: 3, kw: 5, sh: 2, sw: 2, dh: 2, dw: 1, pt: 2, pl: 1, pb: 0, pr: 2, g: 5), bias: true, relu: false, seed: 17)
+        check(make(batch: 1, c: 3, h: 1, w: 65, oc: 3, kh: 1, kw: 7, pl: 3, pr: 3, g: 3), bias: false, relu: false, seed: 18)
+    }
+
+    func testBatchRange() {
+        let p = make(batch: 5, c: 3, h: 9, w: 9, oc: 4, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1)
+        var rng = RNG(seed: 19)
+        let x = rng.floats(5 * 3 * 81), w = rng.floats(4 * 3 * 9), b = rng.floats(4)
+        let expected = refConv(p, input: x, weights: w, bias: b, relu: false)
+        var y = [Float](repeating: .nan, count: expected.count)
+        var s1 = [Float](repeating: 0, count: convScratchElements(p))
+        var s2 = s1
+        conv2D(p, input: x, weights: w, bias: b, activation: .none, output: &y, scratch: &s1, batchRange: 0..<2)
+        conv2D(p, input: x, weights: w, bias: b, activation: .none, output: &y, scratch: &s2, batchRange: 2..<5)
+        assertClose(y, expected)
+    }
+}

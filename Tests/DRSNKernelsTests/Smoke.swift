@@ -1,3 +1,0 @@
-import XCTest
-@testable import DRSNKernels
-final class SmokeTests: XCTestCase { func testNothing() {} }

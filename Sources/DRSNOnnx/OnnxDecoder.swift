@@ -224,7 +224,7 @@ struct ModelDecoder {
             let tag = try r.readTag()
             switch tag.field {
             case 1:
-                try r.appendVarints(tag, to: &tensor.dims, "dims", limit: limits.maxRank) { Int64(bitPattern: $0) }
+                try r.appendVarints(tag, to: &tensor.dims, "dims", limit: limits.maxRank, limitName: "maxRank") { Int64(bitPattern: $0) }
             case 2:
                 try r.expect(tag, .varint, "data_type")
                 tensor.dataType = Int32(truncatingIfNeeded: try r.readVarint())

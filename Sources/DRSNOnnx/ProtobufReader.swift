@@ -202,15 +202,15 @@ struct ProtobufReader {
     /// Appends one or more varints: a packed run when the tag is length-delimited, else
     /// a single value. `limit` bounds the total count in `values`.
     mutating func appendVarints<T>(_ tag: FieldTag, to values: inout [T], _ fieldName: String, limit: Int,
-                                   _ convert: (UInt64) -> T) throws(OnnxError) {
+                                   limitName: String = "maxTensorElements", _ convert: (UInt64) -> T) throws(OnnxError) {
         switch tag.wireType {
         case .varint:
-            guard values.count < limit else { throw limitError(fieldName, limit) }
+            guard values.count < limit else { throw limitError(fieldName, limit, limitName) }
             values.append(convert(try readVarint()))
         case .lengthDelimited:
             var sub = try readSubmessage(fieldName, context: context)
             while !sub.isAtEnd {
-                guard values.count < limit else { throw limitError(fieldName, limit) }
+                guard values.count < limit else { throw limitError(fieldName, limit, limitName) }
                 values.append(convert(try sub.readVarint()))
             }
         default:
@@ -221,11 +221,11 @@ struct ProtobufReader {
     /// Appends fixed-width values (4 or 8 bytes): a packed run when length-delimited
     /// (length must be a multiple of the width), else one value of wire type `single`.
     mutating func appendFixed<T>(_ tag: FieldTag, to values: inout [T], _ fieldName: String, limit: Int,
-                                 width: Int, _ convert: (UInt64) -> T) throws(OnnxError) {
+                                 limitName: String = "maxTensorElements", width: Int, _ convert: (UInt64) -> T) throws(OnnxError) {
         let single: WireType = width == 4 ? .fixed32 : .fixed64
         switch tag.wireType {
         case single:
-            guard values.count < limit else { throw limitError(fieldName, limit) }
+            guard values.count < limit else { throw limitError(fieldName, limit, limitName) }
             let raw = width == 4 ? UInt64(try readFixed32()) : try readFixed64()
             values.append(convert(raw))
         case .lengthDelimited:
@@ -234,7 +234,7 @@ struct ProtobufReader {
                 throw error("\(fieldName): packed length \(range.count) is not a multiple of \(width)", at: tag.offset)
             }
             let count = range.count / width
-            guard count <= limit - values.count else { throw limitError(fieldName, limit) }
+            guard count <= limit - values.count else { throw limitError(fieldName, limit, limitName) }
             values.reserveCapacity(values.count + count)
             var offset = range.lowerBound
             if width == 4 {
@@ -253,7 +253,7 @@ struct ProtobufReader {
         }
     }
 
-    func limitError(_ fieldName: String, _ limit: Int) -> OnnxError {
-        OnnxError(.limitExceeded, "\(context): \(fieldName) holds more than \(limit) values (limit) at byte offset \(position)")
+    func limitError(_ fieldName: String, _ limit: Int, _ limitName: String = "maxTensorElements") -> OnnxError {
+        OnnxError(.limitExceeded, "\(context): \(fieldName) holds more than \(limitName) \(limit) values at byte offset \(position)")
     }
 }

@@ -117,7 +117,7 @@ final class ModelDecodingTests: XCTestCase {
         limits.maxRank = 3
         var w = ProtoWriter()
         w.message(7) { g in g.message(5) { t in Onnx.tensor(&t, name: "r4", type: 1, dims: [1, 1, 1, 1]) } }
-        assertOnnxError(try decode(w.bytes, limits: limits), kind: .limitExceeded, contains: "dims")
+        assertOnnxError(try decode(w.bytes, limits: limits), kind: .limitExceeded, contains: "dims holds more than maxRank 3")
         XCTAssertNoThrow(try decode(w.bytes))  // default maxRank 8
         var s = ProtoWriter()
         s.message(7) { g in g.message(11) { v in Onnx.valueInfo(&v, name: "x", elemType: 1, shape: [Int64(1), Int64(2), Int64(3), Int64(4)]) } }
@@ -274,6 +274,46 @@ final class ModelDecodingTests: XCTestCase {
         }
         XCTAssertEqual(model?.graph?.nodes.count, 2000)
         XCTAssertEqual(tensor?.floats?.count, elements)
-        XCTAssertLessThan(elapsed, .milliseconds(100), "decode + tensor decode took \(elapsed)")
+        print("10 MB raw_data model: decode + tensor decode took \(elapsed)")
+        // Bulk copies only, so even debug builds stay well under 100 ms; the bound is
+        // looser in debug so a loaded CI machine does not make it flaky.
+        #if DEBUG
+        XCTAssertLessThan(elapsed, .milliseconds(500))
+        #else
+        XCTAssertLessThan(elapsed, .milliseconds(100))
+        #endif
+    }
+}
+
+final class TypedFieldPerformanceTests: XCTestCase {
+    /// 10 MB of packed float_data and packed int64 varints. Asserted only in optimized
+    /// builds; debug builds just check correctness.
+    func testTenMegabytesOfPackedTypedFields() throws {
+        let floatCount = 2 * 1024 * 1024       // 8 MiB of float_data
+        let intCount = 1024 * 1024              // ~2 MiB of one/two-byte varints
+        var w = ProtoWriter()
+        w.message(7) { g in
+            g.message(5) { t in
+                Onnx.tensor(&t, name: "f", type: 1, dims: [Int64(floatCount)])
+                t.packedFloats(4, (0..<floatCount).map { Float($0 & 1023) })
+            }
+            g.message(5) { t in
+                Onnx.tensor(&t, name: "i", type: 7, dims: [Int64(intCount)])
+                t.packedInts(7, (0..<intCount).map { Int64($0 & 255) })
+            }
+        }
+        let bytes = w.bytes
+        let clock = ContinuousClock()
+        var model: ModelProto? = nil
+        let elapsed = try clock.measure { model = try decode(bytes) }
+        let graph = try XCTUnwrap(model?.graph)
+        XCTAssertEqual(graph.initializers[0].floatData.count, floatCount)
+        XCTAssertEqual(graph.initializers[0].floatData[1023], 1023)
+        XCTAssertEqual(graph.initializers[1].int64Data.count, intCount)
+        XCTAssertEqual(graph.initializers[1].int64Data[300], 44)
+        print("packed typed fields: \(bytes.count) bytes decoded in \(elapsed)")
+        #if !DEBUG
+        XCTAssertLessThan(elapsed, .milliseconds(100))
+        #endif
     }
 }

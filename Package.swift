@@ -36,7 +36,7 @@ let package = Package(
             ])]
         ),
         .testTarget(name: "DRSNKernelsTests", dependencies: ["DRSNKernels"]),
-        .testTarget(name: "DRSNOnnxTests", dependencies: ["DRSNOnnx"]),
+        .testTarget(name: "DRSNOnnxTests", dependencies: ["DRSNOnnx"], exclude: ["Fixtures"]),
         .testTarget(name: "DRSNCoreTests", dependencies: ["DRSNCore"]),
     ]
 )

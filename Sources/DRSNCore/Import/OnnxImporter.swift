@@ -1,0 +1,109 @@
+import DRSNOnnx
+
+/// Converts a decoded ONNX ModelProto into a `Graph`: decodes initializers (including
+/// external data), turns Constant nodes into constants, resolves the default-domain opset
+/// and the declared inputs/outputs.
+enum OnnxImporter {
+    static func status(_ e: OnnxError) -> DRSNError {
+        switch e.kind {
+        case .io: return DRSNError(.io, e.message)
+        case .malformed: return DRSNError(.invalidModel, "not a valid ONNX model: \(e.message)")
+        case .unsupported: return DRSNError(.unsupported, e.message)
+        case .limitExceeded: return DRSNError(.limitExceeded, e.message)
+        }
+    }
+
+    static func tensor(_ proto: TensorProto, directory: String?, limits: OnnxLimits) throws(DRSNError) -> Tensor {
+        let d: DecodedTensor
+        do {
+            d = try proto.decoded(externalDataDirectory: directory, limits: limits)
+        } catch {
+            var e = status(error)
+            e.message = "tensor '\(proto.name)': \(e.message)"
+            throw e
+        }
+        guard let dtype = DType(rawValue: d.dataType) else {
+            throw fail(.unsupported, "tensor '\(proto.name)' has unsupported data type \(d.dataType)")
+        }
+        if let f = d.floats { return try Tensor(floats: f, shape: d.dims, dtype: dtype) }
+        return Tensor(ints: d.ints ?? [], shape: d.dims, dtype: dtype)
+    }
+
+    static func attribute(_ a: AttributeProto, directory: String?, limits: OnnxLimits) throws(DRSNError) -> Attribute {
+        switch a.type {
+        case 1: return .float(a.f)
+        case 2: return .int(a.i)
+        case 3: return .string(String(decoding: a.s, as: UTF8.self))
+        case 4:
+            guard let t = a.t else { throw fail(.invalidModel, "attribute '\(a.name)' of type TENSOR has no tensor") }
+            return .tensor(try tensor(t, directory: directory, limits: limits))
+        case 5, 10: return .graph
+        case 6: return .floats(a.floats)
+        case 7: return .ints(a.ints)
+        case 8: return .strings(a.strings.map { String(decoding: $0, as: UTF8.self) })
+        default:
+            throw fail(.unsupported, "attribute '\(a.name)' has unsupported type \(a.type)")
+        }
+    }
+
+    static func valueInfo(_ v: ValueInfoProto) throws(DRSNError) -> ValueInfo {
+        let dims: [Dim]? = v.shape.map { shape in
+            shape.map { d -> Dim in
+                switch d {
+                case .value(let n) where n >= 0: return .fixed(Int(n))
+                case .value: return .symbolic("")
+                case .param(let p): return .symbolic(p)
+                case .unknown: return .symbolic("")
+                }
+            }
+        }
+        return ValueInfo(name: v.name, dtype: DType(rawValue: v.elemType) ?? .undefined, dims: dims)
+    }
+
+    /// - Parameter directory: folder of the model file for external data; nil for models loaded from memory.
+    static func graph(from model: ModelProto, directory: String?, limits: OnnxLimits) throws(DRSNError) -> Graph {
+        guard let g = model.graph else { throw fail(.invalidModel, "the model has no graph") }
+        var opset: Int? = nil
+        for o in model.opsetImport where o.domain.isEmpty || o.domain == "ai.onnx" {
+            opset = Int(clamping: o.version)
+        }
+        guard let opset else { throw fail(.invalidModel, "the model imports no opset of the default ONNX domain") }
+        guard opset >= OperatorRegistry.minOpset && opset <= OperatorRegistry.maxOpset else {
+            throw fail(.unsupported, "opset \(opset) is not supported (drsn supports opsets \(OperatorRegistry.minOpset) to \(OperatorRegistry.maxOpset))")
+        }
+        var constants: [String: Tensor] = [:]
+        for t in g.initializers {
+            guard !t.name.isEmpty else { throw fail(.invalidModel, "an initializer has no name") }
+            constants[t.name] = try tensor(t, directory: directory, limits: limits)
+        }
+        var nodes: [Node] = []
+        nodes.reserveCapacity(g.nodes.count)
+        for (index, n) in g.nodes.enumerated() {
+            var attributes: [String: Attribute] = [:]
+            for a in n.attributes {
+                do throws(DRSNError) {
+                    attributes[a.name] = try attribute(a, directory: directory, limits: limits)
+                } catch {
+                    throw DRSNError(error.status, "node '\(n.name)' (\(n.opType)): \(error.message)")
+                }
+            }
+            let node = Node(name: n.name.isEmpty ? "\(n.opType)_\(index)" : n.name, opType: n.opType, domain: n.domain,
+                            inputs: n.inputs, outputs: n.outputs, attributes: attributes)
+            if node.opType == "Constant" && (node.domain.isEmpty || node.domain == "ai.onnx"), let out = node.outputs.first {
+                do throws(DRSNError) {
+                    constants[out] = try ShapeOps.constantValue(of: node)
+                } catch {
+                    throw error.inNode(node, opset: opset)
+                }
+                continue
+            }
+            nodes.append(node)
+        }
+        var inputs: [ValueInfo] = []
+        for v in g.inputs where constants[v.name] == nil { inputs.append(try valueInfo(v)) }
+        var outputs: [ValueInfo] = []
+        for v in g.outputs { outputs.append(try valueInfo(v)) }
+        guard !outputs.isEmpty else { throw fail(.invalidModel, "the graph declares no outputs") }
+        return Graph(nodes: nodes, constants: constants, inputs: inputs, outputs: outputs, opset: opset)
+    }
+}

@@ -1,0 +1,67 @@
+import DRSNKernels
+
+/// The operators drsn executes, by ONNX op_type (default domain), and the opsets it accepts.
+enum OperatorRegistry {
+    static let minOpset = 7
+    static let maxOpset = 21
+
+    nonisolated(unsafe) static let table: [String: OperatorFunction] = [
+        "Conv": ConvOps.conv,
+        "BatchNormalization": ConvOps.batchNorm,
+        "Relu": ElementwiseOps.unary(.relu),
+        "Abs": ElementwiseOps.unary(.abs),
+        "Sign": ElementwiseOps.unary(.sign),
+        "Neg": ElementwiseOps.unary(.neg),
+        "Sigmoid": ElementwiseOps.unary(.sigmoid),
+        "Clip": ElementwiseOps.clip,
+        "Cast": ElementwiseOps.cast,
+        "Add": ElementwiseOps.binary(.add),
+        "Sub": ElementwiseOps.binary(.sub),
+        "Mul": ElementwiseOps.binary(.mul),
+        "Div": ElementwiseOps.binary(.div),
+        "Max": ElementwiseOps.variadic(.max),
+        "Min": ElementwiseOps.variadic(.min),
+        "Greater": ElementwiseOps.binary(.greater),
+        "Less": ElementwiseOps.binary(.less),
+        "GreaterOrEqual": ElementwiseOps.binary(.greaterOrEqual),
+        "LessOrEqual": ElementwiseOps.binary(.lessOrEqual),
+        "Equal": ElementwiseOps.binary(.equal),
+        "Where": ElementwiseOps.whereOp,
+        "GlobalAveragePool": PoolOps.globalAveragePool,
+        "AveragePool": PoolOps.pool(max: false),
+        "MaxPool": PoolOps.pool(max: true),
+        "ReduceMean": ReduceOps.reduce(.mean),
+        "ReduceSum": ReduceOps.reduce(.sum),
+        "ReduceMax": ReduceOps.reduce(.max),
+        "Gemm": MatrixOps.gemm,
+        "MatMul": MatrixOps.matMul,
+        "Softmax": MatrixOps.softmax,
+        "Flatten": ShapeOps.flatten,
+        "Reshape": ShapeOps.reshape,
+        "Squeeze": ShapeOps.squeeze,
+        "Unsqueeze": ShapeOps.unsqueeze,
+        "Identity": ShapeOps.identity,
+        "Dropout": ShapeOps.dropout,
+        "Shape": ShapeOps.shape,
+        "ConstantOfShape": ShapeOps.constantOfShape,
+        "Constant": ShapeOps.constant,
+        "Transpose": DataMovementOps.transpose,
+        "Concat": DataMovementOps.concat,
+        "Slice": DataMovementOps.slice,
+        "Pad": DataMovementOps.pad,
+        "Gather": DataMovementOps.gather,
+    ]
+
+    static var supportedOperators: [String] { table.keys.sorted() }
+
+    /// The implementation of `node`, or an error naming the op, node and opset.
+    static func function(for node: Node, opset: Int) throws(DRSNError) -> OperatorFunction {
+        guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+            throw fail(.unsupported, "unsupported operator '\(node.domain).\(node.opType)' (node '\(node.name)', domain '\(node.domain)'); drsn supports the default ONNX domain only")
+        }
+        guard let f = table[node.opType] else {
+            throw fail(.unsupported, "unsupported operator '\(node.opType)' (node '\(node.name)', opset \(opset)); supported: \(supportedOperators.joined(separator: ", "))")
+        }
+        return f
+    }
+}

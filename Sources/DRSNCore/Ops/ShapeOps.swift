@@ -1,0 +1,162 @@
+/// Operators that only change how a tensor's elements are viewed (Identity, Dropout,
+/// Reshape, Flatten, Squeeze, Unsqueeze: runtime aliases, no copy) and operators that
+/// produce shape data (Shape, ConstantOfShape, Constant), which are always constants at
+/// bind time.
+enum ShapeOps {
+    /// The same data under a new shape: constants are re-labelled, runtime values aliased.
+    static func view(_ x: BoundValue, _ shape: [Int]) -> BoundValue {
+        switch x {
+        case .constant(let t): return .constant(t.reshaped(shape))
+        case .runtime(var r):
+            r.shape = shape
+            return .runtime(r)
+        }
+    }
+
+    static func identity(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
+        [try ctx.input(0)]
+    }
+
+    static func dropout(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
+        if ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty {
+            throw fail(.unsupported, "Dropout mask output is not supported (inference only)")
+        }
+        if let t = try ctx.optionalConstantInput(2, "Dropout training_mode"), t.intValues.first ?? 0 != 0 {
+            throw fail(.unsupported, "Dropout with training_mode=true is not supported (inference only)")
+        }
+        return [try ctx.input(0)]
+    }
+
+    static func flatten(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
+        let x = try ctx.input(0)
+        let xs = x.shape
+        let raw = try ctx.node.int("axis", default: 1)
+        let r = Int64(xs.count)
+        guard raw >= -r, raw <= r else { throw fail(.invalidModel, "Flatten axis \(raw) is out of range for rank \(xs.count)") }
+        let axis = Int(raw < 0 ? raw + r : raw)
+        return [view(x, [xs[..<axis].reduce(1, *), xs[axis...].reduce(1, *)])]
+    }
+
+    static func reshape(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
+        let x = try ctx.input(0)
+        let xs = x.shape
+        let spec: [Int64]
+        if ctx.opset < 5 {
+            spec = try ctx.node.ints("shape") ?? []
+        } else {
+            spec = try ctx.constantInput(1, "Reshape shape").intValues
+        }
+        let allowZero = try ctx.node.int("allowzero", default: 0) != 0
+        var out: [Int] = []
+        var inferred: Int? = nil
+        for (i, d) in spec.enumerated() {
+            if d == 0 && !allowZero {
+                guard i < xs.count else { throw fail(.shapeMismatch, "Reshape shape \(spec) copies dimension \(i) that input \(describe(xs)) does not have") }
+                out.append(xs[i])
+            } else if d == -1 {
+                guard inferred == nil else { throw fail(.invalidModel, "Reshape shape \(spec) has more than one -1") }
+                inferred = i
+                out.append(1)
+            } else {
+                guard d >= 0 else { throw fail(.invalidModel, "Reshape shape \(spec) has a negative dimension") }
+                out.append(try checkedInt(d, "Reshape dimension"))
+            }
+        }
+        let total = try elementCount(xs)
+        if let i = inferred {
+            let rest = try elementCount(out)
+            guard rest > 0, total % rest == 0 else {
+                throw fail(.shapeMismatch, "cannot reshape input of shape \(describe(xs)) to \(spec)")
+            }
+            out[i] = total / rest
+        }
+        guard try elementCount(out) == total else {
+            throw fail(.shapeMismatch, "cannot reshape input of shape \(describe(xs)) (\(total) elements) to \(describe(out))")
+        }
+        return [view(x, out)]
+    }
+
+    /// Axes from the attribute (opset < 13) or the optional input 1.
+    static func axesArgument(_ ctx: OpContext) throws(DRSNError) -> [Int64]? {
+        if ctx.opset < 13 { return try ctx.node.ints("axes") }
+        return try ctx.optionalConstantInput(1, "axes")?.intValues
+    }
+
+    static func squeeze(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
+        let x = try ctx.input(0)
+        let xs = x.shape
+        var remove = [Bool](repeating: false, count: xs.count)
+        if let axes = try axesArgument(ctx) {
+            for a in axes {
+                let i = try normalizeAxis(a, rank: xs.count)
+                guard xs[i] == 1 else { throw fail(.shapeMismatch, "cannot squeeze axis \(a) of size \(xs[i]) in shape \(describe(xs))") }
+                remove[i] = true
+            }
+        } else {
+            for (i, d) in xs.enumerated() where d == 1 { remove[i] = true }
+        }
+        return [view(x, xs.enumerated().filter { !remove[$0.offset] }.map(\.element))]
+    }
+
+    static func unsqueeze(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
+        let x = try ctx.input(0)
+        let xs = x.shape
+        guard let axes = try axesArgument(ctx) else { throw fail(.invalidModel, "Unsqueeze needs axes") }
+        let rank = xs.count + axes.count
+        var insert = [Bool](repeating: false, count: rank)
+        for a in axes {
+            let i = try normalizeAxis(a, rank: rank)
+            guard !insert[i] else { throw fail(.invalidModel, "Unsqueeze axes \(axes) repeat an axis") }
+            insert[i] = true
+        }
+        var out: [Int] = []
+        var j = 0
+        for i in 0..<rank {
+            if insert[i] { out.append(1) } else { out.append(xs[j]); j += 1 }
+        }
+        return [view(x, out)]
+    }
+
+    static func shape(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
+        let xs = try ctx.input(0).shape
+        let r = xs.count
+        func clampIndex(_ v: Int64) -> Int {
+            let i = v < 0 ? Int(max(v + Int64(r), 0)) : Int(min(v, Int64(r)))
+            return i
+        }
+        let start = clampIndex(try ctx.node.int("start", default: 0))
+        let end = clampIndex(try ctx.node.int("end", default: Int64(r)))
+        let dims = start < end ? Array(xs[start..<end]) : []
+        return [.constant(Tensor(ints: dims.map { Int64($0) }, shape: [dims.count]))]
+    }
+
+    static func constantOfShape(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
+        let spec = try ctx.constantInput(0, "ConstantOfShape shape").intValues
+        var shape: [Int] = []
+        for d in spec {
+            guard d >= 0 else { throw fail(.invalidModel, "ConstantOfShape shape \(spec) has a negative dimension") }
+            shape.append(try checkedInt(d, "ConstantOfShape dimension"))
+        }
+        let n = try elementCount(shape)
+        let value = try ctx.node.tensor("value")
+        if let value, case .ints(let v) = value.storage {
+            return [.constant(Tensor(ints: [Int64](repeating: v.first ?? 0, count: n), shape: shape, dtype: value.dtype))]
+        }
+        let f = value?.floatValues.first ?? 0
+        return [.constant(try Tensor(floats: [Float](repeating: f, count: n), shape: shape, dtype: value?.dtype ?? .float32))]
+    }
+
+    static func constant(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
+        [.constant(try constantValue(of: ctx.node))]
+    }
+
+    /// The value of a Constant node (value, value_float(s), value_int(s)).
+    static func constantValue(of node: Node) throws(DRSNError) -> Tensor {
+        if let t = try node.tensor("value") { return t }
+        if let f = try node.float("value_float") { return try Tensor(floats: [f], shape: []) }
+        if let v = try node.floats("value_floats") { return try Tensor(floats: v, shape: [v.count]) }
+        if let i = try node.int("value_int") { return Tensor(ints: [i], shape: []) }
+        if let v = try node.ints("value_ints") { return Tensor(ints: v, shape: [v.count]) }
+        throw fail(.unsupported, "Constant node without a supported value attribute (value, value_float(s), value_int(s))")
+    }
+}

@@ -1,0 +1,102 @@
+/// Where a runtime value's data lives during a run.
+enum Location {
+    case arena(Int)
+    case input(Int)
+    case output(Int)
+}
+
+/// Everything needed to run a graph for one set of concrete input shapes: the steps, where
+/// each value lives, the arena size, and the output shapes. Immutable; shared by all runs
+/// with these shapes.
+final class ExecutionPlan: @unchecked Sendable {
+    let steps: [Step]
+    let locations: [Location]
+    /// Floats of arena memory per run (values, then scratch at `scratchOffset`).
+    let arenaSize: Int
+    let scratchOffset: Int
+    let outputShapes: [[Int]]
+    let outputTypes: [DType]
+    /// Outputs that are constants: copied from these buffers into the caller's output.
+    let constantOutputs: [(output: Int, data: AlignedBuffer)]
+    private let keepAlive: [AlignedBuffer]
+
+    init(binding: Binder.Result) throws(DRSNError) {
+        let builder = binding.builder
+        var steps = builder.steps
+        var valueCount = builder.valueSizes.count
+        var sizes = builder.valueSizes
+        var locations = [Location?](repeating: nil, count: valueCount)
+        for (i, id) in binding.inputIds.enumerated() { locations[id] = .input(i) }
+
+        var shapes: [[Int]] = []
+        var types: [DType] = []
+        var constants: [(Int, AlignedBuffer)] = []
+        var extra: [AlignedBuffer] = []
+        for (j, out) in binding.outputs.enumerated() {
+            shapes.append(out.shape)
+            types.append(out.dtype)
+            switch out {
+            case .constant(let t):
+                let buffer: AlignedBuffer
+                switch t.storage {
+                case .floats(let b): buffer = b
+                case .ints(let v):
+                    guard let b = AlignedBuffer(copying: v.map { Float($0) }) else {
+                        throw fail(.outOfMemory, "cannot allocate a constant output")
+                    }
+                    buffer = b
+                }
+                constants.append((j, buffer))
+                extra.append(buffer)
+            case .runtime(let r):
+                var id = r.id
+                if locations[id] != nil {
+                    // The value is a graph input or already another output: copy it.
+                    let newId = valueCount
+                    valueCount += 1
+                    sizes.append(sizes[id])
+                    locations.append(nil)
+                    steps.append(Step(kind: .copy(count: sizes[id]), inputs: [.value(id)], outputs: [newId],
+                                      scratch: 0, nodeName: "output copy"))
+                    id = newId
+                }
+                locations[id] = .output(j)
+            }
+        }
+
+        // Dead step elimination: keep steps whose outputs reach a graph output.
+        var needed = [Bool](repeating: false, count: valueCount)
+        for (id, loc) in locations.enumerated() { if case .output = loc { needed[id] = true } }
+        var live = [Bool](repeating: false, count: steps.count)
+        for s in stride(from: steps.count - 1, through: 0, by: -1) where steps[s].outputs.contains(where: { needed[$0] }) {
+            live[s] = true
+            for case .value(let id) in steps[s].inputs { needed[id] = true }
+        }
+        steps = steps.enumerated().filter { live[$0.offset] }.map(\.element)
+
+        // Lifetimes of arena values.
+        var lifetimes = [(Int, Int)?](repeating: nil, count: valueCount)
+        for (s, step) in steps.enumerated() {
+            for id in step.outputs where locations[id] == nil {
+                lifetimes[id] = (lifetimes[id]?.0 ?? s, max(lifetimes[id]?.1 ?? s, s))
+            }
+            for case .value(let id) in step.inputs where locations[id] == nil {
+                if let l = lifetimes[id] { lifetimes[id] = (l.0, max(l.1, s)) }
+            }
+        }
+        let memory = MemoryPlan.make(sizes: sizes, lifetimes: lifetimes)
+        var resolved: [Location] = []
+        for id in 0..<valueCount {
+            if let l = locations[id] { resolved.append(l) } else { resolved.append(.arena(memory.offsets[id] ?? 0)) }
+        }
+        let scratch = steps.map(\.scratch).max() ?? 0
+        self.steps = steps
+        self.locations = resolved
+        self.scratchOffset = memory.valueBytesEnd
+        self.arenaSize = memory.valueBytesEnd + MemoryPlan.align(scratch)
+        self.outputShapes = shapes
+        self.outputTypes = types
+        self.constantOutputs = constants
+        self.keepAlive = builder.keepAlive + extra
+    }
+}

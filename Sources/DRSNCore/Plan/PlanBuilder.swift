@@ -1,0 +1,88 @@
+import DRSNKernels
+
+/// A runtime tensor during binding: its value id (several names may alias one id, e.g.
+/// after Reshape) and its concrete shape.
+struct RuntimeValue {
+    var id: Int
+    var shape: [Int]
+    var dtype: DType
+}
+
+/// What binding knows about a named value.
+enum BoundValue {
+    case constant(Tensor)
+    case runtime(RuntimeValue)
+
+    var shape: [Int] {
+        switch self {
+        case .constant(let t): return t.shape
+        case .runtime(let r): return r.shape
+        }
+    }
+
+    var dtype: DType {
+        switch self {
+        case .constant(let t): return t.dtype
+        case .runtime(let r): return r.dtype
+        }
+    }
+
+    var constant: Tensor? {
+        if case .constant(let t) = self { return t }
+        return nil
+    }
+}
+
+/// Collects steps and runtime values while a graph is bound to concrete input shapes.
+final class PlanBuilder {
+    private(set) var steps: [Step] = []
+    /// Element count of each runtime value id.
+    private(set) var valueSizes: [Int] = []
+    /// Constant buffers referenced by steps; kept alive by the plan.
+    private(set) var keepAlive: [AlignedBuffer] = []
+    var currentNode = ""
+
+    func newValue(shape: [Int], dtype: DType) throws(DRSNError) -> RuntimeValue {
+        let n = try elementCount(shape)
+        valueSizes.append(n)
+        return RuntimeValue(id: valueSizes.count - 1, shape: shape, dtype: dtype)
+    }
+
+    /// An operand for a bound value; constants are converted to float storage if needed.
+    func operand(_ v: BoundValue) throws(DRSNError) -> Operand {
+        switch v {
+        case .runtime(let r):
+            return .value(r.id)
+        case .constant(let t):
+            switch t.storage {
+            case .floats(let b):
+                keepAlive.append(b)
+                return .constant(UnsafePointer(b.pointer))
+            case .ints(let ints):
+                guard let b = AlignedBuffer(copying: ints.map { Float($0) }) else {
+                    throw fail(.outOfMemory, "cannot allocate a constant of \(ints.count) elements")
+                }
+                keepAlive.append(b)
+                return .constant(UnsafePointer(b.pointer))
+            }
+        }
+    }
+
+    /// Appends a step writing fresh outputs of the given shapes; returns them as bound values.
+    func emit(_ kind: StepKind, inputs: [BoundValue], outputShape: [Int], dtype: DType = .float32,
+              scratch: Int = 0) throws(DRSNError) -> BoundValue {
+        var ops: [Operand] = []
+        for i in inputs { ops.append(try operand(i)) }
+        let out = try newValue(shape: outputShape, dtype: dtype)
+        steps.append(Step(kind: kind, inputs: ops, outputs: [out.id], scratch: scratch, nodeName: currentNode))
+        return .runtime(out)
+    }
+
+    /// Appends a copy of `value` into a fresh value (used when an output must not alias).
+    func copy(_ value: RuntimeValue) throws(DRSNError) -> RuntimeValue {
+        let out = try newValue(shape: value.shape, dtype: value.dtype)
+        steps.append(Step(kind: .copy(count: valueSizes[value.id]), inputs: [.value(value.id)], outputs: [out.id],
+                          scratch: 0, nodeName: currentNode))
+        return out
+    }
+}

@@ -1,0 +1,42 @@
+import DRSNKernels
+
+/// Where a step reads an operand from.
+enum Operand {
+    /// A runtime value (arena, caller input or caller output, resolved by the memory plan).
+    case value(Int)
+    /// Constant data that the plan keeps alive.
+    case constant(UnsafePointer<Float>)
+}
+
+/// One kernel invocation with every shape and parameter resolved.
+enum StepKind {
+    case conv(ConvParams, activation: Activation)        // inputs: x, w, [bias]
+    case gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+              cStrides: [Int]?)                           // inputs: a, b, [c broadcast to m x n]
+    case batchedMatMul(batch: Int, m: Int, n: Int, k: Int, aOffsets: [Int], bOffsets: [Int]) // inputs: a, b
+    case unary(UnaryOp, count: Int)
+    case binary(BinaryOp, aStrides: [Int], bStrides: [Int], outShape: [Int])
+    case select(cStrides: [Int], xStrides: [Int], yStrides: [Int], outShape: [Int])
+    case reduce(ReduceOp, shape: [Int], axes: [Bool])
+    case globalAveragePool(planes: Int, planeSize: Int)
+    case maxPool(PoolParams)
+    case averagePool(PoolParams)
+    case softmax(outer: Int, axisSize: Int, inner: Int)
+    case transpose(shape: [Int], permutation: [Int])
+    case concat(axisSizes: [Int], outer: Int, inner: Int)
+    case slice(shape: [Int], starts: [Int], steps: [Int], outShape: [Int])
+    case pad(shape: [Int], padsBegin: [Int], outShape: [Int], value: Float)
+    case gather(shape: [Int], axis: Int, indices: [Int])
+    case scaleShift(batch: Int, channels: Int, inner: Int) // inputs: x, scale, shift
+    case copy(count: Int)
+}
+
+struct Step {
+    var kind: StepKind
+    var inputs: [Operand]
+    var outputs: [Int]
+    /// Scratch floats the step needs for the duration of its kernel.
+    var scratch: Int
+    /// For error messages and profiling.
+    var nodeName: String
+}

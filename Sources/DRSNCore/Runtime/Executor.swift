@@ -1,0 +1,95 @@
+import DRSNKernels
+
+/// Runs an execution plan on one arena. Pointers are resolved per step from the plan's
+/// precomputed locations; every shape was validated when the plan was built.
+struct Executor {
+    let plan: ExecutionPlan
+    let arena: UnsafeMutablePointer<Float>
+    let inputs: [UnsafePointer<Float>]
+    let outputs: [UnsafeMutablePointer<Float>]
+
+    @inline(__always)
+    func pointer(_ id: Int) -> UnsafeMutablePointer<Float> {
+        switch plan.locations[id] {
+        case .arena(let offset): return arena + offset
+        case .input(let i): return UnsafeMutablePointer(mutating: inputs[i])
+        case .output(let j): return outputs[j]
+        }
+    }
+
+    @inline(__always)
+    func read(_ operand: Operand) -> UnsafePointer<Float> {
+        switch operand {
+        case .value(let id): return UnsafePointer(pointer(id))
+        case .constant(let p): return p
+        }
+    }
+
+    func run() {
+        let scratch = arena + plan.scratchOffset
+        for step in plan.steps {
+            execute(step, scratch: scratch)
+        }
+        for (j, data) in plan.constantOutputs {
+            outputs[j].update(from: data.pointer, count: data.count)
+        }
+    }
+
+    func execute(_ step: Step, scratch: UnsafeMutablePointer<Float>) {
+        let out = pointer(step.outputs[0])
+        let ins = step.inputs
+        switch step.kind {
+        case .conv(let p, let activation):
+            conv2D(p, input: read(ins[0]), weights: read(ins[1]), bias: ins.count > 2 ? read(ins[2]) : nil,
+                   activation: activation, output: out, scratch: scratch)
+        case .gemm(let transA, let transB, let m, let n, let k, let alpha, let beta, let cStrides):
+            if let cStrides {
+                let c = read(ins[2])
+                for i in 0..<m {
+                    for j in 0..<n { out[i * n + j] = c[i * cStrides[0] + j * cStrides[1]] }
+                }
+            }
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                  a: read(ins[0]), lda: transA ? m : k, b: read(ins[1]), ldb: transB ? k : n,
+                  beta: beta, c: out, ldc: n, scratch: scratch)
+        case .batchedMatMul(let batch, let m, let n, let k, let aOffsets, let bOffsets):
+            let a = read(ins[0]), b = read(ins[1])
+            for i in 0..<batch {
+                sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a + aOffsets[i], lda: k,
+                      b: b + bOffsets[i], ldb: n, beta: 0, c: out + i * m * n, ldc: n, scratch: scratch)
+            }
+        case .unary(let op, let count):
+            unary(op, input: read(ins[0]), output: out, count: count)
+        case .binary(let op, let aStrides, let bStrides, let outShape):
+            binary(op, a: read(ins[0]), aStrides: aStrides, b: read(ins[1]), bStrides: bStrides, output: out, outShape: outShape)
+        case .select(let cStrides, let xStrides, let yStrides, let outShape):
+            select(condition: read(ins[0]), conditionStrides: cStrides, x: read(ins[1]), xStrides: xStrides,
+                   y: read(ins[2]), yStrides: yStrides, output: out, outShape: outShape)
+        case .reduce(let op, let shape, let axes):
+            reduce(op, input: read(ins[0]), shape: shape, axes: axes, output: out)
+        case .globalAveragePool(let planes, let planeSize):
+            globalAveragePool(input: read(ins[0]), output: out, planes: planes, planeSize: planeSize)
+        case .maxPool(let p):
+            maxPool2D(p, input: read(ins[0]), output: out)
+        case .averagePool(let p):
+            averagePool2D(p, input: read(ins[0]), output: out)
+        case .softmax(let outer, let axisSize, let inner):
+            softmax(input: read(ins[0]), output: out, outer: outer, axisSize: axisSize, inner: inner)
+        case .transpose(let shape, let permutation):
+            transpose(input: read(ins[0]), shape: shape, permutation: permutation, output: out)
+        case .concat(let axisSizes, let outer, let inner):
+            concat(inputs: ins.map { read($0) }, axisSizes: axisSizes, outer: outer, inner: inner, output: out)
+        case .slice(let shape, let starts, let steps, let outShape):
+            slice(input: read(ins[0]), shape: shape, starts: starts, steps: steps, outShape: outShape, output: out)
+        case .pad(let shape, let padsBegin, let outShape, let value):
+            padConstant(input: read(ins[0]), shape: shape, padsBegin: padsBegin, outShape: outShape, value: value, output: out)
+        case .gather(let shape, let axis, let indices):
+            gather(input: read(ins[0]), shape: shape, axis: axis, indices: indices, output: out)
+        case .scaleShift(let batch, let channels, let inner):
+            channelScaleShift(input: read(ins[0]), output: out, batch: batch, channels: channels, inner: inner,
+                              scale: read(ins[1]), shift: read(ins[2]))
+        case .copy(let count):
+            out.update(from: read(ins[0]), count: count)
+        }
+    }
+}

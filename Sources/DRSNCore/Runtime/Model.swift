@@ -1,0 +1,213 @@
+import CDRSNSupport
+import DRSNOnnx
+
+/// A loaded, optimised model. Immutable after loading and safe to use from many threads at
+/// once: plans per input shape are cached under a lock, and each concurrent run takes its
+/// own arena from a pool.
+public final class Model: @unchecked Sendable {
+    public let inputs: [TensorInfo]
+    public let outputs: [TensorInfo]
+    /// Graph passes that changed the graph at load.
+    public let appliedPasses: [String]
+    public let options: Options
+    let graph: Graph
+
+    private let lock = Lock()
+    private var plans: [[[Int]]: (plan: ExecutionPlan, lastUse: Int)] = [:]
+    private var clock = 0
+    private var arenas: [AlignedBuffer] = []
+
+    /// Loads an ONNX file; external data is resolved next to it.
+    public static func load(path: String, options: Options = Options()) throws(DRSNError) -> Model {
+        let bytes: [UInt8]
+        do {
+            bytes = try OnnxReader.readFile(path, limits: options.limits)
+        } catch {
+            throw OnnxImporter.status(error)
+        }
+        let directory: String
+        if let slash = path.lastIndex(of: "/") {
+            directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        } else {
+            directory = "."
+        }
+        let result = bytes.withUnsafeBytes { raw -> Result<Model, DRSNError> in
+            do throws(DRSNError) {
+                return .success(try Model(bytes: raw, directory: directory, options: options))
+            } catch {
+                return .failure(DRSNError(error.status, "\(path): \(error.message)"))
+            }
+        }
+        return try result.get()
+    }
+
+    /// Loads an ONNX model from memory (no external data).
+    public static func load(bytes: UnsafeRawBufferPointer, options: Options = Options()) throws(DRSNError) -> Model {
+        try Model(bytes: bytes, directory: nil, options: options)
+    }
+
+    init(bytes: UnsafeRawBufferPointer, directory: String?, options: Options) throws(DRSNError) {
+        guard drsnsup_cpu_supports_kernels() != 0 else {
+            throw fail(.unsupported, "this CPU lacks AVX2/FMA, which this build of drsn requires")
+        }
+        let proto: ModelProto
+        do {
+            proto = try OnnxReader.decodeModel(bytes, limits: options.limits)
+        } catch {
+            throw OnnxImporter.status(error)
+        }
+        var graph = try OnnxImporter.graph(from: proto, directory: directory, limits: options.limits)
+        for i in graph.inputs {
+            guard i.dtype == .float32 else {
+                throw fail(.unsupported, "graph input '\(i.name)' has type \(i.dtype); drsn accepts FLOAT inputs only")
+            }
+        }
+        appliedPasses = try GraphOptimizer.run(&graph)
+        self.graph = graph
+        self.options = options
+        self.inputs = graph.inputs.map { info in
+            TensorInfo(name: info.name, dtype: info.dtype, dims: info.dims?.map { d in
+                if case .fixed(let n) = d { return n }
+                return -1
+            })
+        }
+        // Bind once (and again with another batch size) to validate the graph and learn
+        // which output dimensions follow the dynamic batch dimension.
+        var outputs = graph.outputs.map { TensorInfo(name: $0.name, dtype: $0.dtype, dims: nil) }
+        if let probe1 = Model.probeShapes(inputs, batch: 1) {
+            let p1 = try Model.makePlan(graph, probe1)
+            var dims = p1.outputShapes
+            if let probe2 = Model.probeShapes(inputs, batch: 2), probe2 != probe1 {
+                let p2 = try Model.makePlan(graph, probe2)
+                for j in 0..<dims.count {
+                    for d in 0..<dims[j].count where d < p2.outputShapes[j].count && dims[j][d] != p2.outputShapes[j][d] {
+                        dims[j][d] = -1
+                    }
+                }
+            }
+            for j in 0..<outputs.count {
+                outputs[j].dims = dims[j]
+                outputs[j].dtype = p1.outputTypes[j]
+            }
+        }
+        self.outputs = outputs
+    }
+
+    /// Concrete input shapes with the dynamic leading dimension set to `batch`; nil when
+    /// some other dimension is dynamic or undeclared.
+    static func probeShapes(_ inputs: [TensorInfo], batch: Int) -> [[Int]]? {
+        var shapes: [[Int]] = []
+        for info in inputs {
+            guard let dims = info.dims else { return nil }
+            var s: [Int] = []
+            for (k, d) in dims.enumerated() {
+                if d >= 0 { s.append(d) } else if k == 0 { s.append(batch) } else { return nil }
+            }
+            shapes.append(s)
+        }
+        return shapes
+    }
+
+    static func makePlan(_ graph: Graph, _ shapes: [[Int]]) throws(DRSNError) -> ExecutionPlan {
+        try ExecutionPlan(binding: try Binder.bind(graph, inputShapes: shapes))
+    }
+
+    /// Checks caller input shapes against the declared inputs.
+    func validate(_ shapes: [[Int]]) throws(DRSNError) {
+        guard shapes.count == inputs.count else {
+            throw fail(.invalidArgument, "the model has \(inputs.count) input(s), \(shapes.count) given")
+        }
+        for (info, shape) in zip(inputs, shapes) {
+            for d in shape where d < 1 || d > (1 << 31) {
+                throw fail(.shapeMismatch, "input '\(info.name)': dimensions must be between 1 and 2^31, got \(describe(shape))")
+            }
+            guard let dims = info.dims else { continue }
+            let expected = "[" + dims.map { $0 < 0 ? "?" : String($0) }.joined(separator: ", ") + "]"
+            guard dims.count == shape.count else {
+                throw fail(.shapeMismatch, "input '\(info.name)': expected rank \(dims.count) \(expected), got rank \(shape.count) \(describe(shape))")
+            }
+            for (d, s) in zip(dims, shape) where d >= 0 && d != s {
+                throw fail(.shapeMismatch, "input '\(info.name)': expected shape \(expected), got \(describe(shape))")
+            }
+        }
+    }
+
+    /// The plan for these input shapes, from the cache or built now.
+    func plan(for shapes: [[Int]]) throws(DRSNError) -> ExecutionPlan {
+        try validate(shapes)
+        if let p = lock.withLock({ () -> ExecutionPlan? in
+            clock += 1
+            if let e = plans[shapes] {
+                plans[shapes] = (e.plan, clock)
+                return e.plan
+            }
+            return nil
+        }) { return p }
+        let plan = try Model.makePlan(graph, shapes)
+        lock.withLock {
+            clock += 1
+            if plans.count >= max(1, options.planCacheCapacity), let oldest = plans.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                plans.removeValue(forKey: oldest.key)
+            }
+            plans[shapes] = (plan, clock)
+        }
+        return plan
+    }
+
+    public func outputShapes(for inputShapes: [[Int]]) throws(DRSNError) -> [[Int]] {
+        try plan(for: inputShapes).outputShapes
+    }
+
+    /// Runs the model on caller memory. `outputCapacities[j]` is the number of floats
+    /// `outputs[j]` can hold.
+    public func run(inputs: [UnsafePointer<Float>], inputShapes: [[Int]], outputs: [UnsafeMutablePointer<Float>],
+                    outputCapacities: [Int]) throws(DRSNError) {
+        let plan = try plan(for: inputShapes)
+        guard inputs.count == self.inputs.count else {
+            throw fail(.invalidArgument, "the model has \(self.inputs.count) input(s), \(inputs.count) given")
+        }
+        guard outputs.count == self.outputs.count, outputCapacities.count == outputs.count else {
+            throw fail(.invalidArgument, "the model has \(self.outputs.count) output(s), \(outputs.count) given")
+        }
+        for j in 0..<outputs.count {
+            let need = try elementCount(plan.outputShapes[j])
+            guard outputCapacities[j] >= need else {
+                throw fail(.bufferTooSmall, "output '\(self.outputs[j].name)' of shape \(describe(plan.outputShapes[j])) needs \(need) floats, buffer holds \(outputCapacities[j])")
+            }
+        }
+        let arena = try takeArena(size: plan.arenaSize)
+        defer { lock.withLock { arenas.append(arena) } }
+        Executor(plan: plan, arena: arena.pointer, inputs: inputs, outputs: outputs).run()
+    }
+
+    private func takeArena(size: Int) throws(DRSNError) -> AlignedBuffer {
+        if let a = lock.withLock({ () -> AlignedBuffer? in
+            if let i = arenas.lastIndex(where: { $0.count >= size }) { return arenas.remove(at: i) }
+            if !arenas.isEmpty { arenas.removeLast() }
+            return nil
+        }) { return a }
+        guard let a = AlignedBuffer(count: size) else {
+            throw fail(.outOfMemory, "cannot allocate \(size) floats of working memory")
+        }
+        return a
+    }
+
+    /// Convenience for Swift callers and tests: runs on arrays and returns the outputs.
+    public func run(_ inputs: [[Float]], shapes: [[Int]]) throws(DRSNError) -> [[Float]] {
+        let outShapes = try outputShapes(for: shapes)
+        for (x, s) in zip(inputs, shapes) where x.count != s.reduce(1, *) {
+            throw fail(.shapeMismatch, "input has \(x.count) values, shape \(describe(s)) needs \(s.reduce(1, *))")
+        }
+        let buffers = try outShapes.map { (s) throws(DRSNError) -> AlignedBuffer in
+            guard let b = AlignedBuffer(count: s.reduce(1, *)) else { throw fail(.outOfMemory, "output allocation failed") }
+            return b
+        }
+        let inputBuffers = try inputs.map { (x) throws(DRSNError) -> AlignedBuffer in
+            guard let b = AlignedBuffer(copying: x) else { throw fail(.outOfMemory, "input allocation failed") }
+            return b
+        }
+        try run(inputs: inputBuffers.map { UnsafePointer($0.pointer) }, inputShapes: shapes,
+                outputs: buffers.map(\.pointer), outputCapacities: buffers.map(\.count))
+        return buffers.map(\.array)
+    }
+}

@@ -69,13 +69,6 @@ func minNaN(_ a: V8, _ b: V8) -> V8 {
 }
 
 @inline(__always) @usableFromInline
-func maxNaN16(_ a: V16, _ b: V16) -> V16 {
-    var r = a.replacing(with: b, where: b .> a)
-    r.replace(with: b, where: b .!= b)
-    return r
-}
-
-@inline(__always) @usableFromInline
 func maxNaNScalar(_ a: Float, _ b: Float) -> Float {
     if b.isNaN { return b }
     return b > a ? b : a

@@ -16,9 +16,40 @@ public enum UnaryOp: Sendable, Equatable {
     case copy
 }
 
+/// One vector-wide unary function; generic specialisation inlines it into `mapUnary`.
+@usableFromInline
+protocol UnaryKernel {
+    func callAsFunction(_ x: V8) -> V8
+}
+
+@usableFromInline struct ReluK: UnaryKernel {
+    @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 { x.replacing(with: V8(), where: x .< V8()) }
+}
+@usableFromInline struct AbsK: UnaryKernel {
+    @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 { absV(x) }
+}
+@usableFromInline struct NegK: UnaryKernel {
+    @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 { -x }
+}
+@usableFromInline struct SignK: UnaryKernel {
+    @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 {
+        var r = x.replacing(with: V8(repeating: 1), where: x .> V8())
+        r.replace(with: V8(repeating: -1), where: x .< V8())
+        return r
+    }
+}
+@usableFromInline struct ClipK: UnaryKernel {
+    let lo: V8, hi: V8
+    @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 {
+        var r = x.replacing(with: lo, where: x .< lo)
+        r.replace(with: hi, where: r .> hi)
+        return r
+    }
+}
+
 @inline(__always)
-func mapUnary(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ count: Int,
-              _ f: (V8) -> V8) {
+func mapUnary<K: UnaryKernel>(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ count: Int,
+                              _ f: K) {
     var i = 0
     while i &+ 16 <= count {
         let a = f(load8(input + i))
@@ -46,29 +77,12 @@ func sigmoidScalar(_ x: Float) -> Float {
 public func unary(_ op: UnaryOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
     if count <= 0 { return }
     switch op {
-    case .copy:
-        copyFloats(input, output, count)
-    case .relu:
-        let z = V8()
-        mapUnary(input, output, count) { $0.replacing(with: z, where: $0 .< z) }
-    case .abs:
-        mapUnary(input, output, count) { absV($0) }
-    case .neg:
-        mapUnary(input, output, count) { -$0 }
-    case .sign:
-        let one = V8(repeating: 1), mone = V8(repeating: -1), z = V8()
-        mapUnary(input, output, count) { x in
-            var r = x.replacing(with: one, where: x .> z)
-            r.replace(with: mone, where: x .< z)
-            return r
-        }
-    case .clip(let lo, let hi):
-        let vlo = V8(repeating: lo), vhi = V8(repeating: hi)
-        mapUnary(input, output, count) { x in
-            var r = x.replacing(with: vlo, where: x .< vlo)
-            r.replace(with: vhi, where: r .> vhi)
-            return r
-        }
+    case .copy: copyFloats(input, output, count)
+    case .relu: mapUnary(input, output, count, ReluK())
+    case .abs: mapUnary(input, output, count, AbsK())
+    case .neg: mapUnary(input, output, count, NegK())
+    case .sign: mapUnary(input, output, count, SignK())
+    case .clip(let lo, let hi): mapUnary(input, output, count, ClipK(lo: V8(repeating: lo), hi: V8(repeating: hi)))
     case .sigmoid:
         for i in 0..<count { output[i] = sigmoidScalar(input[i]) }
     }
@@ -105,10 +119,10 @@ public func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int]? {
 /// Prepares a collapsed iteration space for `operands` operands, of which the last is the
 /// dense output; calls body(rank, shape, strides, counterScratch).
 @inline(__always)
-func withCollapsed(outShape: [Int], operandStrides: [[Int]],
+func withCollapsed(outShape: [Int], _ s0: [Int], _ s1: [Int], _ s2: [Int]?,
                    _ body: (Int, UnsafePointer<Int>, UnsafePointer<Int>, UnsafeMutablePointer<Int>) -> Void) {
     let rank = outShape.count
-    let ops = operandStrides.count + 1
+    let ops = s2 == nil ? 3 : 4
     let r = max(rank, 1)
     withUnsafeTemporaryAllocation(of: Int.self, capacity: r &* (ops &+ 2) &+ ops) { buf in
         let shape = buf.baseAddress!
@@ -119,10 +133,9 @@ func withCollapsed(outShape: [Int], operandStrides: [[Int]],
             for k in 0..<ops { strides[k] = 0 }
         } else {
             for d in 0..<rank { shape[d] = outShape[d] }
-            for k in 0..<(ops &- 1) {
-                let s = operandStrides[k]
-                for d in 0..<rank { strides[k &* rank &+ d] = s[d] }
-            }
+            for d in 0..<rank { strides[d] = s0[d] }
+            for d in 0..<rank { strides[rank &+ d] = s1[d] }
+            if let s2 { for d in 0..<rank { strides[2 &* rank &+ d] = s2[d] } }
             contiguousStrides(shape, rank, into: strides + (ops &- 1) &* rank)
         }
         let nr = collapseDims(rank: r, shape: shape, strides: strides, operands: ops)
@@ -202,7 +215,7 @@ func cmpResult(_ m: SIMDMask<SIMD8<Int32>>) -> V8 {
 public func binary(_ op: BinaryOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>,
                    bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int]) {
     for d in outShape where d == 0 { return }
-    withCollapsed(outShape: outShape, operandStrides: [aStrides, bStrides]) { rank, shape, strides, counters in
+    withCollapsed(outShape: outShape, aStrides, bStrides, nil) { rank, shape, strides, counters in
         switch op {
         case .add: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 + $1 }
         case .sub: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 - $1 }
@@ -224,7 +237,7 @@ public func select(condition: UnsafePointer<Float>, conditionStrides: [Int], x: 
                    xStrides: [Int], y: UnsafePointer<Float>, yStrides: [Int],
                    output: UnsafeMutablePointer<Float>, outShape: [Int]) {
     for d in outShape where d == 0 { return }
-    withCollapsed(outShape: outShape, operandStrides: [conditionStrides, xStrides, yStrides]) { rank, shape, strides, counters in
+    withCollapsed(outShape: outShape, conditionStrides, xStrides, yStrides) { rank, shape, strides, counters in
         let n = shape[rank &- 1]
         let sc = strides[rank &- 1], sx = strides[2 &* rank &- 1], sy = strides[3 &* rank &- 1]
         walkOuter(rank: rank, shape: shape, strides: strides, operands: 4, scratch: counters) { off in

@@ -34,6 +34,8 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
         scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
         return
     }
+    if gemvFastPath(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
     withUnsafeTemporaryAllocation(byteCount: need &* 4, alignment: 64) { raw in
         let s = raw.baseAddress!.bindMemory(to: Float.self, capacity: need)
         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
@@ -51,6 +53,8 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
         scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
         return
     }
+    if gemvFastPath(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
     // Align the scratch to 64 bytes.
     let addr = Int(bitPattern: scratch)
     let aligned = UnsafeMutablePointer<Float>(bitPattern: (addr &+ 63) & ~63)!
@@ -115,6 +119,83 @@ func scaleC(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: In
             for j in 0..<n { row[j] *= beta }
         }
     }
+}
+
+// MARK: matrix-vector fast paths (m == 1 or n == 1)
+
+/// Dot product of two contiguous vectors, 4 SIMD8 FMA accumulators.
+@inline(__always) @usableFromInline
+func dotContiguous(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
+    var i = 0
+    while i &+ 32 <= n {
+        a0 = a0.addingProduct(load8(x + i), load8(y + i))
+        a1 = a1.addingProduct(load8(x + (i &+ 8)), load8(y + (i &+ 8)))
+        a2 = a2.addingProduct(load8(x + (i &+ 16)), load8(y + (i &+ 16)))
+        a3 = a3.addingProduct(load8(x + (i &+ 24)), load8(y + (i &+ 24)))
+        i &+= 32
+    }
+    while i &+ 8 <= n { a0 = a0.addingProduct(load8(x + i), load8(y + i)); i &+= 8 }
+    var s = ((a0 + a1) + (a2 + a3)).sum()
+    while i < n { s += x[i] * y[i]; i &+= 1 }
+    return s
+}
+
+@inline(__always)
+func finish(_ d: Float, _ c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
+    c[0] = beta == 0 ? alpha * d : alpha * d + beta * c[0]
+}
+
+/// Handles the matrix-vector shapes for which packing would waste work. Returns false if
+/// the shape is not one of them.
+func gemvFastPath(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+    if m == 1 && transB && (!transA || lda == 1) {
+        // c[j] = dot(a, B row j)
+        for j in 0..<n { finish(dotContiguous(a, b + j &* ldb, k), c + j, alpha: alpha, beta: beta) }
+        return true
+    }
+    if n == 1 && !transA && (transB || ldb == 1) {
+        // c[i] = dot(A row i, b)
+        for i in 0..<m { finish(dotContiguous(a + i &* lda, b, k), c + i &* ldc, alpha: alpha, beta: beta) }
+        return true
+    }
+    if m == 1 && !transB {
+        // c += sum_p alpha * a_p * B[p, :], four rows of B per pass.
+        scaleC(m: 1, n: n, beta: beta, c: c, ldc: ldc)
+        let sa = transA ? lda : 1
+        var p = 0
+        while p < k {
+            let rows = min(4, k &- p)
+            let w0 = alpha * a[p &* sa]
+            let w1: Float = rows > 1 ? alpha * a[(p &+ 1) &* sa] : 0
+            let w2: Float = rows > 2 ? alpha * a[(p &+ 2) &* sa] : 0
+            let w3: Float = rows > 3 ? alpha * a[(p &+ 3) &* sa] : 0
+            let b0 = b + p &* ldb
+            let b1 = rows > 1 ? b0 + ldb : b0
+            let b2 = rows > 2 ? b1 + ldb : b0
+            let b3 = rows > 3 ? b2 + ldb : b0
+            let v0 = V8(repeating: w0), v1 = V8(repeating: w1), v2 = V8(repeating: w2), v3 = V8(repeating: w3)
+            var j = 0
+            while j &+ 8 <= n {
+                var acc = load8(c + j)
+                acc = acc.addingProduct(load8(b0 + j), v0)
+                acc = acc.addingProduct(load8(b1 + j), v1)
+                acc = acc.addingProduct(load8(b2 + j), v2)
+                acc = acc.addingProduct(load8(b3 + j), v3)
+                store8(acc, c + j)
+                j &+= 8
+            }
+            while j < n {
+                c[j] += w0 * b0[j] + w1 * b1[j] + w2 * b2[j] + w3 * b3[j]
+                j &+= 1
+            }
+            p &+= 4
+        }
+        return true
+    }
+    return false
 }
 
 // MARK: packing

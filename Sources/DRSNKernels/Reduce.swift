@@ -26,18 +26,18 @@ func sumContiguous(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
 /// Max of `n` contiguous floats (NaN propagates), -inf when n == 0.
 @inline(__always) @usableFromInline
 func maxContiguous(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-    let ninf = V16(repeating: -.infinity)
+    let ninf = V8(repeating: -.infinity)
     var a0 = ninf, a1 = ninf, a2 = ninf, a3 = ninf
     var i = 0
-    while i &+ 64 <= n {
-        a0 = maxNaN16(a0, load16(p + i)); a1 = maxNaN16(a1, load16(p + (i &+ 16)))
-        a2 = maxNaN16(a2, load16(p + (i &+ 32))); a3 = maxNaN16(a3, load16(p + (i &+ 48)))
-        i &+= 64
+    while i &+ 32 <= n {
+        a0 = maxNaN(a0, load8(p + i)); a1 = maxNaN(a1, load8(p + (i &+ 8)))
+        a2 = maxNaN(a2, load8(p + (i &+ 16))); a3 = maxNaN(a3, load8(p + (i &+ 24)))
+        i &+= 32
     }
-    while i &+ 16 <= n { a0 = maxNaN16(a0, load16(p + i)); i &+= 16 }
-    let v = maxNaN16(maxNaN16(a0, a1), maxNaN16(a2, a3))
+    while i &+ 8 <= n { a0 = maxNaN(a0, load8(p + i)); i &+= 8 }
+    let v = maxNaN(maxNaN(a0, a1), maxNaN(a2, a3))
     var m: Float = -.infinity
-    for l in 0..<16 { m = maxNaNScalar(m, v[l]) }
+    for l in 0..<8 { m = maxNaNScalar(m, v[l]) }
     while i < n { m = maxNaNScalar(m, p[i]); i &+= 1 }
     return m
 }

@@ -36,7 +36,7 @@ func transposeOuter(src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
                     rows: Int, cols: Int, srcColStride: Int, dstRowStride: Int) {
     let outerRank = nr &- 2
     // Build a (outerRank + 1)-dim walk with a dummy innermost dim of size 1.
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: (outerRank &+ 1) &* 3 &+ 2) { buf in
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: (outerRank &+ 1) &* 4 &+ 2) { buf in
         let sh = buf.baseAddress!
         let st = sh + (outerRank &+ 1)
         let cnt = st + 2 &* (outerRank &+ 1)

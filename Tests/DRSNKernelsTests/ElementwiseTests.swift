@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@testable import DRSNKernels
+import DRSNKernels
 
 final class UnaryTests: XCTestCase {
     let special: [Float] = [0, -0.0, 1, -1, .nan, .infinity, -.infinity, 1000, -1000, 88.8, -88.8, 1e-30, -1e-30]

@@ -1,6 +1,6 @@
 import XCTest
 import Dispatch
-@testable import DRSNKernels
+import DRSNKernels
 
 func refGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: [Float], lda: Int,
              b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int) -> [Float] {
@@ -111,6 +111,21 @@ final class GemmTests: XCTestCase {
                         seed += 1
                         runGemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
                                 pad: Int(seed % 3), seed: seed, useScratch: seed % 2 == 0)
+                    }
+                }
+            }
+        }
+    }
+
+    func testMatrixVectorShapes() {
+        var seed: UInt64 = 500
+        for tA in [false, true] {
+            for tB in [false, true] {
+                for (m, n, k) in [(1, 1, 1), (1, 65, 33), (1, 7, 130), (33, 1, 65), (17, 1, 3), (1, 1, 1000)] {
+                    for (alpha, beta) in [(Float(1), Float(0)), (0.5, 2)] {
+                        seed += 1
+                        runGemm(transA: tA, transB: tB, m: m, n: n, k: k, alpha: alpha, beta: beta,
+                                pad: Int(seed % 2), seed: seed, useScratch: seed % 3 == 0)
                     }
                 }
             }

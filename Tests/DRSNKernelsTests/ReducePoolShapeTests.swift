@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@testable import DRSNKernels
+import DRSNKernels
 
 final class ReduceTests: XCTestCase {
     func refReduce(_ op: ReduceOp, _ x: [Float], _ shape: [Int], _ axes: [Bool]) -> [Float] {

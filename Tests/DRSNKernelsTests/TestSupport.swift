@@ -1,5 +1,5 @@
 import XCTest
-@testable import DRSNKernels
+import DRSNKernels
 
 /// Deterministic xorshift64* generator.
 struct RNG {

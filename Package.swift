@@ -11,8 +11,13 @@ let root = Context.packageDirectory
 
 /// Kernel modules are pure arithmetic on raw pointers: unchecked is safe because every
 /// index is validated when the plan is built.
+#if arch(x86_64)
+let kernelISAFlags = ["-Xcc", "-march=x86-64-v3"]   // AVX2 + FMA; checked at model load (CPUID)
+#else
+let kernelISAFlags: [String] = []
+#endif
 let kernelSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"]),
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + kernelISAFlags),
 ]
 
 let package = Package(

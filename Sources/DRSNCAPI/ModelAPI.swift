@@ -1,0 +1,206 @@
+import DRSNCore
+
+/// Largest rank accepted from callers.
+let maxRank = 16
+
+@_cdecl("drsn_model_load_file")
+public func drsn_model_load_file(_ path: UnsafePointer<CChar>?, _ opts: OpaquePointer?,
+                                 _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return invalid("drsn_model_load_file", "out_model is NULL") }
+    out.pointee = nil
+    guard let path else { return invalid("drsn_model_load_file", "utf8_path is NULL") }
+    let o = options(opts)?.options ?? Options()
+    do throws(DRSNError) {
+        let m = try Model.load(path: String(cString: path), options: o)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(ModelHandle(m)).toOpaque())
+        return ok
+    } catch {
+        return report(error)
+    }
+}
+
+@_cdecl("drsn_model_load_memory")
+public func drsn_model_load_memory(_ data: UnsafeRawPointer?, _ size: Int, _ opts: OpaquePointer?,
+                                   _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return invalid("drsn_model_load_memory", "out_model is NULL") }
+    out.pointee = nil
+    guard let data else { return invalid("drsn_model_load_memory", "data is NULL") }
+    guard size > 0 else { return report(.invalidModel, "drsn_model_load_memory: the buffer is empty (size 0)") }
+    let o = options(opts)?.options ?? Options()
+    do throws(DRSNError) {
+        let m = try Model.load(bytes: UnsafeRawBufferPointer(start: data, count: size), options: o)
+        out.pointee = OpaquePointer(Unmanaged.passRetained(ModelHandle(m)).toOpaque())
+        return ok
+    } catch {
+        return report(error)
+    }
+}
+
+@_cdecl("drsn_model_destroy")
+public func drsn_model_destroy(_ p: OpaquePointer?) {
+    guard let p else { return }
+    Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(p)).release()
+}
+
+@_cdecl("drsn_model_input_count")
+public func drsn_model_input_count(_ p: OpaquePointer?) -> Int { model(p)?.model.inputs.count ?? 0 }
+
+@_cdecl("drsn_model_output_count")
+public func drsn_model_output_count(_ p: OpaquePointer?) -> Int { model(p)?.model.outputs.count ?? 0 }
+
+@_cdecl("drsn_model_input_name")
+public func drsn_model_input_name(_ p: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    guard let m = model(p), index >= 0, index < m.inputNames.count else { return nil }
+    return UnsafePointer(m.inputNames[index])
+}
+
+@_cdecl("drsn_model_output_name")
+public func drsn_model_output_name(_ p: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    guard let m = model(p), index >= 0, index < m.outputNames.count else { return nil }
+    return UnsafePointer(m.outputNames[index])
+}
+
+/// Shared body of the introspection functions that return one TensorInfo field.
+func withInfo(_ function: String, _ p: OpaquePointer?, _ index: Int, output: Bool,
+              _ body: (TensorInfo) -> Int32) -> Int32 {
+    guard let m = model(p) else { return invalid(function, "model is NULL") }
+    let infos = output ? m.model.outputs : m.model.inputs
+    guard index >= 0, index < infos.count else {
+        return invalid(function, "index \(index) is out of range (the model has \(infos.count) \(output ? "outputs" : "inputs"))")
+    }
+    return body(infos[index])
+}
+
+@_cdecl("drsn_model_input_dtype")
+public func drsn_model_input_dtype(_ p: OpaquePointer?, _ index: Int, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let out else { return invalid("drsn_model_input_dtype", "out_dtype is NULL") }
+    return withInfo("drsn_model_input_dtype", p, index, output: false) { out.pointee = $0.dtype.rawValue; return ok }
+}
+
+@_cdecl("drsn_model_output_dtype")
+public func drsn_model_output_dtype(_ p: OpaquePointer?, _ index: Int, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let out else { return invalid("drsn_model_output_dtype", "out_dtype is NULL") }
+    return withInfo("drsn_model_output_dtype", p, index, output: true) { out.pointee = $0.dtype.rawValue; return ok }
+}
+
+/// Writes a shape with the dims/capacity/out_rank contract of drsn_model_input_shape.
+func writeShape(_ function: String, _ shape: [Int], _ dims: UnsafeMutablePointer<Int64>?, _ capacity: Int,
+                _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    guard let outRank else { return invalid(function, "out_rank is NULL") }
+    guard capacity == 0 || dims != nil else { return invalid(function, "dims is NULL but capacity is \(capacity)") }
+    outRank.pointee = shape.count
+    guard capacity >= shape.count else {
+        return report(.bufferTooSmall, "\(function): the shape has rank \(shape.count), capacity is \(capacity)")
+    }
+    if let dims { for (i, d) in shape.enumerated() { dims[i] = Int64(d) } }
+    return ok
+}
+
+@_cdecl("drsn_model_input_shape")
+public func drsn_model_input_shape(_ p: OpaquePointer?, _ index: Int, _ dims: UnsafeMutablePointer<Int64>?,
+                                   _ capacity: Int, _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    withInfo("drsn_model_input_shape", p, index, output: false) {
+        writeShape("drsn_model_input_shape", $0.dims ?? [], dims, capacity, outRank)
+    }
+}
+
+@_cdecl("drsn_model_output_shape")
+public func drsn_model_output_shape(_ p: OpaquePointer?, _ index: Int, _ dims: UnsafeMutablePointer<Int64>?,
+                                    _ capacity: Int, _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    withInfo("drsn_model_output_shape", p, index, output: true) {
+        writeShape("drsn_model_output_shape", $0.dims ?? [], dims, capacity, outRank)
+    }
+}
+
+/// Reads caller input shapes, validating every pointer and value.
+func readShapes(_ function: String, _ m: ModelHandle, _ count: Int, _ dims: UnsafePointer<UnsafePointer<Int64>?>?,
+                _ ranks: UnsafePointer<Int>?) -> Result<[[Int]], DRSNError> {
+    let expected = m.model.inputs.count
+    guard count == expected else {
+        return .failure(DRSNError(.invalidArgument, "\(function): the model has \(expected) input(s), num_inputs is \(count)"))
+    }
+    guard count == 0 || (dims != nil && ranks != nil) else {
+        return .failure(DRSNError(.invalidArgument, "\(function): input_dims or input_ranks is NULL"))
+    }
+    var shapes: [[Int]] = []
+    for i in 0..<count {
+        let rank = ranks![i]
+        guard rank >= 0, rank <= maxRank else {
+            return .failure(DRSNError(.invalidArgument, "\(function): input_ranks[\(i)] is \(rank); ranks must be 0...\(maxRank)"))
+        }
+        guard rank == 0 || dims![i] != nil else {
+            return .failure(DRSNError(.invalidArgument, "\(function): input_dims[\(i)] is NULL"))
+        }
+        var shape: [Int] = []
+        for k in 0..<rank {
+            let d = dims![i]![k]
+            guard d >= 1, d <= (1 << 31) else {
+                return .failure(DRSNError(.shapeMismatch, "\(function): input '\(m.model.inputs[i].name)' dimension \(k) is \(d); dimensions must be between 1 and 2^31"))
+            }
+            shape.append(Int(d))
+        }
+        shapes.append(shape)
+    }
+    return .success(shapes)
+}
+
+@_cdecl("drsn_model_output_shape_for")
+public func drsn_model_output_shape_for(_ p: OpaquePointer?, _ numInputs: Int, _ inputDims: UnsafePointer<UnsafePointer<Int64>?>?,
+                                        _ inputRanks: UnsafePointer<Int>?, _ outputIndex: Int,
+                                        _ dims: UnsafeMutablePointer<Int64>?, _ capacity: Int,
+                                        _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
+    let fn = "drsn_model_output_shape_for"
+    guard let m = model(p) else { return invalid(fn, "model is NULL") }
+    guard outRank != nil else { return invalid(fn, "out_rank is NULL") }
+    guard outputIndex >= 0, outputIndex < m.model.outputs.count else {
+        return invalid(fn, "output_index \(outputIndex) is out of range (the model has \(m.model.outputs.count) outputs)")
+    }
+    do throws(DRSNError) {
+        let shapes = try readShapes(fn, m, numInputs, inputDims, inputRanks).get()
+        let out = try m.model.outputShapes(for: shapes)
+        return writeShape(fn, out[outputIndex], dims, capacity, outRank)
+    } catch {
+        return report(error)
+    }
+}
+
+@_cdecl("drsn_model_run")
+public func drsn_model_run(_ p: OpaquePointer?, _ numInputs: Int, _ inputs: UnsafePointer<UnsafePointer<Float>?>?,
+                           _ inputDims: UnsafePointer<UnsafePointer<Int64>?>?, _ inputRanks: UnsafePointer<Int>?,
+                           _ numOutputs: Int, _ outputs: UnsafePointer<UnsafeMutablePointer<Float>?>?,
+                           _ capacities: UnsafePointer<Int>?) -> Int32 {
+    let fn = "drsn_model_run"
+    guard let m = model(p) else { return invalid(fn, "model is NULL") }
+    guard numOutputs == m.model.outputs.count else {
+        return invalid(fn, "the model has \(m.model.outputs.count) output(s), num_outputs is \(numOutputs)")
+    }
+    guard numInputs == 0 || inputs != nil else { return invalid(fn, "inputs is NULL") }
+    guard numOutputs == 0 || (outputs != nil && capacities != nil) else { return invalid(fn, "outputs or output_capacities is NULL") }
+    do throws(DRSNError) {
+        let shapes = try readShapes(fn, m, numInputs, inputDims, inputRanks).get()
+        var ins: [UnsafePointer<Float>] = []
+        ins.reserveCapacity(numInputs)
+        for i in 0..<numInputs {
+            guard let x = inputs![i] else { return invalid(fn, "inputs[\(i)] is NULL") }
+            guard Int(bitPattern: x) % MemoryLayout<Float>.alignment == 0 else {
+                return invalid(fn, "inputs[\(i)] is not aligned to 4 bytes")
+            }
+            ins.append(x)
+        }
+        var outs: [UnsafeMutablePointer<Float>] = []
+        var caps: [Int] = []
+        outs.reserveCapacity(numOutputs)
+        for j in 0..<numOutputs {
+            guard let y = outputs![j] else { return invalid(fn, "outputs[\(j)] is NULL") }
+            guard Int(bitPattern: y) % MemoryLayout<Float>.alignment == 0 else {
+                return invalid(fn, "outputs[\(j)] is not aligned to 4 bytes")
+            }
+            outs.append(y)
+            caps.append(capacities![j])
+        }
+        try m.model.run(inputs: ins, inputShapes: shapes, outputs: outs, outputCapacities: caps)
+        return ok
+    } catch {
+        return report(error)
+    }
+}

@@ -1,0 +1,32 @@
+import DRSNCore
+
+@_cdecl("drsn_options_create")
+public func drsn_options_create(_ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return invalid("drsn_options_create", "out_options is NULL") }
+    out.pointee = OpaquePointer(Unmanaged.passRetained(OptionsHandle()).toOpaque())
+    return ok
+}
+
+@_cdecl("drsn_options_destroy")
+public func drsn_options_destroy(_ p: OpaquePointer?) {
+    guard let p else { return }
+    Unmanaged<OptionsHandle>.fromOpaque(UnsafeRawPointer(p)).release()
+}
+
+@_cdecl("drsn_options_set_num_threads")
+public func drsn_options_set_num_threads(_ p: OpaquePointer?, _ n: Int32) -> Int32 {
+    guard let o = options(p) else { return invalid("drsn_options_set_num_threads", "options is NULL") }
+    guard n >= 0, n <= Int32(Options.maxThreads) else {
+        return invalid("drsn_options_set_num_threads", "num_threads must be between 0 and \(Options.maxThreads), got \(n)")
+    }
+    o.options.numThreads = Int(n)
+    return ok
+}
+
+@_cdecl("drsn_options_get_num_threads")
+public func drsn_options_get_num_threads(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let o = options(p) else { return invalid("drsn_options_get_num_threads", "options is NULL") }
+    guard let out else { return invalid("drsn_options_get_num_threads", "out_num_threads is NULL") }
+    out.pointee = Int32(o.options.numThreads)
+    return ok
+}

@@ -1,0 +1,351 @@
+// test_cpp.cpp - tests of the C++ wrapper bindings/c/drsn.hpp (C++17).
+//
+//   test_cpp REPO_ROOT
+//
+// Fixtures come from REPO_ROOT/../shared/fixtures (or $DRSN_FIXTURES) and are skipped with
+// a message if absent. Prints "N passed, M failed" last; exits 1 if M > 0.
+#include "drsn.hpp"
+
+#include "npy.h"
+#include "tiny_model.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace {
+
+int g_passed = 0;
+int g_failed = 0;
+
+bool check(bool ok, int line, const char* expr, const std::string& msg = std::string()) {
+    if (ok) {
+        ++g_passed;
+        return true;
+    }
+    ++g_failed;
+    std::cerr << "FAIL test_cpp.cpp:" << line << ": " << expr;
+    if (!msg.empty()) std::cerr << ": " << msg;
+    std::cerr << "\n";
+    return false;
+}
+
+bool check_va(int line, const char* expr, bool ok) { return check(ok, line, expr); }
+bool check_va(int line, const char* expr, bool ok, const std::string& msg) { return check(ok, line, expr, msg); }
+// CHECK(cond) or CHECK(cond, message)
+#define CHECK(...) check_va(__LINE__, #__VA_ARGS__, __VA_ARGS__)
+
+// Runs f and checks it throws drsn::Error with the given status and a non-empty message.
+// Returns the caught error's message.
+std::string expect_error(drsn_status want, const std::function<void()>& f, int line, const char* what) {
+    try {
+        f();
+    } catch (const drsn::Error& e) {
+        check(e.status() == want, line, what,
+              std::string("threw ") + drsn_status_string(e.status()) + ", expected " + drsn_status_string(want) +
+                  " (" + e.what() + ")");
+        check(!e.message().empty(), line, what, "drsn::Error has an empty message");
+        const std::string prefix = std::string(drsn_status_string(e.status())) + ": ";
+        check(std::string(e.what()).rfind(prefix, 0) == 0, line, what,
+              std::string("what() = \"") + e.what() + "\" does not start with the status name");
+        check(std::string(e.what()).find(e.message()) != std::string::npos, line, what,
+              "what() does not contain message()");
+        return e.message();
+    } catch (const std::exception& e) {
+        check(false, line, what, std::string("threw a non-drsn exception: ") + e.what());
+        return std::string();
+    }
+    check(false, line, what, std::string("did not throw; expected ") + drsn_status_string(want));
+    return std::string();
+}
+#define EXPECT_ERROR(status, stmt) expect_error((status), [&]() { stmt; }, __LINE__, #stmt)
+
+#define EXPECT_NO_THROW(stmt)                                                                 \
+    do {                                                                                      \
+        try {                                                                                 \
+            stmt;                                                                             \
+            check(true, __LINE__, #stmt);                                                     \
+        } catch (const std::exception& e_) {                                                  \
+            check(false, __LINE__, #stmt, std::string("threw: ") + e_.what());                \
+        }                                                                                     \
+    } while (0)
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+    if (a.size() != b.size()) return INFINITY;
+    double m = 0.0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const double d = std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i]));
+        if (std::isnan(d)) return INFINITY;
+        m = std::max(m, d);
+    }
+    return m;
+}
+
+std::string shape_str(const std::vector<int64_t>& s) { return drsn::detail::shape_string(s); }
+
+std::vector<unsigned char> tiny_bytes(const char* op = "Relu") {
+    pb b = build_tiny(op, nullptr);
+    std::vector<unsigned char> v(b.p, b.p + b.n);
+    free(b.p);
+    return v;
+}
+
+bool load_npy(const std::string& path, drsn::Tensor& t) {
+    npy_array a;
+    char err[512];
+    if (npy_load(path.c_str(), &a, err, sizeof err) != 0) {
+        check(false, __LINE__, "npy_load", err);
+        return false;
+    }
+    t.shape.assign(a.shape, a.shape + a.rank);
+    t.data.assign(a.data, a.data + a.count);
+    npy_free(&a);
+    return true;
+}
+
+// ---- Compile-time properties of the wrapper -------------------------------------------
+
+static_assert(!std::is_copy_constructible<drsn::Model>::value, "Model must not be copyable");
+static_assert(!std::is_copy_assignable<drsn::Model>::value, "Model must not be copy-assignable");
+static_assert(std::is_nothrow_move_constructible<drsn::Model>::value, "Model must be nothrow-movable");
+static_assert(std::is_nothrow_move_assignable<drsn::Model>::value, "Model must be nothrow-move-assignable");
+static_assert(!std::is_copy_constructible<drsn::Options>::value, "Options must not be copyable");
+static_assert(std::is_nothrow_move_constructible<drsn::Options>::value, "Options must be nothrow-movable");
+static_assert(std::is_base_of<std::runtime_error, drsn::Error>::value, "Error must be a std::runtime_error");
+
+// ---- Tests ---------------------------------------------------------------------------------
+
+void test_basics() {
+    std::cout << "[basics]" << std::endl;
+    CHECK(drsn::version() == DRSN_VERSION_STRING, drsn::version());
+    CHECK(std::string(drsn::dtype_name(DRSN_DTYPE_FLOAT32)) == "float32");
+
+    drsn::Options o;
+    CHECK(o.get() != nullptr);
+    CHECK(o.num_threads() == 0, std::to_string(o.num_threads()));
+    o.num_threads(2);
+    CHECK(o.num_threads() == 2);
+    std::string msg = EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, o.num_threads(-1));
+    std::cout << "  num_threads(-1): " << msg << std::endl;
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, o.num_threads(257));
+    CHECK(o.num_threads() == 2, "a rejected value changed the options");
+    drsn::Options o2(std::move(o));
+    CHECK(o.get() == nullptr, "moved-from Options still holds a handle");
+    CHECK(o2.get() != nullptr && o2.num_threads() == 2);
+    drsn::Options o3;
+    o3 = std::move(o2);
+    CHECK(o2.get() == nullptr && o3.num_threads() == 2);
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)o2.num_threads());  // moved-from: the C API sees NULL
+
+    // Load errors carry status and message.
+    const std::string missing = "/nonexistent-drsn-dir/model.onnx";
+    msg = EXPECT_ERROR(DRSN_ERR_IO, drsn::Model m(missing));
+    CHECK(msg.find(missing) != std::string::npos, "IO message \"" + msg + "\" lacks the path");
+    const std::string garbage = "definitely not an onnx model \xff\xff\xff\xff";
+    EXPECT_ERROR(DRSN_ERR_INVALID_MODEL, drsn::Model::from_memory(garbage.data(), garbage.size()));
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, drsn::Model::from_memory(nullptr, 10));
+
+    // An empty model refuses politely.
+    drsn::Model empty;
+    CHECK(!empty);
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)empty.inputs());
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)empty.output_shape_for({{1, 4}}));
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)empty.run(std::vector<drsn::Tensor>{}));
+}
+
+void test_tiny() {
+    std::cout << "[tiny model]" << std::endl;
+    const std::vector<unsigned char> bytes = tiny_bytes();
+    drsn::Model m;
+    EXPECT_NO_THROW(m = drsn::Model::from_memory(bytes));
+    if (!CHECK(static_cast<bool>(m))) return;
+
+    const auto ins = m.inputs();
+    const auto outs = m.outputs();
+    CHECK(ins.size() == 1 && ins[0].name == "x" && ins[0].dtype == DRSN_DTYPE_FLOAT32 &&
+              ins[0].shape == std::vector<int64_t>({-1, 4}),
+          ins.empty() ? "no inputs" : ins[0].name + " " + shape_str(ins[0].shape));
+    CHECK(outs.size() == 1 && outs[0].name == "y" && outs[0].dtype == DRSN_DTYPE_FLOAT32 &&
+              outs[0].shape == std::vector<int64_t>({-1, 4}),
+          outs.empty() ? "no outputs" : outs[0].name + " " + shape_str(outs[0].shape));
+    CHECK(m.output_shape_for({{3, 4}}) == std::vector<int64_t>({3, 4}));
+
+    drsn::Tensor x{{3, 4}, {-1.f, 0.5f, 2.f, -3.f, 4.f, -0.5f, 1.25f, 7.f, -8.f, -9.f, 10.f, 0.125f}};
+    std::vector<float> want(12);
+    tiny_expected(x.data.data(), 3, want.data());
+    std::vector<drsn::Tensor> y;
+    EXPECT_NO_THROW(y = m.run({x}));
+    CHECK(y.size() == 1 && y[0].shape == std::vector<int64_t>({3, 4}) && y[0].data == want);
+
+    std::vector<float> buf(12, -1.f);
+    EXPECT_NO_THROW(m.run_into({x}, {drsn::OutputBuffer{buf.data(), buf.size()}}));
+    CHECK(buf == want);
+    std::vector<drsn::Tensor> reuse(1);
+    EXPECT_NO_THROW(m.run_into({x}, reuse));
+    CHECK(reuse.size() == 1 && reuse[0].data == want && reuse[0].shape == std::vector<int64_t>({3, 4}));
+    std::vector<drsn::Tensor> yv;
+    EXPECT_NO_THROW(yv = m.run({drsn::TensorView(x.data.data(), x.shape)}));
+    CHECK(yv.size() == 1 && yv[0].data == want);
+
+    // Errors
+    std::string msg = EXPECT_ERROR(DRSN_ERR_SHAPE_MISMATCH, (void)m.run({drsn::Tensor{{2, 5}, std::vector<float>(10)}}));
+    std::cout << "  [2,5] -> " << msg << std::endl;
+    EXPECT_ERROR(DRSN_ERR_SHAPE_MISMATCH, (void)m.run({drsn::Tensor{{12}, std::vector<float>(12)}}));
+    EXPECT_ERROR(DRSN_ERR_SHAPE_MISMATCH, (void)m.output_shape_for({{2, 2, 2}}));
+    EXPECT_ERROR(DRSN_ERR_BUFFER_TOO_SMALL, m.run_into({x}, {drsn::OutputBuffer{buf.data(), 11}}));
+    msg = EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.run({drsn::Tensor{{3, 4}, std::vector<float>(11)}}));
+    std::cout << "  short input -> " << msg << std::endl;
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.run({x, x}));
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.run(std::vector<drsn::Tensor>{}));
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.output_shape_for({{3, 4}}, 1));
+
+    // Move semantics
+    drsn::Model moved(std::move(m));
+    CHECK(!m && static_cast<bool>(moved), "move construction did not transfer ownership");
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.inputs());
+    drsn::Model target = drsn::Model::from_memory(bytes);
+    target = std::move(moved);  // releases target's first model
+    CHECK(!moved && static_cast<bool>(target));
+    EXPECT_NO_THROW(y = target.run({x}));
+    CHECK(y.size() == 1 && y[0].data == want);
+    drsn_model* raw = target.release();
+    CHECK(raw != nullptr && !target);
+    drsn::Model adopted(raw);
+    CHECK(adopted.get() == raw);
+
+    // Many loads and destructions (RAII; run under a leak checker to see more)
+    for (int i = 0; i < 50; ++i) {
+        drsn::Options opts;
+        opts.num_threads(1 + i % 3);
+        drsn::Model mm = drsn::Model::from_memory(bytes, opts);
+        if (i % 10 == 0) (void)mm.run({x});
+    }
+    CHECK(true);
+
+    // Unsupported operator
+    const std::vector<unsigned char> unk = tiny_bytes("Hardmax");
+    msg = EXPECT_ERROR(DRSN_ERR_UNSUPPORTED, drsn::Model::from_memory(unk));
+    std::cout << "  Hardmax -> " << msg << std::endl;
+}
+
+void test_fixture(const std::string& dir, const std::string& name) {
+    std::cout << "[fixture " << name << "]" << std::endl;
+    drsn::Tensor in, want;
+    if (!load_npy(dir + "/" + name + ".in.npy", in) || !load_npy(dir + "/" + name + ".out.npy", want)) return;
+    const std::string path = dir + "/" + name + ".onnx";
+    try {
+        drsn::Model mf(path);
+        std::ifstream f(path, std::ios::binary);
+        std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        drsn::Options one;
+        one.num_threads(1);
+        drsn::Model mm = drsn::Model::from_memory(bytes, one);
+        bytes.assign(bytes.size(), 0);
+
+        const auto ins = mf.inputs();
+        const auto outs = mf.outputs();
+        CHECK(ins.size() == 1 && outs.size() == 1);
+        if (ins.size() != 1 || outs.size() != 1) return;
+        std::vector<int64_t> expect_in = in.shape;
+        expect_in[0] = -1;
+        CHECK(ins[0].shape == expect_in, shape_str(ins[0].shape));
+        CHECK(ins[0].dtype == DRSN_DTYPE_FLOAT32 && outs[0].dtype == DRSN_DTYPE_FLOAT32);
+        std::vector<int64_t> expect_out = want.shape;
+        expect_out[0] = -1;
+        CHECK(outs[0].shape == expect_out, shape_str(outs[0].shape));
+        CHECK(mf.output_shape_for({in.shape}) == want.shape, shape_str(mf.output_shape_for({in.shape})));
+        CHECK(mm.inputs()[0].name == ins[0].name);
+        std::cout << "  " << ins[0].name << " " << shape_str(ins[0].shape) << " -> " << outs[0].name << " "
+                  << shape_str(outs[0].shape) << std::endl;
+
+        const std::vector<drsn::Tensor> y = mf.run({in});
+        if (!CHECK(y.size() == 1 && y[0].shape == want.shape)) return;
+        const double dev = max_abs_diff(y[0].data, want.data);
+        std::cout << "  run: max |deviation| from onnxruntime = " << dev << std::endl;
+        CHECK(dev <= 1e-4, std::to_string(dev));
+
+        std::vector<float> buf(want.data.size() + 7, NAN);
+        mf.run_into({in}, {drsn::OutputBuffer{buf.data(), buf.size()}});
+        buf.resize(want.data.size());
+        CHECK(buf == y[0].data, "run_into differs from run: " + std::to_string(max_abs_diff(buf, y[0].data)));
+        std::vector<drsn::Tensor> reuse;
+        mf.run_into({in}, reuse);
+        CHECK(reuse.size() == 1 && reuse[0].data == y[0].data && reuse[0].shape == want.shape);
+
+        const std::vector<drsn::Tensor> ym = mm.run({in});
+        const double devm = ym.size() == 1 ? max_abs_diff(ym[0].data, want.data) : INFINITY;
+        std::cout << "  run (memory, 1 thread): max |deviation| = " << devm << std::endl;
+        CHECK(devm <= 1e-4, std::to_string(devm));
+
+        // Exceptions from a real model
+        std::vector<int64_t> bad = in.shape;
+        bad[1] += 1;
+        std::string msg =
+            EXPECT_ERROR(DRSN_ERR_SHAPE_MISMATCH, (void)mf.run({drsn::Tensor{bad, std::vector<float>(in.data.size() / in.shape[1] * bad[1])}}));
+        std::cout << "  channels+1 -> " << msg << std::endl;
+        EXPECT_ERROR(DRSN_ERR_BUFFER_TOO_SMALL, mf.run_into({in}, {drsn::OutputBuffer{buf.data(), buf.size() - 1}}));
+
+        // A few concurrent runs through the wrapper
+        std::atomic<int> bad_runs{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&]() {
+                for (int i = 0; i < 10; ++i) {
+                    try {
+                        if (mf.run({in})[0].data != y[0].data) ++bad_runs;
+                    } catch (...) {
+                        ++bad_runs;
+                    }
+                }
+            });
+        for (auto& t : threads) t.join();
+        CHECK(bad_runs == 0, std::to_string(bad_runs.load()) + " of 40 concurrent wrapper runs failed or differed");
+
+        // Moving a loaded model keeps it usable
+        drsn::Model moved = std::move(mf);
+        CHECK(!mf && moved.run({in})[0].data == y[0].data);
+    } catch (const std::exception& e) {
+        check(false, __LINE__, name.c_str(), std::string("unexpected exception: ") + e.what());
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::cerr << "usage: " << argv[0] << " REPO_ROOT\n";
+        return 2;
+    }
+    try {
+        test_basics();
+        test_tiny();
+    } catch (const std::exception& e) {
+        check(false, __LINE__, "tests", std::string("unexpected exception: ") + e.what());
+    }
+
+    const char* env = std::getenv("DRSN_FIXTURES");
+    const std::string dir = (env != nullptr && *env != '\0') ? std::string(env) : std::string(argv[1]) + "/../shared/fixtures";
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        std::cout << "[fixtures] SKIPPED: " << dir << " is absent" << std::endl;
+    } else {
+        for (const char* name : {"drsn_cw_1d", "drsn_cw_1d.legacy", "drsn_cw_2d", "drsn_cw_2d.legacy"})
+            test_fixture(dir, name);
+    }
+    std::cout << g_passed << " passed, " << g_failed << " failed" << std::endl;
+    return g_failed > 0 ? 1 : 0;
+}

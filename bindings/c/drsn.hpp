@@ -1,0 +1,406 @@
+// drsn.hpp - header-only C++17 RAII wrapper over the drsn C ABI (drsn.h).
+//
+//   drsn::Model model("net.onnx");                  // or drsn::Model::from_memory(bytes)
+//   for (const auto& in : model.inputs()) ...      // {name, dtype, shape (-1 = dynamic)}
+//   drsn::Tensor x{{5, 1, 2048}, data};
+//   std::vector<drsn::Tensor> y = model.run({x});   // owned outputs
+//
+// Errors are thrown as drsn::Error (a std::runtime_error) carrying the drsn_status and
+// the message from drsn_last_error(). A drsn::Model is move-only and owns its handle;
+// `const` member functions (introspection, run, run_into) may be called concurrently
+// from several threads, exactly as the C functions they wrap.
+//
+// The first Model created checks that the loaded libdrsn has the ABI this header was
+// compiled against (DRSN_ABI_VERSION) and throws drsn::Error otherwise.
+#ifndef DRSN_HPP
+#define DRSN_HPP
+
+#include "drsn.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace drsn {
+
+/// An error reported by libdrsn (or by this wrapper before calling it).
+class Error : public std::runtime_error {
+public:
+    Error(drsn_status status, std::string message)
+        : std::runtime_error(compose(status, message)), status_(status), message_(std::move(message)) {}
+
+    /// The drsn_status of the failed call.
+    drsn_status status() const noexcept { return status_; }
+    /// The message from drsn_last_error() (without the status prefix that what() carries).
+    const std::string& message() const noexcept { return message_; }
+
+private:
+    static std::string compose(drsn_status status, const std::string& message) {
+        std::string s = drsn_status_string(status);
+        if (!message.empty()) {
+            s += ": ";
+            s += message;
+        }
+        return s;
+    }
+
+    drsn_status status_;
+    std::string message_;
+};
+
+namespace detail {
+
+/// Throws drsn::Error for a failed status. Reads drsn_last_error() before any other drsn_* call.
+inline void check(drsn_status status) {
+    if (status == DRSN_OK) return;
+    const char* msg = drsn_last_error();
+    std::string message = msg != nullptr ? msg : "";
+    throw Error(status, std::move(message));
+}
+
+[[noreturn]] inline void fail(drsn_status status, std::string message) { throw Error(status, std::move(message)); }
+
+/// Throws if the loaded library's ABI differs from the one this header was compiled against.
+inline void check_abi() {
+    static const bool ok = drsn_abi_version() == static_cast<uint32_t>(DRSN_ABI_VERSION);
+    if (ok) return;
+    const char* loaded_version = drsn_version_string();
+    fail(DRSN_ERR_UNSUPPORTED,
+         "drsn ABI mismatch: this program was compiled against drsn.h " DRSN_VERSION_STRING
+         " (DRSN_ABI_VERSION " + std::to_string(DRSN_ABI_VERSION) + ") but the loaded libdrsn " +
+             std::string(loaded_version != nullptr ? loaded_version : "?") + " has ABI version " +
+             std::to_string(drsn_abi_version()) + "; rebuild the program against the installed drsn.h");
+}
+
+inline size_t num_elements(const std::vector<int64_t>& shape) {
+    size_t n = 1;
+    for (int64_t d : shape) {
+        if (d < 0) fail(DRSN_ERR_INVALID_ARGUMENT, "negative dimension " + std::to_string(d) + " in a concrete shape");
+        const auto ud = static_cast<uint64_t>(d);
+        if (ud != 0 && n > std::numeric_limits<size_t>::max() / ud)
+            fail(DRSN_ERR_INVALID_ARGUMENT, "shape has too many elements");
+        n *= static_cast<size_t>(ud);
+    }
+    return n;
+}
+
+inline std::string shape_string(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (i != 0) s += ", ";
+        s += std::to_string(shape[i]);
+    }
+    return s + "]";
+}
+
+/// Runs a C shape query (capacity protocol of drsn_model_input_shape) into a vector.
+template <class Query>
+std::vector<int64_t> query_shape(Query&& query) {
+    std::vector<int64_t> dims(8);
+    size_t rank = 0;
+    drsn_status st = query(dims.data(), dims.size(), &rank);
+    if (st == DRSN_ERR_BUFFER_TOO_SMALL && rank > dims.size()) {
+        dims.resize(rank);
+        st = query(dims.data(), dims.size(), &rank);
+    }
+    check(st);
+    dims.resize(rank);
+    return dims;
+}
+
+}  // namespace detail
+
+/// A dense, row-major float32 tensor owned by the caller.
+struct Tensor {
+    std::vector<int64_t> shape;
+    std::vector<float> data;
+
+    /// Product of the dimensions (1 for a scalar).
+    size_t num_elements() const { return detail::num_elements(shape); }
+};
+
+/// A non-owning view of an input: `data` holds num_elements(shape) floats.
+struct TensorView {
+    const float* data = nullptr;
+    std::vector<int64_t> shape;
+
+    TensorView() = default;
+    TensorView(const float* data_, std::vector<int64_t> shape_) : data(data_), shape(std::move(shape_)) {}
+    explicit TensorView(const Tensor& t) : data(t.data.data()), shape(t.shape) {}
+};
+
+/// A caller-provided output buffer of `capacity` floats.
+struct OutputBuffer {
+    float* data = nullptr;
+    size_t capacity = 0;
+};
+
+/// Description of a graph input or output. shape uses -1 for a dynamic dimension.
+struct TensorInfo {
+    std::string name;
+    drsn_dtype dtype = DRSN_DTYPE_UNDEFINED;
+    std::vector<int64_t> shape;
+};
+
+/// Name of a drsn_dtype ("float32", ...).
+inline const char* dtype_name(drsn_dtype t) noexcept {
+    switch (t) {
+        case DRSN_DTYPE_FLOAT32: return "float32";
+        case DRSN_DTYPE_UINT8: return "uint8";
+        case DRSN_DTYPE_INT8: return "int8";
+        case DRSN_DTYPE_INT32: return "int32";
+        case DRSN_DTYPE_INT64: return "int64";
+        case DRSN_DTYPE_BOOL: return "bool";
+        case DRSN_DTYPE_FLOAT16: return "float16";
+        case DRSN_DTYPE_FLOAT64: return "float64";
+        case DRSN_DTYPE_UNDEFINED: break;
+    }
+    return "undefined";
+}
+
+/// Version of the loaded library, e.g. "0.1.0".
+inline std::string version() { return drsn_version_string(); }
+
+/// Load options (move-only owner of a drsn_options).
+class Options {
+public:
+    Options() { detail::check(drsn_options_create(&handle_)); }
+    ~Options() { drsn_options_destroy(handle_); }
+    Options(const Options&) = delete;
+    Options& operator=(const Options&) = delete;
+    Options(Options&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Options& operator=(Options&& other) noexcept {
+        if (this != &other) {
+            drsn_options_destroy(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+
+    /// Threads per run: 0 = one per core, 1 = calling thread only. Range 0..256.
+    Options& num_threads(int32_t n) {
+        detail::check(drsn_options_set_num_threads(handle_, n));
+        return *this;
+    }
+    int32_t num_threads() const {
+        int32_t n = 0;
+        detail::check(drsn_options_get_num_threads(handle_, &n));
+        return n;
+    }
+
+    const drsn_options* get() const noexcept { return handle_; }
+    drsn_options* get() noexcept { return handle_; }
+
+private:
+    drsn_options* handle_ = nullptr;
+};
+
+/// A loaded model (move-only owner of a drsn_model). Immutable; const members are thread-safe.
+class Model {
+public:
+    /// An empty model (no handle). Every query on it throws DRSN_ERR_INVALID_ARGUMENT.
+    Model() noexcept = default;
+
+    /// Loads an ONNX model file.
+    explicit Model(const std::string& path) : Model(path, nullptr) {}
+    Model(const std::string& path, const Options& options) : Model(path, options.get()) {}
+
+    /// Loads an ONNX model file (same as the constructor).
+    static Model from_file(const std::string& path) { return Model(path); }
+    static Model from_file(const std::string& path, const Options& options) { return Model(path, options); }
+
+    /// Loads an ONNX model from bytes in memory (copied as needed; may be freed afterwards).
+    static Model from_memory(const void* data, size_t size) { return from_memory_impl(data, size, nullptr); }
+    static Model from_memory(const void* data, size_t size, const Options& options) {
+        return from_memory_impl(data, size, options.get());
+    }
+    template <class Byte>
+    static Model from_memory(const std::vector<Byte>& bytes) {
+        static_assert(sizeof(Byte) == 1, "from_memory expects a vector of bytes");
+        return from_memory_impl(bytes.data(), bytes.size(), nullptr);
+    }
+    template <class Byte>
+    static Model from_memory(const std::vector<Byte>& bytes, const Options& options) {
+        static_assert(sizeof(Byte) == 1, "from_memory expects a vector of bytes");
+        return from_memory_impl(bytes.data(), bytes.size(), options.get());
+    }
+
+    /// Takes ownership of a handle from the C API.
+    explicit Model(drsn_model* handle) noexcept : handle_(handle) {}
+
+    ~Model() { drsn_model_destroy(handle_); }
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+    Model(Model&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Model& operator=(Model&& other) noexcept {
+        if (this != &other) {
+            drsn_model_destroy(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+        }
+        return *this;
+    }
+
+    const drsn_model* get() const noexcept { return handle_; }
+    /// Gives up ownership; the caller must drsn_model_destroy the result.
+    drsn_model* release() noexcept { return std::exchange(handle_, nullptr); }
+    explicit operator bool() const noexcept { return handle_ != nullptr; }
+
+    size_t input_count() const { return count(drsn_model_input_count(handle_)); }
+    size_t output_count() const { return count(drsn_model_output_count(handle_)); }
+
+    std::vector<TensorInfo> inputs() const {
+        std::vector<TensorInfo> v;
+        const size_t n = input_count();
+        v.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            TensorInfo info;
+            const char* name = drsn_model_input_name(handle_, i);
+            if (name == nullptr) detail::fail(DRSN_ERR_INTERNAL, "drsn_model_input_name returned NULL for a valid index");
+            info.name = name;
+            detail::check(drsn_model_input_dtype(handle_, i, &info.dtype));
+            info.shape = detail::query_shape([&](int64_t* d, size_t cap, size_t* rank) {
+                return drsn_model_input_shape(handle_, i, d, cap, rank);
+            });
+            v.push_back(std::move(info));
+        }
+        return v;
+    }
+
+    std::vector<TensorInfo> outputs() const {
+        std::vector<TensorInfo> v;
+        const size_t n = output_count();
+        v.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+            TensorInfo info;
+            const char* name = drsn_model_output_name(handle_, i);
+            if (name == nullptr) detail::fail(DRSN_ERR_INTERNAL, "drsn_model_output_name returned NULL for a valid index");
+            info.name = name;
+            detail::check(drsn_model_output_dtype(handle_, i, &info.dtype));
+            info.shape = detail::query_shape([&](int64_t* d, size_t cap, size_t* rank) {
+                return drsn_model_output_shape(handle_, i, d, cap, rank);
+            });
+            v.push_back(std::move(info));
+        }
+        return v;
+    }
+
+    /// Concrete shape of output `output_index` for concrete input shapes (one per input).
+    std::vector<int64_t> output_shape_for(const std::vector<std::vector<int64_t>>& input_shapes,
+                                          size_t output_index = 0) const {
+        std::vector<const int64_t*> dims(input_shapes.size());
+        std::vector<size_t> ranks(input_shapes.size());
+        for (size_t i = 0; i < input_shapes.size(); ++i) {
+            dims[i] = input_shapes[i].data();
+            ranks[i] = input_shapes[i].size();
+        }
+        return detail::query_shape([&](int64_t* d, size_t cap, size_t* rank) {
+            return drsn_model_output_shape_for(handle_, input_shapes.size(), dims.data(), ranks.data(),
+                                               output_index, d, cap, rank);
+        });
+    }
+
+    /// Shapes of all outputs for concrete input shapes.
+    std::vector<std::vector<int64_t>> output_shapes_for(const std::vector<std::vector<int64_t>>& input_shapes) const {
+        std::vector<std::vector<int64_t>> out;
+        const size_t n = output_count();
+        out.reserve(n);
+        for (size_t j = 0; j < n; ++j) out.push_back(output_shape_for(input_shapes, j));
+        return out;
+    }
+
+    /// Runs the model and returns owned outputs (one per graph output).
+    std::vector<Tensor> run(const std::vector<TensorView>& inputs) const {
+        std::vector<std::vector<int64_t>> shapes;
+        shapes.reserve(inputs.size());
+        for (const auto& in : inputs) shapes.push_back(in.shape);
+        std::vector<Tensor> outs(output_count());
+        std::vector<OutputBuffer> bufs(outs.size());
+        for (size_t j = 0; j < outs.size(); ++j) {
+            outs[j].shape = output_shape_for(shapes, j);
+            outs[j].data.resize(outs[j].num_elements());
+            bufs[j].data = outs[j].data.data();
+            bufs[j].capacity = outs[j].data.size();
+        }
+        run_into(inputs, bufs);
+        return outs;
+    }
+    std::vector<Tensor> run(const std::vector<Tensor>& inputs) const {
+        return run(std::vector<TensorView>(inputs.begin(), inputs.end()));
+    }
+
+    /// Runs the model into caller buffers (size them with output_shape_for).
+    void run_into(const std::vector<TensorView>& inputs, const std::vector<OutputBuffer>& outputs) const {
+        std::vector<const float*> in_ptrs(inputs.size());
+        std::vector<const int64_t*> in_dims(inputs.size());
+        std::vector<size_t> in_ranks(inputs.size());
+        for (size_t i = 0; i < inputs.size(); ++i) {
+            // The C API cannot see buffer lengths; the wrapper checks what it can.
+            (void)detail::num_elements(inputs[i].shape);
+            in_ptrs[i] = inputs[i].data;
+            in_dims[i] = inputs[i].shape.data();
+            in_ranks[i] = inputs[i].shape.size();
+        }
+        std::vector<float*> out_ptrs(outputs.size());
+        std::vector<size_t> out_caps(outputs.size());
+        for (size_t j = 0; j < outputs.size(); ++j) {
+            out_ptrs[j] = outputs[j].data;
+            out_caps[j] = outputs[j].capacity;
+        }
+        detail::check(drsn_model_run(handle_, inputs.size(), in_ptrs.data(), in_dims.data(), in_ranks.data(),
+                                     outputs.size(), out_ptrs.data(), out_caps.data()));
+    }
+    void run_into(const std::vector<Tensor>& inputs, const std::vector<OutputBuffer>& outputs) const {
+        for (size_t i = 0; i < inputs.size(); ++i) {
+            const size_t n = inputs[i].num_elements();
+            if (inputs[i].data.size() != n)
+                detail::fail(DRSN_ERR_INVALID_ARGUMENT, "input " + std::to_string(i) + " has shape " +
+                                                            detail::shape_string(inputs[i].shape) + " (" +
+                                                            std::to_string(n) + " elements) but holds " +
+                                                            std::to_string(inputs[i].data.size()) + " floats");
+        }
+        run_into(std::vector<TensorView>(inputs.begin(), inputs.end()), outputs);
+    }
+    /// Runs into existing Tensors, reshaping and resizing them as needed (reuses their storage).
+    void run_into(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) const {
+        std::vector<std::vector<int64_t>> shapes;
+        shapes.reserve(inputs.size());
+        for (const auto& in : inputs) shapes.push_back(in.shape);
+        outputs.resize(output_count());
+        std::vector<OutputBuffer> bufs(outputs.size());
+        for (size_t j = 0; j < outputs.size(); ++j) {
+            outputs[j].shape = output_shape_for(shapes, j);
+            outputs[j].data.resize(outputs[j].num_elements());
+            bufs[j].data = outputs[j].data.data();
+            bufs[j].capacity = outputs[j].data.size();
+        }
+        run_into(inputs, bufs);
+    }
+
+private:
+    Model(const std::string& path, const drsn_options* options) {
+        detail::check_abi();
+        detail::check(drsn_model_load_file(path.c_str(), options, &handle_));
+    }
+
+    static Model from_memory_impl(const void* data, size_t size, const drsn_options* options) {
+        detail::check_abi();
+        drsn_model* h = nullptr;
+        detail::check(drsn_model_load_memory(data, size, options, &h));
+        return Model(h);
+    }
+
+    size_t count(size_t n) const {
+        if (handle_ == nullptr) detail::fail(DRSN_ERR_INVALID_ARGUMENT, "drsn::Model is empty (moved from or default-constructed)");
+        return n;
+    }
+
+    drsn_model* handle_ = nullptr;
+};
+
+}  // namespace drsn
+
+#endif  // DRSN_HPP

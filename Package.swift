@@ -35,7 +35,8 @@ let package = Package(
             dependencies: ["DRSNCore", "CDRSNSupport"],
             swiftSettings: [.unsafeFlags(["-static-stdlib"])],
             linkerSettings: [.unsafeFlags([
-                "-static-stdlib",
+                // lld keeps the dynamic symbol table to the version script's drsn_* list.
+                "-static-stdlib", "-use-ld=lld",
                 "-Xlinker", "--version-script=\(root)/Sources/DRSNCAPI/exports.map",
                 "-Xlinker", "-z", "-Xlinker", "defs",
             ])]

@@ -75,8 +75,19 @@ public func convScratchElements(_ p: ConvParams) -> Int {
     case .pointwise:
         return sgemmScratchElements(m: m, n: n, k: k)
     case .im2col:
-        return k &* n &+ 16 &+ sgemmScratchElements(m: m, n: n, k: k)
+        let nb = convColumnBlock(k: k, n: n)
+        return roundUp(k &* nb, 16) &+ sgemmScratchElements(m: m, n: nb, k: k)
     }
+}
+
+/// Columns (output positions) per im2col block: keeps the column buffer around 512 KB
+/// so it stays in L2 between im2col and the GEMM's packing of it.
+@inline(__always)
+func convColumnBlock(k: Int, n: Int) -> Int {
+    var nb = (131_072 / max(k, 1)) / gemmNR &* gemmNR
+    if nb < 64 { nb = 64 }
+    if nb > gemmNC { nb = gemmNC }
+    return min(nb, n)
 }
 
 /// Convolution over the whole batch. `scratch` holds `convScratchElements(p)` floats.
@@ -111,41 +122,56 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
         return
     }
 
-    let colElements = path == .im2col ? k &* n : 0
+    if path == .pointwise {
+        for b in batchRange {
+            for gi in 0..<g {
+                let inG = input + (b &* p.inChannels &+ gi &* cg) &* inPlane
+                let outG = output + (b &* p.outChannels &+ gi &* mg) &* n
+                sgemm(transA: false, transB: false, m: mg, n: n, k: k, alpha: 1,
+                      a: weights + gi &* mg &* k, lda: k, b: inG, ldb: n, beta: 0, c: outG, ldc: n,
+                      scratch: scratch)
+                biasActivation(outG, rows: mg, cols: n, ld: n, bias: bias.map { $0 + gi &* mg },
+                               activation: activation)
+            }
+        }
+        return
+    }
+
+    // im2col in blocks of output positions, each followed by its GEMM and epilogue.
+    let nb = convColumnBlock(k: k, n: n)
     let col = scratch
-    let gemmScratch = scratch + roundUp(colElements, 16)
+    let gemmScratch = scratch + roundUp(k &* nb, 16)
     for b in batchRange {
         for gi in 0..<g {
             let inG = input + (b &* p.inChannels &+ gi &* cg) &* inPlane
             let outG = output + (b &* p.outChannels &+ gi &* mg) &* n
             let wG = weights + gi &* mg &* k
-            let bMat: UnsafePointer<Float>
-            if path == .pointwise {
-                bMat = inG
-            } else {
-                im2col(p, input: inG, channels: cg, col: col)
-                bMat = UnsafePointer(col)
+            var j0 = 0
+            while j0 < n {
+                let cols = min(nb, n &- j0)
+                if k == 0 {
+                    for r in 0..<mg { fill(outG + (r &* n &+ j0), cols, 0) }
+                } else {
+                    im2col(p, input: inG, channels: cg, j0: j0, cols: cols, col: col)
+                    sgemm(transA: false, transB: false, m: mg, n: cols, k: k, alpha: 1,
+                          a: wG, lda: k, b: UnsafePointer(col), ldb: cols, beta: 0, c: outG + j0, ldc: n,
+                          scratch: gemmScratch)
+                }
+                biasActivation(outG + j0, rows: mg, cols: cols, ld: n, bias: bias.map { $0 + gi &* mg },
+                               activation: activation)
+                j0 &+= cols
             }
-            if k == 0 {
-                fill(outG, mg &* n, 0)
-            } else {
-                sgemm(transA: false, transB: false, m: mg, n: n, k: k, alpha: 1,
-                      a: wG, lda: k, b: bMat, ldb: n, beta: 0, c: outG, ldc: n,
-                      scratch: gemmScratch)
-            }
-            biasActivation(outG, rows: mg, cols: n, bias: bias.map { $0 + gi &* mg },
-                           activation: activation)
         }
     }
 }
 
 @inline(__always)
-func biasActivation(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+func biasActivation(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int,
                     bias: UnsafePointer<Float>?, activation: Activation) {
     if bias == nil && activation == .none { return }
     let relu = activation == .relu
     for r in 0..<rows {
-        let row = c + r &* cols
+        let row = c + r &* ld
         let bv: Float = bias.map { $0[r] } ?? 0
         let vb = V8(repeating: bv)
         var j = 0
@@ -176,11 +202,14 @@ func validRange(outSize: Int, inSize: Int, stride: Int, off: Int) -> (Int, Int) 
     return (lo, hi)
 }
 
-/// Column matrix [channels*kH*kW, outH*outW].
-func im2col(_ p: ConvParams, input: UnsafePointer<Float>, channels: Int, col: UnsafeMutablePointer<Float>) {
+/// Column matrix [channels*kH*kW, cols] for output positions j0 ..< j0+cols (row-major
+/// over (outH, outW)).
+func im2col(_ p: ConvParams, input: UnsafePointer<Float>, channels: Int, j0: Int, cols: Int,
+            col: UnsafeMutablePointer<Float>) {
     let oh = p.outHeight, ow = p.outWidth
-    let n = oh &* ow
     let inPlane = p.inHeight &* p.inWidth
+    let yFirst = j0 / ow, xFirst = j0 % ow
+    let jEnd = j0 &+ cols
     var row = col
     for c in 0..<channels {
         let plane = input + c &* inPlane
@@ -190,25 +219,37 @@ func im2col(_ p: ConvParams, input: UnsafePointer<Float>, channels: Int, col: Un
             for kw in 0..<p.kernelWidth {
                 let offW = kw &* p.dilationWidth &- p.padLeft
                 let (wLo, wHi) = validRange(outSize: ow, inSize: p.inWidth, stride: p.strideWidth, off: offW)
-                if hLo > 0 { fill(row, hLo &* ow, 0) }
-                if hHi < oh { fill(row + hHi &* ow, (oh &- hHi) &* ow, 0) }
-                for y in hLo..<hHi {
-                    let dst = row + y &* ow
-                    let srcRow = plane + (y &* p.strideHeight &+ offH) &* p.inWidth
-                    if wLo > 0 { fill(dst, wLo, 0) }
-                    if wHi < ow { fill(dst + wHi, ow &- wHi, 0) }
-                    if wHi > wLo {
-                        if p.strideWidth == 1 {
-                            copyFloats(srcRow + (wLo &+ offW), dst + wLo, wHi &- wLo)
+                var j = j0, y = yFirst, x0 = xFirst
+                var dstBase = row  // dst for output position j
+                while j < jEnd {
+                    let x1 = min(ow, x0 &+ (jEnd &- j))   // this segment covers x0 ..< x1 of row y
+                    let dst = dstBase - x0                  // dst[x] for x in x0..<x1
+                    if y < hLo || y >= hHi {
+                        fill(dstBase, x1 &- x0, 0)
+                    } else {
+                        let lo = max(x0, wLo), hi = min(x1, wHi)
+                        if lo >= hi {
+                            fill(dstBase, x1 &- x0, 0)
                         } else {
-                            let sw = p.strideWidth
-                            var x = wLo
-                            var s = srcRow + (wLo &* sw &+ offW)
-                            while x < wHi { dst[x] = s[0]; s += sw; x &+= 1 }
+                            if lo > x0 { fill(dstBase, lo &- x0, 0) }
+                            if hi < x1 { fill(dst + hi, x1 &- hi, 0) }
+                            let srcRow = plane + (y &* p.strideHeight &+ offH) &* p.inWidth
+                            if p.strideWidth == 1 {
+                                copyFloats(srcRow + (lo &+ offW), dst + lo, hi &- lo)
+                            } else {
+                                let sw = p.strideWidth
+                                var x = lo
+                                var s = srcRow + (lo &* sw &+ offW)
+                                while x < hi { dst[x] = s[0]; s += sw; x &+= 1 }
+                            }
                         }
                     }
+                    dstBase += x1 &- x0
+                    j &+= x1 &- x0
+                    x0 = 0
+                    y &+= 1
                 }
-                row += n
+                row += cols
             }
         }
     }
@@ -257,7 +298,7 @@ func depthwise(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoin
             }
         }
         if activation == .relu {
-            biasActivation(out, rows: 1, cols: oh &* ow, bias: nil, activation: .relu)
+            biasActivation(out, rows: 1, cols: oh &* ow, ld: 0, bias: nil, activation: .relu)
         }
     }
 }

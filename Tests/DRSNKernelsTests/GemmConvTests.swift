@@ -176,6 +176,18 @@ final class GemmTests: XCTestCase {
             conv2D(p, input: x, weights: w, bias: nil, activation: .relu, output: &y, scratch: &s)
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
         }
+        do {
+            let a2 = rng.floats(64 * 576), b2 = rng.floats(576 * 1024)
+            var c2 = [Float](repeating: 0, count: 64 * 1024)
+            var bestG = Double.infinity
+            for _ in 0..<5 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                sgemm(transA: false, transB: false, m: 64, n: 1024, k: 576, alpha: 1, a: a2, lda: 576, b: b2, ldb: 1024,
+                      beta: 0, c: &c2, ldc: 1024)
+                bestG = min(bestG, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+            }
+            print("sgemm 64x1024x576 (same flops as the conv): best \(bestG * 1e3) ms, \(2.0 * 64 * 1024 * 576 / bestG * 1e-9) GFLOPS")
+        }
         print("conv 64->64 3x3 32x32: best \(best * 1e3) ms, \(2.0 * 64 * 64 * 9 * 1024 / best * 1e-9) GFLOPS")
     }
 }
@@ -226,6 +238,13 @@ final class ConvTests: XCTestCase {
         check(make(batch: 1, c: 3, h: 7, w: 7, oc: 5, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: false, seed: 1)
         check(make(batch: 7, c: 4, h: 17, w: 9, oc: 6, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: true, seed: 2)
         check(make(batch: 2, c: 17, h: 31, w: 33, oc: 33, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: false, relu: true, seed: 3)
+    }
+
+    func testColumnBlocking() {
+        // K = 64*9 = 576 -> blocks of 224 output positions, not aligned to output rows.
+        check(make(batch: 2, c: 64, h: 17, w: 19, oc: 7, kh: 3, kw: 3, pt: 1, pl: 2, pb: 0, pr: 1), bias: true, relu: true, seed: 30)
+        check(make(batch: 1, c: 130, h: 1, w: 700, oc: 5, kh: 1, kw: 5, sw: 2, dw: 2, pl: 3, pr: 1), bias: true, relu: false, seed: 31)
+        check(make(batch: 1, c: 3, h: 40, w: 40, oc: 4, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: false, relu: true, seed: 32)
     }
 
     func testStridesDilationsAsymmetricPads() {

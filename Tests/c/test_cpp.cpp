@@ -209,6 +209,13 @@ void test_tiny() {
     EXPECT_ERROR(DRSN_ERR_BUFFER_TOO_SMALL, m.run_into({x}, {drsn::OutputBuffer{buf.data(), 11}}));
     msg = EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.run({drsn::Tensor{{3, 4}, std::vector<float>(11)}}));
     std::cout << "  short input -> " << msg << std::endl;
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT,
+                 m.run_into({drsn::Tensor{{3, 4}, std::vector<float>(13)}}, {drsn::OutputBuffer{buf.data(), buf.size()}}));
+    {
+        std::vector<drsn::Tensor> outs_reuse;
+        EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, m.run_into({drsn::Tensor{{3, 4}, std::vector<float>(11)}}, outs_reuse));
+    }
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.run({drsn::Tensor{{-3, 4}, std::vector<float>(12)}}));
     EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.run({x, x}));
     EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.run(std::vector<drsn::Tensor>{}));
     EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.output_shape_for({{3, 4}}, 1));

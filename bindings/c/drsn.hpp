@@ -328,9 +328,7 @@ public:
         run_into(inputs, bufs);
         return outs;
     }
-    std::vector<Tensor> run(const std::vector<Tensor>& inputs) const {
-        return run(std::vector<TensorView>(inputs.begin(), inputs.end()));
-    }
+    std::vector<Tensor> run(const std::vector<Tensor>& inputs) const { return run(views_of(inputs)); }
 
     /// Runs the model into caller buffers (size them with output_shape_for).
     void run_into(const std::vector<TensorView>& inputs, const std::vector<OutputBuffer>& outputs) const {
@@ -354,15 +352,7 @@ public:
                                      outputs.size(), out_ptrs.data(), out_caps.data()));
     }
     void run_into(const std::vector<Tensor>& inputs, const std::vector<OutputBuffer>& outputs) const {
-        for (size_t i = 0; i < inputs.size(); ++i) {
-            const size_t n = inputs[i].num_elements();
-            if (inputs[i].data.size() != n)
-                detail::fail(DRSN_ERR_INVALID_ARGUMENT, "input " + std::to_string(i) + " has shape " +
-                                                            detail::shape_string(inputs[i].shape) + " (" +
-                                                            std::to_string(n) + " elements) but holds " +
-                                                            std::to_string(inputs[i].data.size()) + " floats");
-        }
-        run_into(std::vector<TensorView>(inputs.begin(), inputs.end()), outputs);
+        run_into(views_of(inputs), outputs);
     }
     /// Runs into existing Tensors, reshaping and resizing them as needed (reuses their storage).
     void run_into(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) const {
@@ -381,6 +371,22 @@ public:
     }
 
 private:
+    /// Views of owned tensors, after checking that each holds exactly num_elements(shape) floats.
+    static std::vector<TensorView> views_of(const std::vector<Tensor>& inputs) {
+        std::vector<TensorView> views;
+        views.reserve(inputs.size());
+        for (size_t i = 0; i < inputs.size(); ++i) {
+            const size_t n = inputs[i].num_elements();
+            if (inputs[i].data.size() != n)
+                detail::fail(DRSN_ERR_INVALID_ARGUMENT, "input " + std::to_string(i) + " has shape " +
+                                                            detail::shape_string(inputs[i].shape) + " (" +
+                                                            std::to_string(n) + " elements) but holds " +
+                                                            std::to_string(inputs[i].data.size()) + " floats");
+            views.emplace_back(inputs[i]);
+        }
+        return views;
+    }
+
     Model(const std::string& path, const drsn_options* options) {
         detail::check_abi();
         detail::check(drsn_model_load_file(path.c_str(), options, &handle_));

@@ -1,0 +1,74 @@
+"""drsn -- Python binding of libdrsn, an inference runtime for Deep Residual Shrinkage
+Networks (ONNX models, float32).
+
+    import numpy as np, drsn
+    with drsn.Model("model.onnx") as model:
+        print(model.inputs, model.outputs)
+        (logits,) = model.run(np.zeros((1, 1, 2048), np.float32))
+
+The native library is located and loaded on first use (see :mod:`drsn._library` for the
+lookup order; set ``DRSN_LIBRARY`` to choose a file). Errors derive from
+:class:`drsn.Error` and carry the library's ``status`` code and message.
+"""
+
+from ._errors import (
+    BufferTooSmallError,
+    ClosedError,
+    DtypeError,
+    Error,
+    FileError,
+    IncompatibleLibraryError,
+    InternalError,
+    InvalidArgumentError,
+    InvalidModelError,
+    LibraryNotFoundError,
+    LimitExceededError,
+    OutOfMemoryError,
+    ShapeError,
+    UnsupportedError,
+)
+from ._library import ABI_VERSION, load as _load
+from ._model import Model, TensorInfo
+
+__version__ = "0.1.0"
+
+for _cls in (Model, TensorInfo, Error, InvalidArgumentError, FileError, InvalidModelError,
+             UnsupportedError, ShapeError, DtypeError, BufferTooSmallError, OutOfMemoryError,
+             LimitExceededError, InternalError, ClosedError, LibraryNotFoundError,
+             IncompatibleLibraryError):
+    _cls.__module__ = __name__  # tracebacks and reprs show drsn.X, the public name
+del _cls
+
+__all__ = [
+    "__version__",
+    "ABI_VERSION",
+    "library_version",
+    "library_path",
+    "Model",
+    "TensorInfo",
+    "Error",
+    "InvalidArgumentError",
+    "FileError",
+    "InvalidModelError",
+    "UnsupportedError",
+    "ShapeError",
+    "DtypeError",
+    "BufferTooSmallError",
+    "OutOfMemoryError",
+    "LimitExceededError",
+    "InternalError",
+    "ClosedError",
+    "LibraryNotFoundError",
+    "IncompatibleLibraryError",
+]
+
+
+def library_version() -> str:
+    """Version string of the loaded libdrsn (drsn_version_string), e.g. "0.1.0".
+    Loads the library if needed (LibraryNotFoundError if it cannot be found)."""
+    return _load().version()
+
+
+def library_path() -> str:
+    """Path (or bare name given to the system loader) of the loaded libdrsn."""
+    return _load().path

@@ -1,0 +1,453 @@
+"""drsn.Model: a loaded ONNX model and its runs.
+
+Contracts (they follow include/drsn.h):
+
+* Inputs and outputs are float32, C order. Inputs must already be float32 -- any other
+  dtype (float64 included) raises :class:`~drsn.DtypeError`; nothing is cast silently.
+  Non-contiguous or misaligned inputs are copied to a C-contiguous array first.
+* Input ranks and fixed dimensions are checked against the declared input shapes before
+  the library is called (:class:`~drsn.ShapeError` with expected and actual shape);
+  dynamic dimensions (``None`` in :attr:`Model.inputs`) accept any size, and the library
+  checks the rest (e.g. two inputs that must share a batch size).
+* Boolean outputs come back as float32 0.0 / 1.0 (the declared dtype in
+  :attr:`Model.outputs` is still ``bool``).
+* A model is immutable and may be run from several Python threads at once; the GIL is
+  released while the library computes. :meth:`Model.close` waits for runs in progress
+  and then frees the model; any later use raises :class:`~drsn.ClosedError`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import operator
+import os
+import threading
+from collections.abc import Mapping
+from ctypes import byref, c_int, c_int64, c_size_t, c_void_p
+from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ._errors import (
+    BufferTooSmallError,
+    ClosedError,
+    DtypeError,
+    FileError,
+    InvalidArgumentError,
+    ShapeError,
+)
+from ._library import Library, load
+
+__all__ = ["Model", "TensorInfo"]
+
+#: drsn_dtype (ONNX TensorProto.DataType) -> numpy dtype; UNDEFINED (0) -> None.
+_NUMPY_DTYPES = {
+    1: np.dtype(np.float32),
+    2: np.dtype(np.uint8),
+    3: np.dtype(np.int8),
+    6: np.dtype(np.int32),
+    7: np.dtype(np.int64),
+    9: np.dtype(np.bool_),
+    10: np.dtype(np.float16),
+    11: np.dtype(np.float64),
+}
+_FLOAT32 = np.dtype(np.float32)
+_STATUS_BUFFER_TOO_SMALL = BufferTooSmallError.STATUS
+_SHAPE_CAPACITY = 8  # first guess for a rank; a larger rank costs one retry
+
+Shape = Tuple[Optional[int], ...]
+
+
+class TensorInfo(NamedTuple):
+    """A graph input or output: its name, its declared shape (a tuple of ints, with None
+    for a dynamic dimension) and its declared element type (a numpy dtype, None if the
+    model leaves it undefined)."""
+
+    name: str
+    shape: Shape
+    dtype: Optional[np.dtype]
+
+
+def _format_shape(shape: Sequence[Optional[int]]) -> str:
+    dims = ", ".join("?" if d is None else str(d) for d in shape)
+    return f"({dims},)" if len(shape) == 1 else f"({dims})"
+
+
+def _describe_dtype(dtype: np.dtype) -> str:
+    if dtype.isnative or dtype.byteorder == "|":
+        return dtype.name
+    return f"{dtype.name} with non-native byte order ('{dtype.str}')"
+
+
+def _query_shape(lib: Library, fn, *args) -> tuple[int, ...]:
+    """Calls a drsn_model_*shape* function `fn(*args, dims, capacity, &rank)`, retrying
+    once with the reported rank when the first buffer is too small."""
+    capacity = _SHAPE_CAPACITY
+    while True:
+        dims = (c_int64 * capacity)()
+        rank = c_size_t(0)
+        status = fn(*args, dims, capacity, byref(rank))
+        if status == _STATUS_BUFFER_TOO_SMALL and rank.value > capacity:
+            capacity = rank.value
+            continue
+        lib.check(status)
+        return tuple(dims[: rank.value])
+
+
+class _Inputs(NamedTuple):
+    """Validated inputs, ready for C. Holds the arrays so that they outlive the call."""
+
+    arrays: list
+    pointers: Any
+    dims: Any
+    dim_arrays: list
+    ranks: Any
+
+
+class Model:
+    """An ONNX model loaded by libdrsn.
+
+    ``Model(source, num_threads=None)``:
+
+    * ``source`` -- a path (``str`` or ``os.PathLike``) loaded with
+      drsn_model_load_file, or the model's bytes (``bytes``, ``bytearray``,
+      ``memoryview``) loaded with drsn_model_load_memory. The bytes are only read
+      during the constructor.
+    * ``num_threads`` -- threads used by one run: ``None`` for the library default,
+      0 for one per core, 1 for the calling thread only (range 0..256).
+
+    Raises :class:`~drsn.FileError`, :class:`~drsn.InvalidModelError`,
+    :class:`~drsn.UnsupportedError`, ... when the library cannot load the model, and
+    :class:`~drsn.LibraryNotFoundError` when libdrsn itself cannot be found.
+    """
+
+    _handle: Optional[int] = None  # set first thing, so __del__ is safe on a failed init
+
+    def __init__(self, source: Union[str, os.PathLike, bytes, bytearray, memoryview],
+                 num_threads: Optional[int] = None):
+        lib = load()
+        self._lib = lib
+        self._cond = threading.Condition()
+        self._active_runs = 0
+        self._num_threads = None if num_threads is None else operator.index(num_threads)
+
+        options = c_void_p()
+        if self._num_threads is not None:
+            lib.check(lib.options_create(byref(options)))
+        try:
+            if options:
+                lib.check(lib.options_set_num_threads(options, self._num_threads))
+            handle = c_void_p()
+            if isinstance(source, (bytes, bytearray, memoryview)):
+                view = memoryview(source)
+                data = np.frombuffer(view if view.c_contiguous else view.tobytes(), dtype=np.uint8)
+                self._source = "<memory>"
+                status = lib.model_load_memory(data.ctypes.data, data.size, options, byref(handle))
+            elif isinstance(source, (str, os.PathLike)):
+                path = os.fspath(source)
+                self._source = os.fsdecode(path)
+                status = lib.model_load_file(os.fsencode(path), options, byref(handle))
+                if status == FileError.STATUS:
+                    error = lib.error(status)
+                    error.filename = self._source  # as OSError.filename
+                    raise error
+            else:
+                raise TypeError(
+                    "drsn.Model expects a path (str or os.PathLike) or the model's bytes "
+                    f"(bytes, bytearray, memoryview), got {type(source).__name__}")
+            lib.check(status)
+        finally:
+            lib.options_destroy(options)
+        self._handle = handle.value
+
+        h = self._handle
+        self._inputs = [self._info(i, lib.model_input_name, lib.model_input_dtype,
+                                   lib.model_input_shape) for i in range(lib.model_input_count(h))]
+        self._outputs = [self._info(i, lib.model_output_name, lib.model_output_dtype,
+                                    lib.model_output_shape) for i in range(lib.model_output_count(h))]
+        self._input_index = {info.name: i for i, info in enumerate(self._inputs)}
+        self._output_index = {info.name: i for i, info in enumerate(self._outputs)}
+
+    def _info(self, index, name_fn, dtype_fn, shape_fn) -> TensorInfo:
+        lib, h = self._lib, self._handle
+        raw = name_fn(h, index)
+        name = raw.decode("utf-8", "replace") if raw is not None else ""
+        code = c_int(0)
+        lib.check(dtype_fn(h, index, byref(code)))
+        dims = _query_shape(lib, shape_fn, h, index)
+        return TensorInfo(name, tuple(None if d < 0 else d for d in dims),
+                          _NUMPY_DTYPES.get(code.value))
+
+    # ---- lifetime --------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Frees the model. Waits for runs in progress on other threads to finish.
+        Idempotent; afterwards every other method raises :class:`~drsn.ClosedError`."""
+        cond = getattr(self, "_cond", None)
+        if cond is None:  # __init__ failed before the model existed
+            return
+        with cond:
+            handle, self._handle = self._handle, None
+            while self._active_runs:
+                cond.wait()
+        if handle is not None:
+            self._lib.model_destroy(handle)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has been called."""
+        return self._handle is None
+
+    def __enter__(self) -> "Model":
+        self._require_open()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __del__(self):
+        # No run can be in progress: a run holds a reference to self. Only touches
+        # attributes of self, so it also works while the interpreter shuts down.
+        handle = self._handle
+        if handle is not None:
+            self._handle = None
+            try:
+                self._lib.model_destroy(handle)
+            except Exception:
+                pass
+
+    def _require_open(self) -> int:
+        handle = self._handle
+        if handle is None:
+            raise ClosedError(f"the drsn model loaded from {self._source} is closed")
+        return handle
+
+    def _begin(self) -> int:
+        with self._cond:
+            handle = self._require_open()
+            self._active_runs += 1
+            return handle
+
+    def _end(self) -> None:
+        with self._cond:
+            self._active_runs -= 1
+            if self._active_runs == 0:
+                self._cond.notify_all()
+
+    # ---- introspection ---------------------------------------------------------------
+
+    @property
+    def inputs(self) -> list[TensorInfo]:
+        """Graph inputs (initializers excluded), in the order :meth:`run` takes them."""
+        self._require_open()
+        return list(self._inputs)
+
+    @property
+    def outputs(self) -> list[TensorInfo]:
+        """Graph outputs, in the order :meth:`run` returns them. The shape is the one
+        inferred at load time (None where it depends on a dynamic input dimension)."""
+        self._require_open()
+        return list(self._outputs)
+
+    @property
+    def num_threads(self) -> Optional[int]:
+        """The ``num_threads`` given to the constructor (None: library default)."""
+        return self._num_threads
+
+    @property
+    def source(self) -> str:
+        """The path the model was loaded from, or ``"<memory>"``."""
+        return self._source
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return f"<drsn.Model from {self._source!r}, closed>"
+        ins = ", ".join(f"{i.name}{_format_shape(i.shape)}" for i in self._inputs)
+        outs = ", ".join(f"{o.name}{_format_shape(o.shape)}" for o in self._outputs)
+        return f"<drsn.Model from {self._source!r}: [{ins}] -> [{outs}]>"
+
+    # ---- argument handling -----------------------------------------------------------
+
+    def _by_input(self, values, what: str) -> list:
+        """Orders per-input values given as a dict by name, a list/tuple in input order,
+        or (for a one-input model) a single value."""
+        names = [info.name for info in self._inputs]
+        if isinstance(values, Mapping):
+            unknown = [k for k in values if k not in self._input_index]
+            missing = [n for n in names if n not in values]
+            if unknown or missing:
+                parts = []
+                if missing:
+                    parts.append("missing " + ", ".join(repr(n) for n in missing))
+                if unknown:
+                    parts.append("unknown " + ", ".join(repr(k) for k in unknown))
+                raise InvalidArgumentError(
+                    f"{what} by name: {'; '.join(parts)} (the model's inputs are "
+                    f"{', '.join(repr(n) for n in names) or 'none'})")
+            return [values[n] for n in names]
+        if isinstance(values, (list, tuple)):
+            if len(values) != len(names):
+                raise InvalidArgumentError(
+                    f"{what}: the model has {len(names)} input(s) "
+                    f"({', '.join(repr(n) for n in names)}), got {len(values)}")
+            return list(values)
+        if len(names) != 1:
+            raise InvalidArgumentError(
+                f"{what}: the model has {len(names)} inputs "
+                f"({', '.join(repr(n) for n in names)}); pass a list in this order or a "
+                f"dict by name")
+        return [values]
+
+    def _check_shape(self, index: int, shape: Sequence[int]) -> None:
+        info = self._inputs[index]
+        declared = info.shape
+        if len(shape) != len(declared) or any(
+                d is not None and d != s for d, s in zip(declared, shape)):
+            raise ShapeError(
+                f"input '{info.name}': expected shape {_format_shape(declared)} "
+                f"(rank {len(declared)}), got {_format_shape(shape)} (rank {len(shape)})")
+
+    def _prepare(self, inputs) -> _Inputs:
+        arrays = []
+        for i, value in enumerate(self._by_input(inputs, "inputs")):
+            info = self._inputs[i]
+            array = value if isinstance(value, np.ndarray) else np.asarray(value)
+            if array.dtype != _FLOAT32:
+                raise DtypeError(
+                    f"input '{info.name}': expected float32, got {_describe_dtype(array.dtype)}"
+                    " (drsn never casts silently; convert with .astype(numpy.float32))")
+            self._check_shape(i, array.shape)
+            arrays.append(np.require(array, _FLOAT32, ("C_CONTIGUOUS", "ALIGNED")))
+        return self._c_inputs(arrays, [a.shape for a in arrays])
+
+    @staticmethod
+    def _c_inputs(arrays: list, shapes: list) -> _Inputs:
+        n = len(shapes)
+        dim_arrays = [(c_int64 * len(s))(*s) for s in shapes]
+        return _Inputs(
+            arrays=arrays,
+            pointers=(c_void_p * len(arrays))(*[a.ctypes.data for a in arrays]),
+            dims=(c_void_p * n)(*[ctypes.addressof(d) for d in dim_arrays]),
+            dim_arrays=dim_arrays,
+            ranks=(c_size_t * n)(*[len(s) for s in shapes]),
+        )
+
+    def _output_shapes(self, handle: int, prepared: _Inputs) -> list[tuple[int, ...]]:
+        n = len(prepared.dim_arrays)
+        return [_query_shape(self._lib, self._lib.model_output_shape_for, handle, n,
+                             prepared.dims, prepared.ranks, j)
+                for j in range(len(self._outputs))]
+
+    def _call_run(self, handle: int, prepared: _Inputs, outputs: list) -> None:
+        n_out = len(outputs)
+        out_ptrs = (c_void_p * n_out)(*[o.ctypes.data for o in outputs])
+        caps = (c_size_t * n_out)(*[o.size for o in outputs])
+        status = self._lib.model_run(handle, len(prepared.dim_arrays), prepared.pointers,
+                                     prepared.dims, prepared.ranks, n_out, out_ptrs, caps)
+        self._lib.check(status)
+
+    # ---- running ---------------------------------------------------------------------
+
+    def output_shapes(self, input_shapes) -> list[tuple[int, ...]]:
+        """Concrete output shapes (a list of int tuples, in output order) for concrete
+        input shapes, without running the model. ``input_shapes``: a dict by input
+        name, a list in input order, or one shape for a one-input model.
+        Raises ShapeError when the shapes do not fit the model."""
+        handle = self._begin()
+        try:
+            if (len(self._inputs) == 1 and isinstance(input_shapes, (list, tuple))
+                    and all(isinstance(d, (int, np.integer)) for d in input_shapes)):
+                input_shapes = [input_shapes]
+            shapes = []
+            for i, shape in enumerate(self._by_input(input_shapes, "input_shapes")):
+                try:
+                    shape = tuple(operator.index(d) for d in shape)
+                except TypeError:
+                    raise InvalidArgumentError(
+                        f"input_shapes: shape of '{self._inputs[i].name}' must be a "
+                        f"sequence of ints, got {shape!r}") from None
+                if any(d < 0 for d in shape):
+                    raise InvalidArgumentError(
+                        f"input_shapes: negative dimension in {shape} for "
+                        f"'{self._inputs[i].name}'")
+                self._check_shape(i, shape)
+                shapes.append(shape)
+            return self._output_shapes(handle, self._c_inputs([], shapes))
+        finally:
+            self._end()
+
+    def run(self, inputs) -> list[np.ndarray]:
+        """Runs the model once and returns its outputs as new float32 arrays, in output
+        order. ``inputs``: one array (one-input model), a list/tuple in input order, or
+        a dict by input name. Arrays must be float32 (see the module contract)."""
+        handle = self._begin()
+        try:
+            prepared = self._prepare(inputs)
+            outputs = [np.empty(s, dtype=_FLOAT32) for s in self._output_shapes(handle, prepared)]
+            self._call_run(handle, prepared, outputs)
+            return outputs
+        finally:
+            self._end()
+
+    def run_dict(self, inputs) -> dict[str, np.ndarray]:
+        """Like :meth:`run`, but returns ``{output name: array}``."""
+        return dict(zip((o.name for o in self._outputs), self.run(inputs)))
+
+    def run_into(self, inputs, outputs) -> list[np.ndarray]:
+        """Runs the model writing into caller-provided arrays (no output allocation).
+
+        ``outputs``: a list/tuple in output order or a dict by output name of numpy
+        arrays that are float32, C-contiguous, aligned, writable, of exactly the output
+        shape for these inputs (see :meth:`output_shapes`), and that share no memory
+        with each other or with the inputs. Returns the output arrays in output order.
+        Raises DtypeError / ShapeError / InvalidArgumentError for a buffer that breaks
+        these rules; the buffers are not touched in that case.
+        """
+        handle = self._begin()
+        try:
+            prepared = self._prepare(inputs)
+            expected = self._output_shapes(handle, prepared)
+            buffers = self._check_outputs(outputs, expected, prepared.arrays)
+            self._call_run(handle, prepared, buffers)
+            return buffers
+        finally:
+            self._end()
+
+    def _check_outputs(self, outputs, expected, input_arrays) -> list[np.ndarray]:
+        names = [o.name for o in self._outputs]
+        if isinstance(outputs, Mapping):
+            unknown = [k for k in outputs if k not in self._output_index]
+            missing = [n for n in names if n not in outputs]
+            if unknown or missing:
+                raise InvalidArgumentError(
+                    f"outputs by name: missing {missing}, unknown {unknown} (the model's "
+                    f"outputs are {names})")
+            buffers = [outputs[n] for n in names]
+        elif isinstance(outputs, (list, tuple)):
+            if len(outputs) != len(names):
+                raise InvalidArgumentError(
+                    f"outputs: the model has {len(names)} output(s) {names}, got {len(outputs)}")
+            buffers = list(outputs)
+        else:
+            raise InvalidArgumentError("outputs must be a list/tuple in output order or a dict by name")
+        for j, (buf, shape) in enumerate(zip(buffers, expected)):
+            name = names[j]
+            if not isinstance(buf, np.ndarray):
+                raise InvalidArgumentError(
+                    f"output '{name}': expected a numpy array, got {type(buf).__name__}")
+            if buf.dtype != _FLOAT32:
+                raise DtypeError(
+                    f"output '{name}': expected float32, got {_describe_dtype(buf.dtype)}")
+            if buf.shape != tuple(shape):
+                raise ShapeError(
+                    f"output '{name}': expected shape {_format_shape(shape)} "
+                    f"({int(np.prod(shape))} elements), got {_format_shape(buf.shape)} "
+                    f"({buf.size} elements)")
+            if not (buf.flags.c_contiguous and buf.flags.aligned and buf.flags.writeable):
+                raise InvalidArgumentError(
+                    f"output '{name}': the array must be C-contiguous, aligned and writable")
+            for other in buffers[:j] + input_arrays:
+                if buf.size and np.may_share_memory(buf, other):
+                    raise InvalidArgumentError(
+                        f"output '{name}' overlaps another input or output buffer")
+        return buffers

@@ -213,3 +213,33 @@ func product(_ a: [Int]) -> Int {
     for x in a { p &*= x }
     return p
 }
+
+// MARK: - Vector exp
+
+/// exp(x) for x <= 0 (Cephes-style range reduction + degree-6 polynomial, ~1 ulp-ish).
+/// Results below exp(-87.3) flush to 0; NaN propagates. Inputs > 88 are clamped (callers
+/// only pass x <= 0).
+@inline(__always) @usableFromInline
+func expNonPositive(_ xIn: V8) -> V8 {
+    let hiC = V8(repeating: 88.0), loC = V8(repeating: -87.3)
+    var x = xIn.replacing(with: hiC, where: xIn .> hiC)
+    x.replace(with: loC, where: x .< loC)
+    let magic = V8(repeating: 12_582_912.0)  // 1.5 * 2^23: adding it rounds to an integer
+    let fx = x * V8(repeating: 1.442_695_04)
+    let tr = fx + magic
+    let n = tr - magic
+    var r = x.addingProduct(n, V8(repeating: -0.693_359_375))
+    r = r.addingProduct(n, V8(repeating: 2.121_944_4e-4))
+    var y = V8(repeating: 1.987_569_15e-4)
+    y = V8(repeating: 1.398_199_95e-3).addingProduct(y, r)
+    y = V8(repeating: 8.333_451_9e-3).addingProduct(y, r)
+    y = V8(repeating: 4.166_579_59e-2).addingProduct(y, r)
+    y = V8(repeating: 1.666_666_55e-1).addingProduct(y, r)
+    y = V8(repeating: 5.000_000_12e-1).addingProduct(y, r)
+    y = (r + V8(repeating: 1)).addingProduct(y, r * r)
+    let nBits = unsafeBitCast(tr, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+    let pow2 = unsafeBitCast((nBits &+ SIMD8<Int32>(repeating: 127)) &<< SIMD8<Int32>(repeating: 23), to: V8.self)
+    var res = y * pow2
+    res.replace(with: V8(), where: xIn .< loC)
+    return res
+}

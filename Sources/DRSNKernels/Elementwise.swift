@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 // MARK: - Unary
 
 /// NaN semantics: relu(NaN) = NaN (like max(x, 0) in numpy/PyTorch), sign(NaN) = NaN,
@@ -47,6 +43,15 @@ protocol UnaryKernel {
     }
 }
 
+@usableFromInline struct SigmoidK: UnaryKernel {
+    /// Stable: e = exp(-|x|) never overflows; x >= 0 -> 1/(1+e), x < 0 -> e/(1+e).
+    @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 {
+        let e = expNonPositive(-absV(x))
+        let r = V8(repeating: 1) / (V8(repeating: 1) + e)
+        return r.replacing(with: e * r, where: x .< V8())
+    }
+}
+
 @inline(__always)
 func mapUnary<K: UnaryKernel>(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ count: Int,
                               _ f: K) {
@@ -67,13 +72,6 @@ func mapUnary<K: UnaryKernel>(_ input: UnsafePointer<Float>, _ output: UnsafeMut
     }
 }
 
-@inline(__always)
-func sigmoidScalar(_ x: Float) -> Float {
-    let e = expf(-Swift.abs(x))  // in (0, 1], never overflows
-    let r = 1 / (1 + e)
-    return x >= 0 ? r : e * r
-}
-
 public func unary(_ op: UnaryOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
     if count <= 0 { return }
     switch op {
@@ -83,8 +81,7 @@ public func unary(_ op: UnaryOp, input: UnsafePointer<Float>, output: UnsafeMuta
     case .neg: mapUnary(input, output, count, NegK())
     case .sign: mapUnary(input, output, count, SignK())
     case .clip(let lo, let hi): mapUnary(input, output, count, ClipK(lo: V8(repeating: lo), hi: V8(repeating: hi)))
-    case .sigmoid:
-        for i in 0..<count { output[i] = sigmoidScalar(input[i]) }
+    case .sigmoid: mapUnary(input, output, count, SigmoidK())
     }
 }
 

@@ -8,7 +8,7 @@
 @usableFromInline let gemmNR = 16
 @usableFromInline let gemmKC = 256
 @usableFromInline let gemmMC = 120   // multiple of gemmMR
-@usableFromInline let gemmNC = 1024  // multiple of gemmNR
+@usableFromInline let gemmNC = 512   // multiple of gemmNR; KC x NC panel of B = 512 KB (half of L2)
 
 @inline(__always)
 func roundUp(_ x: Int, _ m: Int) -> Int { (x &+ m &- 1) / m &* m }

@@ -1,7 +1,4 @@
 // Reductions, global average pooling, softmax.
-#if canImport(Glibc)
-import Glibc
-#endif
 
 public enum ReduceOp: Sendable, Equatable {
     case sum, mean, max
@@ -142,27 +139,55 @@ public func softmax(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Fl
             let src = input + o &* axisSize
             let dst = output + o &* axisSize
             let m = maxContiguous(src, axisSize)
-            var s: Float = 0
-            for i in 0..<axisSize { let e = expf(src[i] - m); dst[i] = e; s += e }
-            let inv = 1 / s
-            for i in 0..<axisSize { dst[i] *= inv }
+            let vm = V8(repeating: m)
+            var acc = V8()
+            var i = 0
+            while i &+ 8 <= axisSize {
+                let e = expNonPositive(load8(src + i) - vm)
+                store8(e, dst + i)
+                acc += e
+                i &+= 8
+            }
+            var s = acc.sum()
+            if i < axisSize {
+                let rem = axisSize &- i
+                var e = expNonPositive(loadPartial8(src + i, rem) - vm)
+                for l in rem..<8 { e[l] = 0 }
+                storePartial8(e, dst + i, rem)
+                s += e.sum()
+            }
+            let inv = V8(repeating: 1 / s)
+            i = 0
+            while i &+ 8 <= axisSize { store8(load8(dst + i) * inv, dst + i); i &+= 8 }
+            while i < axisSize { dst[i] *= inv[0]; i &+= 1 }
         }
         return
     }
+    // Vectorised across `inner`, 8 columns at a time.
     for o in 0..<outer {
         let src = input + o &* axisSize &* inner
         let dst = output + o &* axisSize &* inner
-        for j in 0..<inner {
-            var m: Float = -.infinity
-            for a in 0..<axisSize { m = maxNaNScalar(m, src[a &* inner &+ j]) }
-            var s: Float = 0
+        var j = 0
+        while j < inner {
+            let w = min(8, inner &- j)
+            @inline(__always) func ld(_ p: UnsafePointer<Float>) -> V8 { w == 8 ? load8(p) : loadPartial8(p, w) }
+            @inline(__always) func st(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
+                if w == 8 { store8(v, p) } else { storePartial8(v, p, w) }
+            }
+            var m = V8(repeating: -.infinity)
+            for a in 0..<axisSize { m = maxNaN(m, ld(src + (a &* inner &+ j))) }
+            var s = V8()
             for a in 0..<axisSize {
-                let e = expf(src[a &* inner &+ j] - m)
-                dst[a &* inner &+ j] = e
+                let e = expNonPositive(ld(src + (a &* inner &+ j)) - m)
+                st(e, dst + (a &* inner &+ j))
                 s += e
             }
-            let inv = 1 / s
-            for a in 0..<axisSize { dst[a &* inner &+ j] *= inv }
+            let inv = V8(repeating: 1) / s
+            for a in 0..<axisSize {
+                let p = dst + (a &* inner &+ j)
+                st(ld(UnsafePointer(p)) * inv, p)
+            }
+            j &+= 8
         }
     }
 }

@@ -43,6 +43,18 @@ final class UnaryTests: XCTestCase {
         run(.clip(min: 0, max: .infinity)) { $0.isNaN ? .nan : Swift.max($0, 0) }
     }
 
+    func testSigmoidSweep() {
+        let x = (0..<20001).map { Float($0 - 10000) * 0.01 }
+        var y = [Float](repeating: 0, count: x.count)
+        unary(.sigmoid, input: x, output: &y, count: x.count)
+        let expected = x.map { Float(1 / (1 + Foundation.exp(-Double($0)))) }
+        assertClose(y, expected, tol: 3e-7)
+        // Relative accuracy in the negative tail (below exp(-87.3) results flush to 0: denormals).
+        for i in stride(from: 1300, to: 5000, by: 37) {
+            XCTAssertEqual(Double(y[i]), Double(expected[i]), accuracy: Double(expected[i]) * 2e-6)
+        }
+    }
+
     func testSigmoidExtremes() {
         let x: [Float] = [-1000, 1000, -88, 88, 0]
         var y = [Float](repeating: 0, count: 5)

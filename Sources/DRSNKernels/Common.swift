@@ -219,7 +219,7 @@ func product(_ a: [Int]) -> Int {
 /// exp(x) for x <= 0 (Cephes-style range reduction + degree-6 polynomial, ~1 ulp-ish).
 /// Results below exp(-87.3) flush to 0; NaN propagates. Inputs > 88 are clamped (callers
 /// only pass x <= 0).
-@inline(__always) @usableFromInline
+@_transparent @usableFromInline
 func expNonPositive(_ xIn: V8) -> V8 {
     let hiC = V8(repeating: 88.0), loC = V8(repeating: -87.3)
     var x = xIn.replacing(with: hiC, where: xIn .> hiC)

@@ -45,7 +45,7 @@ protocol UnaryKernel {
 
 @usableFromInline struct SigmoidK: UnaryKernel {
     /// Stable: e = exp(-|x|) never overflows; x >= 0 -> 1/(1+e), x < 0 -> e/(1+e).
-    @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 {
+    @_transparent @usableFromInline func callAsFunction(_ x: V8) -> V8 {
         let e = expNonPositive(-absV(x))
         let r = V8(repeating: 1) / (V8(repeating: 1) + e)
         return r.replacing(with: e * r, where: x .< V8())

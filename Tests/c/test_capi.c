@@ -654,6 +654,100 @@ static void test_tiny(const char* tmpdir) {
     free(tiny.p);
 }
 
+/* ---- Two inputs, two outputs, IEEE specials, batch 0 ----------------------------------- */
+
+static void test_tiny2(void) {
+    pb b = build_tiny2();
+    drsn_model* m = NULL;
+    drsn_options* o = NULL;
+    int64_t dims[4];
+    size_t rank = 0;
+    const char* n;
+    float x[12] = {-1.f, 0.5f, 2.f, -3.f, 4.f, -0.5f, 1.25f, 7.f, -8.f, -9.f, 10.f, 0.125f};
+    float w[4] = {0.5f, -1.f, 2.f, 0.25f};
+    float w5[5] = {1, 1, 1, 1, 1};
+    float y[12], r[12], want_y[12], want_r[12];
+    const int64_t xd[2] = {3, 4}, wd[1] = {4}, wd5[1] = {5};
+    const int64_t* indims[2] = {xd, wd};
+    size_t inranks[2] = {2, 1};
+    const float* ins[2] = {x, w};
+    float* outs[2] = {y, r};
+    size_t caps[2] = {12, 12};
+    size_t i;
+
+    printf("[two inputs, two outputs]\n");
+    EXPECT_STATUS(drsn_options_create(&o), DRSN_OK);
+    EXPECT_STATUS(drsn_options_set_num_threads(o, 256), DRSN_OK);
+    EXPECT_STATUS(drsn_model_load_memory(b.p, b.n, o, &m), DRSN_OK);
+    drsn_options_destroy(o);
+    free(b.p);
+    if (m == NULL) return;
+    CHECK(drsn_model_input_count(m) == 2 && drsn_model_output_count(m) == 2, "counts %zu, %zu",
+          drsn_model_input_count(m), drsn_model_output_count(m));
+    n = drsn_model_input_name(m, 1);
+    CHECK(n != NULL && strcmp(n, "w") == 0, "input 1 is %s", n ? n : "(NULL)");
+    n = drsn_model_output_name(m, 1);
+    CHECK(n != NULL && strcmp(n, "r") == 0, "output 1 is %s", n ? n : "(NULL)");
+    if (EXPECT_STATUS(drsn_model_input_shape(m, 1, dims, 4, &rank), DRSN_OK))
+        CHECK(rank == 1 && dims[0] == 4, "input w: rank %zu", rank);
+    rank = 0;
+    if (EXPECT_STATUS(drsn_model_output_shape_for(m, 2, indims, inranks, 1, dims, 4, &rank), DRSN_OK))
+        CHECK(rank == 2 && dims[0] == 3 && dims[1] == 4, "output r for x [3,4]: rank %zu", rank);
+
+    for (i = 0; i < 12; i++) {
+        want_r[i] = x[i] > 0.f ? x[i] : 0.f;
+        want_y[i] = want_r[i] * w[i % 4];
+    }
+    memset(y, 0xA5, sizeof y);
+    memset(r, 0xA5, sizeof r);
+    if (EXPECT_STATUS(drsn_model_run(m, 2, ins, indims, inranks, 2, outs, caps), DRSN_OK)) {
+        CHECK(memcmp(y, want_y, sizeof y) == 0, "output y differs (max |diff| %g)", max_abs_diff(y, want_y, 12));
+        CHECK(memcmp(r, want_r, sizeof r) == 0, "output r differs (max |diff| %g)", max_abs_diff(r, want_r, 12));
+    }
+    caps[1] = 11;
+    EXPECT_STATUS(drsn_model_run(m, 2, ins, indims, inranks, 2, outs, caps), DRSN_ERR_BUFFER_TOO_SMALL);
+    caps[1] = 12;
+    EXPECT_STATUS(drsn_model_run(m, 1, ins, indims, inranks, 2, outs, caps), DRSN_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(drsn_model_run(m, 2, ins, indims, inranks, 1, outs, caps), DRSN_ERR_INVALID_ARGUMENT);
+    indims[1] = wd5;
+    ins[1] = w5;
+    if (EXPECT_STATUS(drsn_model_run(m, 2, ins, indims, inranks, 2, outs, caps), DRSN_ERR_SHAPE_MISMATCH))
+        CHECK(strstr(g_err, "'w'") != NULL || strstr(g_err, "\"w\"") != NULL || strstr(g_err, " w ") != NULL,
+              "message \"%s\" does not name input w", g_err);
+    indims[1] = wd;
+    ins[1] = w;
+
+    /* NaN and Inf inputs are computed, not rejected */
+    x[0] = INFINITY;
+    x[1] = -INFINITY;
+    x[2] = NAN;
+    if (EXPECT_STATUS(drsn_model_run(m, 2, ins, indims, inranks, 2, outs, caps), DRSN_OK)) {
+        CHECK(y[0] == INFINITY && r[0] == INFINITY, "relu(+inf)*0.5 gave %g, relu gave %g", (double)y[0], (double)r[0]);
+        CHECK(y[1] == 0.f && r[1] == 0.f, "relu(-inf)*-1 gave %g, relu gave %g", (double)y[1], (double)r[1]);
+        CHECK(memcmp(y + 3, want_y + 3, 9 * sizeof(float)) == 0, "finite lanes changed next to NaN/Inf");
+        printf("  relu(NaN) -> %g, relu(NaN)*2 -> %g\n", (double)r[2], (double)y[2]);
+    }
+
+    /* batch 0: any clean answer is fine (OK with an empty output, or an error with a message) */
+    {
+        const int64_t x0[2] = {0, 4};
+        drsn_status st;
+        indims[0] = x0;
+        rank = 0;
+        st = drsn_model_output_shape_for(m, 2, indims, inranks, 0, dims, 4, &rank);
+        snprintf(g_err, sizeof g_err, "%s", drsn_last_error());
+        printf("  output_shape_for x [0,4] -> %s %s\n", drsn_status_string(st), st == DRSN_OK ? "" : g_err);
+        if (st == DRSN_OK) CHECK(rank == 2 && dims[0] == 0 && dims[1] == 4, "batch-0 output shape rank %zu", rank);
+        else CHECK(g_err[0] != '\0', "batch-0 failure without a message");
+        caps[0] = caps[1] = 0;
+        st = drsn_model_run(m, 2, ins, indims, inranks, 2, outs, caps);
+        snprintf(g_err, sizeof g_err, "%s", drsn_last_error());
+        printf("  run with x [0,4] -> %s %s\n", drsn_status_string(st), st == DRSN_OK ? "" : g_err);
+        CHECK(st == DRSN_OK || g_err[0] != '\0', "batch-0 failure without a message");
+    }
+    drsn_model_destroy(m);
+}
+
 /* ---- External tensor data ----------------------------------------------------------- */
 
 static void test_external_data(const char* tmpdir) {
@@ -901,6 +995,50 @@ static void test_fixture(const char* dir, const char* name) {
         CHECK(worst <= 1e-4, "batch-1 rows deviate by %g", worst);
     }
 
+    /* batch 20 (the 5 rows 4 times) agrees with the batch-5 result row by row */
+    {
+        size_t row_in = in.count / 5, row_out = rf.n / 5, rep;
+        float* big_in = (float*)malloc(in.count * 4 * sizeof(float));
+        int64_t d20[NPY_MAX_RANK];
+        ref_run r20;
+        memset(&r20, 0, sizeof r20);
+        memcpy(d20, in.shape, in.rank * sizeof(int64_t));
+        d20[0] = 20;
+        if (big_in != NULL) {
+            for (rep = 0; rep < 4; rep++) memcpy(big_in + rep * 5 * row_in, in.data, in.count * sizeof(float));
+            if (run_once(mf, big_in, d20, in.rank, &r20) && CHECK(r20.n == row_out * 20, "batch-20 output size %zu", r20.n)) {
+                double worst = 0.0, d;
+                for (rep = 0; rep < 4; rep++) {
+                    d = max_abs_diff(r20.out + rep * rf.n, want.data, rf.n);
+                    if (d > worst) worst = d;
+                }
+                printf("  batch-20 run: max |deviation| from onnxruntime = %.3g\n", worst);
+                CHECK(worst <= 1e-4, "batch-20 rows deviate by %g", worst);
+            }
+        }
+        free(r20.out);
+        free(big_in);
+    }
+
+    /* a NaN in the input is computed (IEEE), not rejected */
+    {
+        float* nan_in = (float*)malloc(in.count * sizeof(float));
+        ref_run rn;
+        memset(&rn, 0, sizeof rn);
+        if (nan_in != NULL) {
+            memcpy(nan_in, in.data, in.count * sizeof(float));
+            nan_in[0] = NAN;
+            nan_in[in.count - 1] = INFINITY;
+            if (run_once(mf, nan_in, in.shape, in.rank, &rn)) {
+                size_t k2, nans = 0;
+                for (k2 = 0; k2 < rn.n; k2++) nans += rn.out[k2] != rn.out[k2];
+                printf("  NaN/Inf input: run OK, %zu of %zu outputs are NaN\n", nans, rn.n);
+            }
+        }
+        free(rn.out);
+        free(nan_in);
+    }
+
     /* output buffer too small */
     {
         const int64_t* indims[1] = {in.shape};
@@ -1070,6 +1208,7 @@ int main(int argc, char** argv) {
     test_npy_reader();
     test_load_errors(tmpdir);
     test_tiny(tmpdir);
+    test_tiny2();
     test_external_data(tmpdir);
 
     if (env_fix != NULL && *env_fix != '\0')

@@ -143,6 +143,37 @@ static inline pb build_tiny(const char* first_op, const char* ext_location) {
     return model;
 }
 
+/*
+ * The two-input, two-output model: inputs x [N,4] and w [4]; r = Relu(x), y = r * w;
+ * outputs y [N,4] then r [N,4].
+ */
+static inline pb build_tiny2(void) {
+    pb model = PB_INIT, opset = PB_INIT, graph = PB_INIT, n1 = PB_INIT, n2 = PB_INIT;
+    const int64_t xdims[2] = {-1, 4};
+    const int64_t wdims[1] = {4};
+    pb_str(&n1, 1, "x");
+    pb_str(&n1, 2, "r");
+    pb_str(&n1, 4, "Relu");
+    pb_str(&n2, 1, "r");
+    pb_str(&n2, 1, "w");
+    pb_str(&n2, 2, "y");
+    pb_str(&n2, 4, "Mul");
+    pb_msg(&graph, 1, &n1);
+    pb_msg(&graph, 1, &n2);
+    pb_str(&graph, 2, "tiny2");
+    pb_value_info(&graph, 11, "x", xdims, 2);
+    pb_value_info(&graph, 11, "w", wdims, 1);
+    pb_value_info(&graph, 12, "y", xdims, 2);
+    pb_value_info(&graph, 12, "r", xdims, 2);
+    pb_int(&model, 1, 8);
+    pb_str(&model, 2, "drsn-tests");
+    pb_str(&opset, 1, "");
+    pb_int(&opset, 2, 17);
+    pb_msg(&model, 8, &opset);
+    pb_msg(&model, 7, &graph);
+    return model;
+}
+
 static inline void tiny_expected(const float* x, size_t rows, float* y) {
     size_t i, j;
     for (i = 0; i < rows; i++)

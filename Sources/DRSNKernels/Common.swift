@@ -8,6 +8,16 @@
 //  * the module is meant to be compiled with
 //    `-Ounchecked -enforce-exclusivity=unchecked -Xcc -march=x86-64-v3` (AVX2 + FMA).
 //    Without an FMA-capable `-march`, `addingProduct` lowers to calls to `fmaf`.
+//  * no global mutable state: every entry point is safe to call concurrently on disjoint
+//    outputs (each thread with its own scratch).
+//
+// Aliasing: `unary`, `channelScaleShift`, `softThreshold` and `softmax` may run in place
+// (output == input). `binary`/`select` may write over an input that is read with the
+// output's own dense strides. Everything else (sgemm's C vs A/B, conv, pooling, reduce,
+// transpose, concat, slice, pad, gather) needs non-overlapping input and output.
+//
+// Scratch: `conv2D` takes `convScratchElements(p)` floats (any pointer when that is 0);
+// `sgemm(..., scratch:)` takes `sgemmScratchElements(m:n:k:)`. Alignment is handled inside.
 
 @usableFromInline typealias V8 = SIMD8<Float>
 @usableFromInline typealias V16 = SIMD16<Float>

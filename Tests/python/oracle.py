@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Mapping, Optional, Sequence
 import numpy as np
 import onnx
 import onnxruntime as ort
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import drsn
@@ -183,15 +184,32 @@ def compare(actual: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarray]
     return worst
 
 
+def _load(data: bytes, num_threads, unsupported_ok) -> drsn.Model:
+    try:
+        return drsn.Model(data, num_threads=num_threads)
+    except drsn.UnsupportedError as exc:
+        if unsupported_ok is None:
+            raise
+        missing = [s for s in unsupported_ok if s not in str(exc)]
+        assert not missing, f"UnsupportedError message lacks {missing}: {exc}"
+        pytest.skip(f"unsupported by drsn: {exc}")
+
+
 def check(model: onnx.ModelProto, *, gen=None, batches: Sequence[int] = (1, 7),
           sizes: Optional[Mapping[str, int]] = None, static: bool = True,
-          atol: float = ATOL, seed: int | None = None, num_threads: int | None = None) -> None:
+          atol: float = ATOL, seed: int | None = None, num_threads: int | None = None,
+          unsupported_ok: Sequence[str] | None = None) -> None:
     """Validates ``model`` and compares drsn with onnxruntime on random inputs.
 
     The symbolic dim "N" takes each value of ``batches`` (other symbols take ``sizes``),
     all on one loaded drsn model (so shape changes between runs are exercised, batch 1
     runs again at the end). With ``static`` the model is also compiled with every
     symbolic dim fixed (N = the largest batch) and compared once more.
+
+    ``unsupported_ok``: for features beyond what drsn promises (old opsets, optional
+    outputs, ...). If drsn refuses the model with UnsupportedError whose message contains
+    every given string, the test is skipped with that message as the reason; a model it
+    does load must still agree with onnxruntime.
     """
     validate(model)
     sizes = dict(sizes or {})
@@ -208,7 +226,7 @@ def check(model: onnx.ModelProto, *, gen=None, batches: Sequence[int] = (1, 7),
     for variant, batch_list in variants:
         data = variant.SerializeToString()
         session = ort_session(data)
-        drsn_model = None if ORACLE_ONLY else drsn.Model(data, num_threads=num_threads)
+        drsn_model = None if ORACLE_ONLY else _load(data, num_threads, unsupported_ok)
         try:
             for batch in batch_list:
                 run_sizes = dict(sizes) if batch is None else dict(sizes, N=batch)

@@ -407,9 +407,15 @@ def test_varying_shapes_on_one_model(model, model_bytes):
             np.testing.assert_allclose(a, b.astype(np.float32), rtol=0, atol=ATOL)
 
 
-def test_zero_batch(model, model_bytes):
+def test_zero_batch(model):
+    """The header does not say whether a dimension may be 0: either empty outputs of the
+    right shapes, or a ShapeError naming the input (skipped with the reason)."""
     f = feeds(batch=0, length=4)
-    features, mask = model.run(f)
+    try:
+        features, mask = model.run(f)
+    except drsn.ShapeError as exc:
+        assert "signal" in str(exc) and "0" in str(exc), str(exc)
+        pytest.skip(f"drsn refuses a zero-size batch: {exc}")
     assert features.shape == (0, 4) and mask.shape == (0, 3, 4)
 
 

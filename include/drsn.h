@@ -35,7 +35,9 @@
 extern "C" {
 #endif
 
-#if defined(_WIN32)
+#if defined(_WIN32) && defined(DRSN_BUILDING_LIBRARY)
+#  define DRSN_API __declspec(dllexport)
+#elif defined(_WIN32)
 #  define DRSN_API __declspec(dllimport)
 #else
 #  define DRSN_API __attribute__((visibility("default")))
@@ -67,11 +69,14 @@ typedef enum drsn_status {
     DRSN_ERR_INVALID_ARGUMENT = 1,
     /** A file could not be opened or read (model file or external-data file). */
     DRSN_ERR_IO = 2,
-    /** The bytes are not a well-formed ONNX model, or the graph is inconsistent. */
+    /** The bytes are not a well-formed ONNX model, the graph is inconsistent, or external tensor
+     *  data cannot be used (absolute path, a path leaving the model's folder, or a model loaded
+     *  from memory). */
     DRSN_ERR_INVALID_MODEL = 3,
     /** The model uses an operator, attribute value, data type or opset that drsn does not support. */
     DRSN_ERR_UNSUPPORTED = 4,
-    /** An input's rank or dimensions do not fit the model, or shapes in the graph do not agree. */
+    /** An input's rank or dimensions do not fit the model (every run-time dimension must be
+     *  between 1 and 2^31), or shapes in the graph do not agree. */
     DRSN_ERR_SHAPE_MISMATCH = 5,
     /** An input or tensor has a data type other than the one expected. */
     DRSN_ERR_DTYPE_MISMATCH = 6,
@@ -89,9 +94,10 @@ typedef enum drsn_status {
 DRSN_API const char* drsn_status_string(drsn_status status);
 
 /**
- * Message describing the last failure on the calling thread ("" if none). It names what
+ * Message describing the last failure on the calling thread ("" if none yet). It names what
  * went wrong: the file, node, operator, input and expected versus actual shape where
- * they apply. Valid until the next drsn_* call on this thread.
+ * they apply. Like errno, a successful call does not clear it: read it only right after a
+ * call returned a status other than DRSN_OK. Valid until the next drsn_* call on this thread.
  */
 DRSN_API const char* drsn_last_error(void);
 

@@ -14,13 +14,14 @@ enum OnnxImporter {
     }
 
     static func tensor(_ proto: TensorProto, directory: String?, limits: OnnxLimits) throws(DRSNError) -> Tensor {
+        if directory == nil && proto.dataLocation == 1 {
+            throw fail(.invalidModel, "tensor '\(proto.name)' stores its data in an external file, which a model loaded from memory cannot use; load the model from its file instead")
+        }
         let d: DecodedTensor
         do {
             d = try proto.decoded(externalDataDirectory: directory, limits: limits)
         } catch {
-            var e = status(error)
-            e.message = "tensor '\(proto.name)': \(e.message)"
-            throw e
+            throw status(error)
         }
         guard let dtype = DType(rawValue: d.dataType) else {
             throw fail(.unsupported, "tensor '\(proto.name)' has unsupported data type \(d.dataType)")

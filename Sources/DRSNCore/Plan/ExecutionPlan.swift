@@ -14,13 +14,22 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Floats of arena memory per run (values, then scratch at `scratchOffset`).
     let arenaSize: Int
     let scratchOffset: Int
+    /// Threads a run of this plan may use, and the scratch floats each of them gets.
+    let threads: Int
+    let scratchPerWorker: Int
     let outputShapes: [[Int]]
     let outputTypes: [DType]
     /// Outputs that are constants: copied from these buffers into the caller's output.
     let constantOutputs: [(output: Int, data: AlignedBuffer)]
     private let keepAlive: [AlignedBuffer]
 
-    init(binding: Binder.Result) throws(DRSNError) {
+    /// Rows of op(A) of a gemm step (m), which the split ranges index.
+    func gemmRows(_ step: Step) -> Int {
+        if case .gemm(_, _, let m, _, _, _, _, _) = step.kind { return m }
+        return 0
+    }
+
+    init(binding: Binder.Result, threads: Int = 1) throws(DRSNError) {
         let builder = binding.builder
         var steps = builder.steps
         var valueCount = builder.valueSizes.count
@@ -89,11 +98,15 @@ final class ExecutionPlan: @unchecked Sendable {
         for id in 0..<valueCount {
             if let l = locations[id] { resolved.append(l) } else { resolved.append(.arena(memory.offsets[id] ?? 0)) }
         }
-        let scratch = steps.map(\.scratch).max() ?? 0
+        for i in 0..<steps.count { steps[i].tasks = Parallelization.tasks(for: steps[i].kind, threads: threads) }
+        let usedThreads = steps.contains { $0.tasks > 1 } ? threads : 1
+        let scratch = MemoryPlan.align(steps.map(\.scratch).max() ?? 0)
+        self.threads = usedThreads
+        self.scratchPerWorker = scratch
         self.steps = steps
         self.locations = resolved
         self.scratchOffset = memory.valueBytesEnd
-        self.arenaSize = memory.valueBytesEnd + MemoryPlan.align(scratch)
+        self.arenaSize = memory.valueBytesEnd + scratch * usedThreads
         self.outputShapes = shapes
         self.outputTypes = types
         self.constantOutputs = constants

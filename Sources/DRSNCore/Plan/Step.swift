@@ -39,4 +39,6 @@ struct Step {
     var scratch: Int
     /// For error messages and profiling.
     var nodeName: String
+    /// Parallel tasks the step is split into (1 = run on the calling thread).
+    var tasks: Int = 1
 }

@@ -27,11 +27,91 @@ struct Executor {
 
     func run() {
         let scratch = arena + plan.scratchOffset
+        let perWorker = plan.scratchPerWorker
         for step in plan.steps {
-            execute(step, scratch: scratch)
+            if step.tasks <= 1 {
+                execute(step, scratch: scratch)
+            } else {
+                parallelFor(step.tasks, threads: plan.threads) { task, worker in
+                    executePart(step, task: task, of: step.tasks, scratch: scratch + worker * perWorker)
+                }
+            }
         }
         for (j, data) in plan.constantOutputs {
             outputs[j].update(from: data.pointer, count: data.count)
+        }
+    }
+
+    /// Runs units [task * units / tasks, (task + 1) * units / tasks) of a split step
+    /// (see `Parallelization.units`).
+    func executePart(_ step: Step, task: Int, of tasks: Int, scratch: UnsafeMutablePointer<Float>) {
+        let (units, _) = Parallelization.units(step.kind)
+        let lo = units * task / tasks, hi = units * (task + 1) / tasks
+        if lo >= hi { return }
+        let out = pointer(step.outputs[0])
+        let ins = step.inputs
+        switch step.kind {
+        case .conv(let p, let activation):
+            conv2D(p, input: read(ins[0]), weights: read(ins[1]), bias: ins.count > 2 ? read(ins[2]) : nil,
+                   activation: activation, output: out, scratch: scratch, batchRange: lo..<hi)
+        case .gemm(let transA, let transB, _, let n, let k, let alpha, let beta, let cStrides):
+            let m = plan.gemmRows(step)
+            let rows = hi - lo
+            let o = out + lo * n
+            if let cStrides {
+                let c = read(ins[2])
+                for i in lo..<hi {
+                    for j in 0..<n { out[i * n + j] = c[i * cStrides[0] + j * cStrides[1]] }
+                }
+            }
+            let a = read(ins[0])
+            sgemm(transA: transA, transB: transB, m: rows, n: n, k: k, alpha: alpha,
+                  a: transA ? a + lo : a + lo * k, lda: transA ? m : k, b: read(ins[1]), ldb: transB ? k : n,
+                  beta: beta, c: o, ldc: n, scratch: scratch)
+        case .batchedMatMul(_, let m, let n, let k, let aOffsets, let bOffsets):
+            let a = read(ins[0]), b = read(ins[1])
+            for i in lo..<hi {
+                sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a + aOffsets[i], lda: k,
+                      b: b + bOffsets[i], ldb: n, beta: 0, c: out + i * m * n, ldc: n, scratch: scratch)
+            }
+        case .unary(let op, let count):
+            let a = lo * Parallelization.elementBlock, e = min(count, hi * Parallelization.elementBlock)
+            unary(op, input: read(ins[0]) + a, output: out + a, count: e - a)
+        case .copy(let count):
+            let a = lo * Parallelization.elementBlock, e = min(count, hi * Parallelization.elementBlock)
+            (out + a).update(from: read(ins[0]) + a, count: e - a)
+        case .binary(let op, let aStrides, let bStrides, let outShape):
+            var shape = outShape
+            shape[0] = hi - lo
+            let inner = outShape.dropFirst().reduce(1, *)
+            binary(op, a: read(ins[0]) + lo * aStrides[0], aStrides: aStrides, b: read(ins[1]) + lo * bStrides[0],
+                   bStrides: bStrides, output: out + lo * inner, outShape: shape)
+        case .select(let cStrides, let xStrides, let yStrides, let outShape):
+            var shape = outShape
+            shape[0] = hi - lo
+            let inner = outShape.dropFirst().reduce(1, *)
+            select(condition: read(ins[0]) + lo * cStrides[0], conditionStrides: cStrides,
+                   x: read(ins[1]) + lo * xStrides[0], xStrides: xStrides, y: read(ins[2]) + lo * yStrides[0],
+                   yStrides: yStrides, output: out + lo * inner, outShape: shape)
+        case .scaleShift(_, let channels, let inner):
+            let off = lo * channels * inner
+            channelScaleShift(input: read(ins[0]) + off, output: out + off, batch: hi - lo, channels: channels,
+                              inner: inner, scale: read(ins[1]), shift: read(ins[2]))
+        case .globalAveragePool(_, let planeSize):
+            globalAveragePool(input: read(ins[0]) + lo * planeSize, output: out + lo, planes: hi - lo, planeSize: planeSize)
+        case .maxPool(var p):
+            let inPlane = p.inHeight * p.inWidth, outPlane = p.outHeight * p.outWidth
+            p.planes = hi - lo
+            maxPool2D(p, input: read(ins[0]) + lo * inPlane, output: out + lo * outPlane)
+        case .averagePool(var p):
+            let inPlane = p.inHeight * p.inWidth, outPlane = p.outHeight * p.outWidth
+            p.planes = hi - lo
+            averagePool2D(p, input: read(ins[0]) + lo * inPlane, output: out + lo * outPlane)
+        case .softmax(_, let axisSize, let inner):
+            let off = lo * axisSize * inner
+            softmax(input: read(ins[0]) + off, output: out + off, outer: hi - lo, axisSize: axisSize, inner: inner)
+        default:
+            if task == 0 { execute(step, scratch: scratch) }
         }
     }
 

@@ -10,6 +10,8 @@ public final class Model: @unchecked Sendable {
     /// Graph passes that changed the graph at load.
     public let appliedPasses: [String]
     public let options: Options
+    /// Threads one run uses (the option resolved against the available CPUs).
+    public let threads: Int
     let graph: Graph
 
     private let lock = Lock()
@@ -65,6 +67,7 @@ public final class Model: @unchecked Sendable {
         appliedPasses = try GraphOptimizer.run(&graph)
         self.graph = graph
         self.options = options
+        self.threads = effectiveThreads(options.numThreads)
         self.inputs = graph.inputs.map { info in
             TensorInfo(name: info.name, dtype: info.dtype, dims: info.dims?.map { d in
                 if case .fixed(let n) = d { return n }
@@ -108,8 +111,8 @@ public final class Model: @unchecked Sendable {
         return shapes
     }
 
-    static func makePlan(_ graph: Graph, _ shapes: [[Int]]) throws(DRSNError) -> ExecutionPlan {
-        try ExecutionPlan(binding: try Binder.bind(graph, inputShapes: shapes))
+    static func makePlan(_ graph: Graph, _ shapes: [[Int]], threads: Int = 1) throws(DRSNError) -> ExecutionPlan {
+        try ExecutionPlan(binding: try Binder.bind(graph, inputShapes: shapes), threads: threads)
     }
 
     /// Checks caller input shapes against the declared inputs.
@@ -143,7 +146,7 @@ public final class Model: @unchecked Sendable {
             }
             return nil
         }) { return p }
-        let plan = try Model.makePlan(graph, shapes)
+        let plan = try Model.makePlan(graph, shapes, threads: threads)
         lock.withLock {
             clock += 1
             if plans.count >= max(1, options.planCacheCapacity), let oldest = plans.min(by: { $0.value.lastUse < $1.value.lastUse }) {

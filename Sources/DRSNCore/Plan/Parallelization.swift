@@ -1,0 +1,47 @@
+import DRSNKernels
+
+/// How a step splits into independent units of work (images of a batch, rows, planes,
+/// element blocks) and roughly how much arithmetic each unit is.
+enum Parallelization {
+    /// Work below this many flop-equivalents per task is not worth waking a thread (~2 us).
+    static let minWorkPerTask = 24_000
+    /// Elementwise ranges are split at multiples of this many elements.
+    static let elementBlock = 64
+
+    /// (units, work per unit); units == 1 means the step is not split.
+    static func units(_ kind: StepKind) -> (Int, Int) {
+        switch kind {
+        case .conv(let p, _):
+            let perImage = p.outChannels * p.outHeight * p.outWidth * (p.inChannels / max(p.groups, 1)) * p.kernelHeight * p.kernelWidth * 2
+            return (p.batch, perImage)
+        case .gemm(_, _, let m, let n, let k, _, _, _):
+            return (m, 2 * n * k)
+        case .batchedMatMul(let batch, let m, let n, let k, _, _):
+            return (batch, 2 * m * n * k)
+        case .unary(_, let count), .copy(let count):
+            return ((count + elementBlock - 1) / elementBlock, elementBlock * 4)
+        case .binary(_, _, _, let outShape), .select(_, _, _, let outShape):
+            guard let first = outShape.first else { return (1, 1) }
+            return (first, outShape.dropFirst().reduce(1, *) * 2)
+        case .scaleShift(let batch, let channels, let inner):
+            return (batch, channels * inner * 2)
+        case .globalAveragePool(let planes, let planeSize):
+            return (planes, planeSize)
+        case .maxPool(let p), .averagePool(let p):
+            return (p.planes, p.outHeight * p.outWidth * p.kernelHeight * p.kernelWidth)
+        case .softmax(let outer, let axisSize, let inner):
+            return (outer, axisSize * inner * 8)
+        default:
+            return (1, 1)
+        }
+    }
+
+    static func tasks(for kind: StepKind, threads: Int) -> Int {
+        guard threads > 1 else { return 1 }
+        let (units, perUnit) = units(kind)
+        guard units > 1 else { return 1 }
+        let total = units * max(perUnit, 1)
+        let byWork = total / minWorkPerTask
+        return max(1, min(units, threads * 4, byWork))
+    }
+}

@@ -94,14 +94,20 @@ def _query_shape(lib: Library, fn, *args) -> tuple[int, ...]:
         return tuple(dims[: rank.value])
 
 
-class _Inputs(NamedTuple):
-    """Validated inputs, ready for C. Holds the arrays so that they outlive the call."""
+class _ShapePlan(NamedTuple):
+    """C views of one combination of concrete input shapes, and the output shapes the
+    library computes for it. Immutable once built; cached per model and shared by
+    threads, so repeated runs with the same shapes skip validation and the
+    drsn_model_output_shape_for calls."""
 
-    arrays: list
-    pointers: Any
-    dims: Any
-    dim_arrays: list
-    ranks: Any
+    dims: Any          # (c_void_p * n): input i -> its int64 dims
+    dim_arrays: list   # the int64 arrays `dims` points into, kept alive here
+    ranks: Any         # (c_size_t * n)
+    output_shapes: list
+    capacities: Any    # (c_size_t * outputs): elements of each output
+
+
+_PLAN_CACHE_SIZE = 64
 
 
 class Model:
@@ -127,8 +133,10 @@ class Model:
                  num_threads: Optional[int] = None):
         lib = load()
         self._lib = lib
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)  # close() waits on it for runs to end
         self._active_runs = 0
+        self._plans: dict = {}
         self._num_threads = None if num_threads is None else operator.index(num_threads)
 
         options = c_void_p()
@@ -223,16 +231,16 @@ class Model:
         return handle
 
     def _begin(self) -> int:
-        with self._cond:
+        with self._lock:
             handle = self._require_open()
             self._active_runs += 1
             return handle
 
     def _end(self) -> None:
-        with self._cond:
+        with self._lock:
             self._active_runs -= 1
-            if self._active_runs == 0:
-                self._cond.notify_all()
+            if self._active_runs == 0 and self._handle is None:
+                self._cond.notify_all()  # close() is waiting
 
     # ---- introspection ---------------------------------------------------------------
 
@@ -307,43 +315,54 @@ class Model:
                 f"input '{info.name}': expected shape {_format_shape(declared)} "
                 f"(rank {len(declared)}), got {_format_shape(shape)} (rank {len(shape)})")
 
-    def _prepare(self, inputs) -> _Inputs:
+    def _prepare(self, inputs) -> list:
+        """The inputs as float32, C-contiguous, aligned arrays in input order (copied
+        only when the layout needs it). Raises DtypeError; shapes are checked by _plan."""
         arrays = []
         for i, value in enumerate(self._by_input(inputs, "inputs")):
-            info = self._inputs[i]
             array = value if isinstance(value, np.ndarray) else np.asarray(value)
             if array.dtype != _FLOAT32:
                 raise DtypeError(
-                    f"input '{info.name}': expected float32, got {_describe_dtype(array.dtype)}"
-                    " (drsn never casts silently; convert with .astype(numpy.float32))")
-            self._check_shape(i, array.shape)
-            arrays.append(np.require(array, _FLOAT32, ("C_CONTIGUOUS", "ALIGNED")))
-        return self._c_inputs(arrays, [a.shape for a in arrays])
+                    f"input '{self._inputs[i].name}': expected float32, got "
+                    f"{_describe_dtype(array.dtype)} (drsn never casts silently; convert "
+                    f"with .astype(numpy.float32))")
+            flags = array.flags
+            if not (flags.c_contiguous and flags.aligned):
+                array = np.require(array, _FLOAT32, ("C_CONTIGUOUS", "ALIGNED"))
+            arrays.append(array)
+        return arrays
 
-    @staticmethod
-    def _c_inputs(arrays: list, shapes: list) -> _Inputs:
+    def _plan(self, handle: int, shapes: tuple) -> _ShapePlan:
+        """The cached _ShapePlan for these input shapes (a tuple of int tuples), built
+        on first use: shapes checked against the declared inputs (ShapeError), output
+        shapes asked from the library (ShapeError if the shapes do not fit)."""
+        plan = self._plans.get(shapes)
+        if plan is not None:
+            return plan
+        for i, shape in enumerate(shapes):
+            self._check_shape(i, shape)
         n = len(shapes)
         dim_arrays = [(c_int64 * len(s))(*s) for s in shapes]
-        return _Inputs(
-            arrays=arrays,
-            pointers=(c_void_p * len(arrays))(*[a.ctypes.data for a in arrays]),
-            dims=(c_void_p * n)(*[ctypes.addressof(d) for d in dim_arrays]),
-            dim_arrays=dim_arrays,
-            ranks=(c_size_t * n)(*[len(s) for s in shapes]),
-        )
+        dims = (c_void_p * n)(*[ctypes.addressof(d) for d in dim_arrays])
+        ranks = (c_size_t * n)(*[len(s) for s in shapes])
+        output_shapes = [_query_shape(self._lib, self._lib.model_output_shape_for, handle, n,
+                                      dims, ranks, j)
+                         for j in range(len(self._outputs))]
+        capacities = (c_size_t * len(output_shapes))(
+            *[int(np.prod(s, dtype=np.int64)) for s in output_shapes])
+        plan = _ShapePlan(dims, dim_arrays, ranks, output_shapes, capacities)
+        if len(self._plans) >= _PLAN_CACHE_SIZE:
+            self._plans.clear()
+        self._plans[shapes] = plan
+        return plan
 
-    def _output_shapes(self, handle: int, prepared: _Inputs) -> list[tuple[int, ...]]:
-        n = len(prepared.dim_arrays)
-        return [_query_shape(self._lib, self._lib.model_output_shape_for, handle, n,
-                             prepared.dims, prepared.ranks, j)
-                for j in range(len(self._outputs))]
-
-    def _call_run(self, handle: int, prepared: _Inputs, outputs: list) -> None:
-        n_out = len(outputs)
-        out_ptrs = (c_void_p * n_out)(*[o.ctypes.data for o in outputs])
-        caps = (c_size_t * n_out)(*[o.size for o in outputs])
-        status = self._lib.model_run(handle, len(prepared.dim_arrays), prepared.pointers,
-                                     prepared.dims, prepared.ranks, n_out, out_ptrs, caps)
+    def _call_run(self, handle: int, arrays: list, plan: _ShapePlan, outputs: list) -> None:
+        """drsn_model_run. `arrays` and `outputs` stay referenced by the caller's frame
+        for the whole call; ctypes releases the GIL while the library computes."""
+        inputs = (c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
+        out_ptrs = (c_void_p * len(outputs))(*[o.ctypes.data for o in outputs])
+        status = self._lib.model_run(handle, len(arrays), inputs, plan.dims, plan.ranks,
+                                     len(outputs), out_ptrs, plan.capacities)
         self._lib.check(status)
 
     # ---- running ---------------------------------------------------------------------
@@ -370,9 +389,8 @@ class Model:
                     raise InvalidArgumentError(
                         f"input_shapes: negative dimension in {shape} for "
                         f"'{self._inputs[i].name}'")
-                self._check_shape(i, shape)
                 shapes.append(shape)
-            return self._output_shapes(handle, self._c_inputs([], shapes))
+            return list(self._plan(handle, tuple(shapes)).output_shapes)
         finally:
             self._end()
 
@@ -382,9 +400,10 @@ class Model:
         a dict by input name. Arrays must be float32 (see the module contract)."""
         handle = self._begin()
         try:
-            prepared = self._prepare(inputs)
-            outputs = [np.empty(s, dtype=_FLOAT32) for s in self._output_shapes(handle, prepared)]
-            self._call_run(handle, prepared, outputs)
+            arrays = self._prepare(inputs)
+            plan = self._plan(handle, tuple(a.shape for a in arrays))
+            outputs = [np.empty(s, dtype=_FLOAT32) for s in plan.output_shapes]
+            self._call_run(handle, arrays, plan, outputs)
             return outputs
         finally:
             self._end()
@@ -405,10 +424,10 @@ class Model:
         """
         handle = self._begin()
         try:
-            prepared = self._prepare(inputs)
-            expected = self._output_shapes(handle, prepared)
-            buffers = self._check_outputs(outputs, expected, prepared.arrays)
-            self._call_run(handle, prepared, buffers)
+            arrays = self._prepare(inputs)
+            plan = self._plan(handle, tuple(a.shape for a in arrays))
+            buffers = self._check_outputs(outputs, plan.output_shapes, arrays)
+            self._call_run(handle, arrays, plan, buffers)
             return buffers
         finally:
             self._end()

@@ -129,6 +129,31 @@ DRSN_API drsn_status drsn_options_set_num_threads(drsn_options* options, int32_t
 /** Reads back the thread setting. */
 DRSN_API drsn_status drsn_options_get_num_threads(const drsn_options* options, int32_t* out_num_threads);
 
+/**
+ * Resource limits on what a model file may ask for, so that a small hostile file cannot make
+ * the library allocate gigabytes or work for minutes. Exceeding one fails the load (or the
+ * run, for DRSN_LIMIT_MAX_VALUE_ELEMENTS) with DRSN_ERR_LIMIT_EXCEEDED.
+ */
+typedef enum drsn_limit {
+    /** Largest model file / buffer in bytes. Default 2 GiB. */
+    DRSN_LIMIT_MAX_FILE_BYTES = 1,
+    /** Most elements in one stored tensor (initializer or attribute). Default 2^28. */
+    DRSN_LIMIT_MAX_TENSOR_ELEMENTS = 2,
+    /** Most bytes summed over all stored tensors. Default 4 GiB. */
+    DRSN_LIMIT_MAX_TOTAL_TENSOR_BYTES = 3,
+    /** Most nodes in the graph. Default 100000. */
+    DRSN_LIMIT_MAX_NODES = 4,
+    /** Most dimensions of any tensor or shape. Default 8. */
+    DRSN_LIMIT_MAX_RANK = 5,
+    /** Most elements of any tensor computed while running (inputs and constants computed at load included). Default 2^27. */
+    DRSN_LIMIT_MAX_VALUE_ELEMENTS = 6
+} drsn_limit;
+
+/** Sets a limit; value must be >= 1. Unknown limits give DRSN_ERR_INVALID_ARGUMENT. */
+DRSN_API drsn_status drsn_options_set_limit(drsn_options* options, drsn_limit limit, int64_t value);
+/** Reads a limit's current value. */
+DRSN_API drsn_status drsn_options_get_limit(const drsn_options* options, drsn_limit limit, int64_t* out_value);
+
 /* ---- Models ------------------------------------------------------------------------ */
 
 /** A loaded, optimised model. Immutable and safe to share between threads. */

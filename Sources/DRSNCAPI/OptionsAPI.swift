@@ -30,3 +30,21 @@ public func drsn_options_get_num_threads(_ p: OpaquePointer?, _ out: UnsafeMutab
     out.pointee = Int32(o.options.numThreads)
     return ok
 }
+
+@_cdecl("drsn_options_set_limit")
+public func drsn_options_set_limit(_ p: OpaquePointer?, _ limit: Int32, _ value: Int64) -> Int32 {
+    guard let o = options(p) else { return invalid("drsn_options_set_limit", "options is NULL") }
+    guard let l = Limit(rawValue: limit) else { return invalid("drsn_options_set_limit", "unknown limit \(limit)") }
+    guard value >= 1 else { return invalid("drsn_options_set_limit", "limit values must be >= 1, got \(value)") }
+    o.options[l] = Int(value)
+    return ok
+}
+
+@_cdecl("drsn_options_get_limit")
+public func drsn_options_get_limit(_ p: OpaquePointer?, _ limit: Int32, _ out: UnsafeMutablePointer<Int64>?) -> Int32 {
+    guard let o = options(p) else { return invalid("drsn_options_get_limit", "options is NULL") }
+    guard let l = Limit(rawValue: limit) else { return invalid("drsn_options_get_limit", "unknown limit \(limit)") }
+    guard let out else { return invalid("drsn_options_get_limit", "out_value is NULL") }
+    out.pointee = Int64(o.options[l])
+    return ok
+}

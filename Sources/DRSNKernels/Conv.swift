@@ -84,7 +84,7 @@ public func convScratchElements(_ p: ConvParams) -> Int {
 /// so it stays in L2 between im2col and the GEMM's packing of it.
 @inline(__always)
 func convColumnBlock(k: Int, n: Int) -> Int {
-    var nb = (131_072 / max(k, 1)) / gemmNR &* gemmNR
+    var nb = (131_072 / max(k, 1)) / 16 &* 16
     if nb < 64 { nb = 64 }
     if nb > gemmNC { nb = gemmNC }
     return min(nb, n)

@@ -1,14 +1,15 @@
 // Single-precision GEMM: C = alpha * op(A) * op(B) + beta * C (row-major).
 //
-// GotoBLAS structure: B is packed in KC x NC panels of 16-column strips, A in MC x KC
-// blocks of 6-row strips; a 6x16 register tile (12 SIMD8 accumulators, FMA) does the
-// work. Edges are zero-padded in the packed buffers so the micro-kernel is always full.
+// GotoBLAS structure: B is packed in KC x NC panels of NR-column strips, A in MC x KC
+// blocks of MR-row strips; a register tile of 12 SIMD8 FMA accumulators does the work.
+// Two tiles, chosen per call from m: 6 x 16 (12 accumulators) and, for small m where
+// 6-row strips would compute many padded rows (m = 4, 8, 16, 20, 28, ... typical of small
+// DRSN layers), 4 x 16 (8 accumulators).
+// Edges are zero-padded in the packed buffers so the micro-kernel always runs full.
 
-@usableFromInline let gemmMR = 6
-@usableFromInline let gemmNR = 16
 @usableFromInline let gemmKC = 256
-@usableFromInline let gemmMC = 120   // multiple of gemmMR
-@usableFromInline let gemmNC = 512   // multiple of gemmNR; KC x NC panel of B = 512 KB (half of L2)
+@usableFromInline let gemmMC = 120   // multiple of 12 (both MR)
+@usableFromInline let gemmNC = 512   // multiple of NR (16); KC x NC panel of B = 512 KB
 
 @inline(__always)
 func roundUp(_ x: Int, _ m: Int) -> Int { (x &+ m &- 1) / m &* m }
@@ -18,14 +19,15 @@ func roundUp(_ x: Int, _ m: Int) -> Int { (x &+ m &- 1) / m &* m }
 public func sgemmScratchElements(m: Int, n: Int, k: Int) -> Int {
     if m <= 0 || n <= 0 || k <= 0 { return 0 }
     let kc = min(k, gemmKC)
-    let mc = min(roundUp(m, gemmMR), gemmMC)
-    let nc = min(roundUp(n, gemmNR), gemmNC)
-    return kc &* mc &+ kc &* nc &+ gemmMR &* gemmNR &+ 16 &* 3
+    let mc = min(roundUp(m, 12), gemmMC)
+    let nc = min(roundUp(n, 16), gemmNC)
+    return kc &* mc &+ kc &* nc &+ 96 &+ 16 &* 3
 }
 
 /// C = alpha * op(A) * op(B) + beta * C. op(A) is m x k, op(B) is k x n, C is m x n.
 /// `beta == 0` overwrites C (NaN in C is ignored). Packing memory comes from
-/// `withUnsafeTemporaryAllocation`; use the `scratch:` overload to supply it yourself.
+/// `withUnsafeTemporaryAllocation` (heap for large shapes); use the `scratch:` overload to
+/// supply it yourself.
 public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -55,14 +57,42 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
     }
     if gemvFastPath(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                     b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
+    if useTile4x16(m) {
+        gemmDriver(mr: 4, nr: 16, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, scratch: scratch,
+                   kernel: microKernel4x16)
+    } else {
+        gemmDriver(mr: 6, nr: 16, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, scratch: scratch,
+                   kernel: microKernel6x16)
+    }
+}
+
+/// The 4x16 tile (8 accumulators) runs somewhat slower than 6x16 (12 accumulators), so it
+/// is used only where 6-row strips would waste many padded rows (m = 4, 8, 16, 20, ...).
+@inline(__always)
+func useTile4x16(_ m: Int) -> Bool {
+    let pad6 = roundUp(m, 6) &- m, pad4 = roundUp(m, 4) &- m
+    return pad4 < pad6 && m < 48
+}
+
+@usableFromInline
+typealias MicroKernel = (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                         Int, Int, Int, Float, Float, UnsafeMutablePointer<Float>) -> Void
+
+@inline(__always)
+func gemmDriver(mr MR: Int, nr NR: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                scratch: UnsafeMutablePointer<Float>, kernel: MicroKernel) {
     // Align the scratch to 64 bytes.
     let addr = Int(bitPattern: scratch)
     let aligned = UnsafeMutablePointer<Float>(bitPattern: (addr &+ 63) & ~63)!
     let kcMax = min(k, gemmKC)
-    let mcMax = min(roundUp(m, gemmMR), gemmMC)
+    let mcMax = min(roundUp(m, MR), gemmMC)
     let packA = aligned
     let packB = aligned + roundUp(kcMax &* mcMax, 16)
-    let ncMax = min(roundUp(n, gemmNR), gemmNC)
+    let ncMax = min(roundUp(n, NR), gemmNC)
     let tile = packB + roundUp(kcMax &* ncMax, 16)
 
     var jc = 0
@@ -73,32 +103,30 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
             let kc = min(gemmKC, k &- pc)
             let betaEff: Float = pc == 0 ? beta : 1
             if transB {
-                packBTrans(b + (jc &* ldb &+ pc), ldb, kc: kc, nc: nc, into: packB)
+                packBTrans(NR, b + (jc &* ldb &+ pc), ldb, kc: kc, nc: nc, into: packB)
             } else {
-                packBNormal(b + (pc &* ldb &+ jc), ldb, kc: kc, nc: nc, into: packB)
+                packBNormal(NR, b + (pc &* ldb &+ jc), ldb, kc: kc, nc: nc, into: packB)
             }
             var ic = 0
             while ic < m {
                 let mc = min(gemmMC, m &- ic)
                 if transA {
-                    packATrans(a + (pc &* lda &+ ic), lda, mc: mc, kc: kc, into: packA)
+                    packATrans(MR, a + (pc &* lda &+ ic), lda, mc: mc, kc: kc, into: packA)
                 } else {
-                    packANormal(a + (ic &* lda &+ pc), lda, mc: mc, kc: kc, into: packA)
+                    packANormal(MR, a + (ic &* lda &+ pc), lda, mc: mc, kc: kc, into: packA)
                 }
                 var jr = 0
                 while jr < nc {
-                    let nr = min(gemmNR, nc &- jr)
+                    let nr = min(NR, nc &- jr)
                     let pb = UnsafePointer(packB + jr &* kc)
                     var ir = 0
                     while ir < mc {
-                        let mr = min(gemmMR, mc &- ir)
+                        let mr = min(MR, mc &- ir)
                         let cp = c + ((ic &+ ir) &* ldc &+ jc &+ jr)
-                        microKernel6x16(kc: kc, a: UnsafePointer(packA + ir &* kc), b: pb,
-                                        c: cp, ldc: ldc, mr: mr, nr: nr,
-                                        alpha: alpha, beta: betaEff, tile: tile)
-                        ir &+= gemmMR
+                        kernel(kc, UnsafePointer(packA + ir &* kc), pb, cp, ldc, mr, nr, alpha, betaEff, tile)
+                        ir &+= MR
                     }
-                    jr &+= gemmNR
+                    jr &+= NR
                 }
                 ic &+= gemmMC
             }
@@ -200,119 +228,124 @@ func gemvFastPath(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
 
 // MARK: packing
 
-/// A (m x k, row-major, lda) -> strips of 6 rows: for each p, 6 consecutive values.
+/// A (m x k, row-major, lda) -> strips of MR rows: for each p, MR consecutive values.
 @inline(__always)
-func packANormal(_ a: UnsafePointer<Float>, _ lda: Int, mc: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
+func packANormal(_ MR: Int, _ a: UnsafePointer<Float>, _ lda: Int, mc: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
     var i0 = 0
     var d = dst
     while i0 < mc {
-        let rows = min(gemmMR, mc &- i0)
-        if rows == gemmMR {
-            let r0 = a + i0 &* lda, r1 = r0 + lda, r2 = r1 + lda
-            let r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda
+        let rows = min(MR, mc &- i0)
+        let base = a + i0 &* lda
+        if rows == MR {
             for p in 0..<kc {
-                d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]
-                d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p]
-                d += gemmMR
+                for r in 0..<MR { d[r] = base[r &* lda &+ p] }
+                d += MR
             }
         } else {
             for p in 0..<kc {
-                for r in 0..<gemmMR {
-                    d[r] = r < rows ? a[(i0 &+ r) &* lda &+ p] : 0
-                }
-                d += gemmMR
+                for r in 0..<MR { d[r] = r < rows ? base[r &* lda &+ p] : 0 }
+                d += MR
             }
         }
-        i0 &+= gemmMR
+        i0 &+= MR
     }
 }
 
 /// A stored transposed (k x m, lda): element (i, p) = a[p * lda + i].
 @inline(__always)
-func packATrans(_ a: UnsafePointer<Float>, _ lda: Int, mc: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
+func packATrans(_ MR: Int, _ a: UnsafePointer<Float>, _ lda: Int, mc: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
     var i0 = 0
     var d = dst
     while i0 < mc {
-        let rows = min(gemmMR, mc &- i0)
+        let rows = min(MR, mc &- i0)
         for p in 0..<kc {
             let src = a + (p &* lda &+ i0)
-            for r in 0..<gemmMR { d[r] = r < rows ? src[r] : 0 }
-            d += gemmMR
+            for r in 0..<MR { d[r] = r < rows ? src[r] : 0 }
+            d += MR
         }
-        i0 &+= gemmMR
+        i0 &+= MR
     }
 }
 
-/// B (k x n, row-major, ldb) -> strips of 16 columns: for each p, 16 consecutive values.
+/// B (k x n, row-major, ldb) -> strips of NR columns: for each p, NR consecutive values.
 @inline(__always)
-func packBNormal(_ b: UnsafePointer<Float>, _ ldb: Int, kc: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
+func packBNormal(_ NR: Int, _ b: UnsafePointer<Float>, _ ldb: Int, kc: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
     var j0 = 0
     var d = dst
     while j0 < nc {
-        let cols = min(gemmNR, nc &- j0)
-        if cols == gemmNR {
-            var src = b + j0
+        let cols = min(NR, nc &- j0)
+        var src = b + j0
+        if cols == NR {
             for _ in 0..<kc {
-                store8(load8(src), d)
-                store8(load8(src + 8), d + 8)
+                var v = 0
+                while v < NR { store8(load8(src + v), d + v); v &+= 8 }
                 src += ldb
-                d += gemmNR
+                d += NR
             }
         } else {
-            var src = b + j0
             for _ in 0..<kc {
-                for j in 0..<gemmNR { d[j] = j < cols ? src[j] : 0 }
+                for j in 0..<NR { d[j] = j < cols ? src[j] : 0 }
                 src += ldb
-                d += gemmNR
+                d += NR
             }
         }
-        j0 &+= gemmNR
+        j0 &+= NR
     }
 }
 
 /// B stored transposed (n x k, ldb): element (p, j) = b[j * ldb + p].
 @inline(__always)
-func packBTrans(_ b: UnsafePointer<Float>, _ ldb: Int, kc: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
+func packBTrans(_ NR: Int, _ b: UnsafePointer<Float>, _ ldb: Int, kc: Int, nc: Int, into dst: UnsafeMutablePointer<Float>) {
     var j0 = 0
     var d = dst
     while j0 < nc {
-        let cols = min(gemmNR, nc &- j0)
-        for j in 0..<gemmNR {
+        let cols = min(NR, nc &- j0)
+        for j in 0..<NR {
             if j < cols {
                 let src = b + (j0 &+ j) &* ldb
-                for p in 0..<kc { d[p &* gemmNR &+ j] = src[p] }
+                for p in 0..<kc { d[p &* NR &+ j] = src[p] }
             } else {
-                for p in 0..<kc { d[p &* gemmNR &+ j] = 0 }
+                for p in 0..<kc { d[p &* NR &+ j] = 0 }
             }
         }
-        d += gemmNR &* kc
-        j0 &+= gemmNR
+        d += NR &* kc
+        j0 &+= NR
     }
 }
 
-// MARK: micro-kernel
+// MARK: micro-kernels
 
 @inline(__always)
-func storeRow(_ lo: V8, _ hi: V8, _ c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
+func storeVec(_ v: V8, _ c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
     let va = V8(repeating: alpha)
     if beta == 0 {
-        store8(lo * va, c)
-        store8(hi * va, c + 8)
+        store8(v * va, c)
     } else if beta == 1 {
-        store8(load8(c).addingProduct(lo, va), c)
-        store8(load8(c + 8).addingProduct(hi, va), c + 8)
+        store8(load8(c).addingProduct(v, va), c)
     } else {
-        let vb = V8(repeating: beta)
-        store8((load8(c) * vb).addingProduct(lo, va), c)
-        store8((load8(c + 8) * vb).addingProduct(hi, va), c + 8)
+        store8((load8(c) * V8(repeating: beta)).addingProduct(v, va), c)
+    }
+}
+
+/// Writes the valid mr x nr part of a spilled tile (row stride `tileLd`) to C.
+@inline(__always)
+func storeEdge(_ tile: UnsafeMutablePointer<Float>, tileLd: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
+               mr: Int, nr: Int, alpha: Float, beta: Float) {
+    for i in 0..<mr {
+        let t = tile + i &* tileLd
+        let row = c + i &* ldc
+        if beta == 0 {
+            for j in 0..<nr { row[j] = alpha * t[j] }
+        } else {
+            for j in 0..<nr { row[j] = alpha * t[j] + beta * row[j] }
+        }
     }
 }
 
 /// 6x16 tile over packed A (6 per k) and packed B (16 per k). Writes rows < mr, cols < nr.
-@inline(__always)
-func microKernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                     c: UnsafeMutablePointer<Float>, ldc: Int, mr: Int, nr: Int,
-                     alpha: Float, beta: Float, tile: UnsafeMutablePointer<Float>) {
+func microKernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int,
+                     _ alpha: Float, _ beta: Float, _ tile: UnsafeMutablePointer<Float>) {
     var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
     var c30 = V8(), c31 = V8(), c40 = V8(), c41 = V8(), c50 = V8(), c51 = V8()
     var pa = a
@@ -333,33 +366,71 @@ func microKernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
         av = V8(repeating: pa[5])
         c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
-        pa += gemmMR
-        pb += gemmNR
+        pa += 6
+        pb += 16
         p &+= 1
     }
-    if mr == gemmMR && nr == gemmNR {
-        storeRow(c00, c01, c, alpha: alpha, beta: beta)
-        storeRow(c10, c11, c + ldc, alpha: alpha, beta: beta)
-        storeRow(c20, c21, c + 2 &* ldc, alpha: alpha, beta: beta)
-        storeRow(c30, c31, c + 3 &* ldc, alpha: alpha, beta: beta)
-        storeRow(c40, c41, c + 4 &* ldc, alpha: alpha, beta: beta)
-        storeRow(c50, c51, c + 5 &* ldc, alpha: alpha, beta: beta)
+    if mr == 6 && nr == 16 {
+        storeVec(c00, c, alpha: alpha, beta: beta); storeVec(c01, c + 8, alpha: alpha, beta: beta)
+        var r = c + ldc
+        storeVec(c10, r, alpha: alpha, beta: beta); storeVec(c11, r + 8, alpha: alpha, beta: beta)
+        r += ldc
+        storeVec(c20, r, alpha: alpha, beta: beta); storeVec(c21, r + 8, alpha: alpha, beta: beta)
+        r += ldc
+        storeVec(c30, r, alpha: alpha, beta: beta); storeVec(c31, r + 8, alpha: alpha, beta: beta)
+        r += ldc
+        storeVec(c40, r, alpha: alpha, beta: beta); storeVec(c41, r + 8, alpha: alpha, beta: beta)
+        r += ldc
+        storeVec(c50, r, alpha: alpha, beta: beta); storeVec(c51, r + 8, alpha: alpha, beta: beta)
         return
     }
-    // Edge tile: spill to the tile buffer, then write the valid part.
     store8(c00, tile); store8(c01, tile + 8)
     store8(c10, tile + 16); store8(c11, tile + 24)
     store8(c20, tile + 32); store8(c21, tile + 40)
     store8(c30, tile + 48); store8(c31, tile + 56)
     store8(c40, tile + 64); store8(c41, tile + 72)
     store8(c50, tile + 80); store8(c51, tile + 88)
-    for i in 0..<mr {
-        let t = tile + i &* gemmNR
-        let row = c + i &* ldc
-        if beta == 0 {
-            for j in 0..<nr { row[j] = alpha * t[j] }
-        } else {
-            for j in 0..<nr { row[j] = alpha * t[j] + beta * row[j] }
-        }
+    storeEdge(tile, tileLd: 16, c, ldc: ldc, mr: mr, nr: nr, alpha: alpha, beta: beta)
+}
+
+/// 4x16 tile over packed A (4 per k) and packed B (16 per k): 8 accumulators (a 4x24 tile
+/// needs all 16 ymm registers and spills). Writes rows < mr, cols < nr.
+func microKernel4x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int,
+                     _ alpha: Float, _ beta: Float, _ tile: UnsafeMutablePointer<Float>) {
+    var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8()
+    var c20 = V8(), c21 = V8(), c30 = V8(), c31 = V8()
+    var pa = a
+    var pb = b
+    var p = 0
+    while p < kc {
+        let b0 = load8(pb)
+        let b1 = load8(pb + 8)
+        var av = V8(repeating: pa[0])
+        c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
+        av = V8(repeating: pa[1])
+        c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
+        av = V8(repeating: pa[2])
+        c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
+        av = V8(repeating: pa[3])
+        c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
+        pa += 4
+        pb += 16
+        p &+= 1
     }
+    if mr == 4 && nr == 16 {
+        storeVec(c00, c, alpha: alpha, beta: beta); storeVec(c01, c + 8, alpha: alpha, beta: beta)
+        var r = c + ldc
+        storeVec(c10, r, alpha: alpha, beta: beta); storeVec(c11, r + 8, alpha: alpha, beta: beta)
+        r += ldc
+        storeVec(c20, r, alpha: alpha, beta: beta); storeVec(c21, r + 8, alpha: alpha, beta: beta)
+        r += ldc
+        storeVec(c30, r, alpha: alpha, beta: beta); storeVec(c31, r + 8, alpha: alpha, beta: beta)
+        return
+    }
+    store8(c00, tile); store8(c01, tile + 8)
+    store8(c10, tile + 16); store8(c11, tile + 24)
+    store8(c20, tile + 32); store8(c21, tile + 40)
+    store8(c30, tile + 48); store8(c31, tile + 56)
+    storeEdge(tile, tileLd: 16, c, ldc: ldc, mr: mr, nr: nr, alpha: alpha, beta: beta)
 }

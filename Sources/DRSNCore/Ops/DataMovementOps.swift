@@ -186,6 +186,7 @@ enum DataMovementOps {
             guard outShape[axis] >= 0 else { throw fail(.shapeMismatch, "Pad pads \(rawPads) crop more than input \(describe(xs)) holds") }
         }
         if let t = x.constant {
+            try ctx.builder.checkConstant(outShape)
             let dense = denseStrides(xs)
             let total = try elementCount(outShape)
             var src = [Int](repeating: -1, count: total)

@@ -161,6 +161,7 @@ enum ElementwiseOps {
         let outShape = try broadcastShape(a.shape, b.shape)
         let comparison = isComparison(op)
         if let ta = a.constant, let tb = b.constant {
+            try ctx.builder.checkConstant(outShape)
             let ia = broadcastSourceIndices(ta.shape, to: outShape)
             let ib = broadcastSourceIndices(tb.shape, to: outShape)
             if case .ints(let va) = ta.storage, case .ints(let vb) = tb.storage {
@@ -190,6 +191,7 @@ enum ElementwiseOps {
         let c = try ctx.input(0), x = try ctx.input(1), y = try ctx.input(2)
         let outShape = try broadcastShape(try broadcastShape(c.shape, x.shape), y.shape)
         if let tc = c.constant, let tx = x.constant, let ty = y.constant {
+            try ctx.builder.checkConstant(outShape)
             let ic = broadcastSourceIndices(tc.shape, to: outShape)
             let ix = broadcastSourceIndices(tx.shape, to: outShape)
             let iy = broadcastSourceIndices(ty.shape, to: outShape)

@@ -137,6 +137,7 @@ enum ShapeOps {
             guard d >= 0 else { throw fail(.invalidModel, "ConstantOfShape shape \(spec) has a negative dimension") }
             shape.append(try checkedInt(d, "ConstantOfShape dimension"))
         }
+        try ctx.builder.checkConstant(shape)
         let n = try elementCount(shape)
         let value = try ctx.node.tensor("value")
         if let value, case .ints(let v) = value.storage {

@@ -8,8 +8,9 @@ enum Binder {
         var outputs: [BoundValue]
     }
 
-    static func bind(_ graph: Graph, inputShapes: [[Int]]) throws(DRSNError) -> Result {
+    static func bind(_ graph: Graph, inputShapes: [[Int]], maxValueElements: Int = Options().maxValueElements) throws(DRSNError) -> Result {
         let builder = PlanBuilder()
+        builder.maxValueElements = maxValueElements
         var states: [String: BoundValue] = [:]
         states.reserveCapacity(graph.constants.count + graph.nodes.count * 2)
         for (name, t) in graph.constants { states[name] = .constant(t) }

@@ -41,9 +41,22 @@ final class PlanBuilder {
     /// Constant buffers referenced by steps; kept alive by the plan.
     private(set) var keepAlive: [AlignedBuffer] = []
     var currentNode = ""
+    /// Most elements any runtime value may have (Options.maxValueElements).
+    var maxValueElements = Options().maxValueElements
+
+    /// Checks the size of a constant about to be computed at bind time.
+    func checkConstant(_ shape: [Int]) throws(DRSNError) {
+        let n = try elementCount(shape)
+        guard n <= maxValueElements else {
+            throw fail(.limitExceeded, "a constant of shape \(describe(shape)) (\(n) elements) exceeds the limit of \(maxValueElements) elements per tensor (DRSN_LIMIT_MAX_VALUE_ELEMENTS)")
+        }
+    }
 
     func newValue(shape: [Int], dtype: DType) throws(DRSNError) -> RuntimeValue {
         let n = try elementCount(shape)
+        guard n <= maxValueElements else {
+            throw fail(.limitExceeded, "a tensor of shape \(describe(shape)) (\(n) elements) exceeds the limit of \(maxValueElements) elements per tensor (DRSN_LIMIT_MAX_VALUE_ELEMENTS)")
+        }
         valueSizes.append(n)
         return RuntimeValue(id: valueSizes.count - 1, shape: shape, dtype: dtype)
     }

@@ -78,10 +78,10 @@ public final class Model: @unchecked Sendable {
         // which output dimensions follow the dynamic batch dimension.
         var outputs = graph.outputs.map { TensorInfo(name: $0.name, dtype: $0.dtype, dims: nil) }
         if let probe1 = Model.probeShapes(inputs, batch: 1) {
-            let p1 = try Model.makePlan(graph, probe1)
+            let p1 = try Model.makePlan(graph, probe1, options: options)
             var dims = p1.outputShapes
             if let probe2 = Model.probeShapes(inputs, batch: 2), probe2 != probe1 {
-                let p2 = try Model.makePlan(graph, probe2)
+                let p2 = try Model.makePlan(graph, probe2, options: options)
                 for j in 0..<dims.count {
                     for d in 0..<dims[j].count where d < p2.outputShapes[j].count && dims[j][d] != p2.outputShapes[j][d] {
                         dims[j][d] = -1
@@ -111,8 +111,9 @@ public final class Model: @unchecked Sendable {
         return shapes
     }
 
-    static func makePlan(_ graph: Graph, _ shapes: [[Int]], threads: Int = 1) throws(DRSNError) -> ExecutionPlan {
-        try ExecutionPlan(binding: try Binder.bind(graph, inputShapes: shapes), threads: threads)
+    static func makePlan(_ graph: Graph, _ shapes: [[Int]], threads: Int = 1, options: Options) throws(DRSNError) -> ExecutionPlan {
+        try ExecutionPlan(binding: try Binder.bind(graph, inputShapes: shapes, maxValueElements: options.maxValueElements),
+                          threads: threads)
     }
 
     /// Checks caller input shapes against the declared inputs.
@@ -146,7 +147,7 @@ public final class Model: @unchecked Sendable {
             }
             return nil
         }) { return p }
-        let plan = try Model.makePlan(graph, shapes, threads: threads)
+        let plan = try Model.makePlan(graph, shapes, threads: threads, options: options)
         lock.withLock {
             clock += 1
             if plans.count >= max(1, options.planCacheCapacity), let oldest = plans.min(by: { $0.value.lastUse < $1.value.lastUse }) {

@@ -6,10 +6,42 @@ public struct Options: Sendable {
     public var numThreads: Int = 0
     /// Limits on what a model file may ask for.
     public var limits = OnnxLimits()
+    /// Most elements of any tensor computed while running (inputs included).
+    public var maxValueElements = 1 << 27
     /// Distinct input-shape plans a model keeps cached (least recently used evicted).
     public var planCacheCapacity = 16
 
     public init() {}
 
     public static let maxThreads = 256
+}
+
+/// Resource limits by their `drsn_limit` number.
+public enum Limit: Int32, Sendable {
+    case maxFileBytes = 1, maxTensorElements, maxTotalTensorBytes, maxNodes, maxRank, maxValueElements
+}
+
+extension Options {
+    public subscript(limit: Limit) -> Int {
+        get {
+            switch limit {
+            case .maxFileBytes: return limits.maxFileBytes
+            case .maxTensorElements: return limits.maxTensorElements
+            case .maxTotalTensorBytes: return limits.maxTotalTensorBytes
+            case .maxNodes: return limits.maxNodes
+            case .maxRank: return limits.maxRank
+            case .maxValueElements: return maxValueElements
+            }
+        }
+        set {
+            switch limit {
+            case .maxFileBytes: limits.maxFileBytes = newValue
+            case .maxTensorElements: limits.maxTensorElements = newValue
+            case .maxTotalTensorBytes: limits.maxTotalTensorBytes = newValue
+            case .maxNodes: limits.maxNodes = newValue
+            case .maxRank: limits.maxRank = newValue
+            case .maxValueElements: maxValueElements = newValue
+            }
+        }
+    }
 }

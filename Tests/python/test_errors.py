@@ -510,3 +510,42 @@ def test_errors_are_per_thread(model_bytes):
             assert names == {"FileError"}, seen
             assert all(f"thread_{i}.onnx" in msg for _, msg in seen), seen
     assert len(failures) == 4
+
+
+# ---- resource limits -----------------------------------------------------------------------
+
+def test_default_limits():
+    assert drsn.default_limits() == {
+        "max_file_bytes": 2 << 30, "max_tensor_elements": 1 << 28, "max_total_tensor_bytes": 4 << 30,
+        "max_nodes": 100000, "max_rank": 8, "max_value_elements": 1 << 27}
+
+
+@pytest.mark.parametrize("limit,value", [("max_file_bytes", 100), ("max_tensor_elements", 10),
+                                         ("max_total_tensor_bytes", 64), ("max_nodes", 3),
+                                         ("max_rank", 2)])
+def test_limit_exceeded_at_load(model_bytes, limit, value):
+    with pytest.raises(drsn.LimitExceededError) as info:
+        drsn.Model(model_bytes, limits={limit: value})
+    assert info.value.status == 9 and str(info.value)
+    with drsn.Model(model_bytes, limits={limit: 10**9}) as m:  # a generous limit loads
+        m.run(np.zeros((1, 2, 16), np.float32))
+
+
+def test_limit_max_value_elements_at_run():
+    model = make_model([node("Relu", ["x"], ["y"])], [("x", ["N", 3, 100])], ["y"])
+    with drsn.Model(model.SerializeToString(), limits={"max_value_elements": 1000}) as m:
+        m.run(np.zeros((3, 3, 100), np.float32))  # 900 elements
+        with pytest.raises(drsn.LimitExceededError):
+            m.run(np.zeros((4, 3, 100), np.float32))  # 1200 elements
+        m.run(np.zeros((1, 3, 100), np.float32))  # still usable
+
+
+@pytest.mark.parametrize("limits", [{"max_nodes": 0}, {"max_rank": -5}], ids=str)
+def test_limit_invalid_value(model_bytes, limits):
+    with pytest.raises(drsn.InvalidArgumentError):
+        drsn.Model(model_bytes, limits=limits)
+
+
+def test_limit_unknown_name(model_bytes):
+    with pytest.raises(drsn.InvalidArgumentError, match="max_nodes"):
+        drsn.Model(model_bytes, limits={"max_cats": 3})

@@ -28,7 +28,7 @@ from ._errors import (
     UnsupportedError,
 )
 from ._library import ABI_VERSION, load as _load
-from ._model import Model, TensorInfo
+from ._model import LIMITS, Model, TensorInfo, default_limits
 
 __version__ = "0.1.0"
 
@@ -42,6 +42,8 @@ del _cls
 __all__ = [
     "__version__",
     "ABI_VERSION",
+    "LIMITS",
+    "default_limits",
     "library_version",
     "library_path",
     "Model",

@@ -66,6 +66,8 @@ PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "drsn_options_destroy": (None, [c_void_p]),
     "drsn_options_set_num_threads": (_status, [c_void_p, c_int32]),
     "drsn_options_get_num_threads": (_status, [c_void_p, POINTER(c_int32)]),
+    "drsn_options_set_limit": (_status, [c_void_p, c_int, c_int64]),
+    "drsn_options_get_limit": (_status, [c_void_p, c_int, POINTER(c_int64)]),
     "drsn_model_load_file": (_status, [c_char_p, c_void_p, _p_void]),
     "drsn_model_load_memory": (_status, [c_void_p, c_size_t, c_void_p, _p_void]),
     "drsn_model_destroy": (None, [c_void_p]),
@@ -92,6 +94,11 @@ PROTOTYPES: dict[str, tuple[object, list[object]]] = {
 }
 
 
+#: Functions a library of this ABI version may lack (added to the header while ABI 1 was
+#: current). A missing one is set to None and fails only when used (see Library.require).
+OPTIONAL = frozenset({"drsn_options_set_limit", "drsn_options_get_limit"})
+
+
 class Library:
     """A loaded libdrsn with every prototype declared. ``path`` is where it came from."""
 
@@ -102,6 +109,9 @@ class Library:
             try:
                 fn = getattr(cdll, name)
             except AttributeError:
+                if name in OPTIONAL:
+                    setattr(self, name[len("drsn_"):], None)
+                    continue
                 raise IncompatibleLibraryError(
                     f"{path} does not export {name}(); it is not a libdrsn matching this "
                     f"binding. Rebuild it with `{BUILD_COMMAND}`."
@@ -109,6 +119,16 @@ class Library:
             fn.restype = restype
             fn.argtypes = argtypes
             setattr(self, name[len("drsn_"):], fn)
+
+    def require(self, name: str):
+        """The function `name` (without the drsn_ prefix); IncompatibleLibraryError if
+        this library predates it."""
+        fn = getattr(self, name)
+        if fn is None:
+            raise IncompatibleLibraryError(
+                f"{self.path} does not export drsn_{name}(); it is older than the header "
+                f"this binding follows. Rebuild it with `{BUILD_COMMAND}`.")
+        return fn
 
     def version(self) -> str:
         return self.version_string().decode("utf-8")

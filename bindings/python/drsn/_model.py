@@ -38,7 +38,7 @@ from ._errors import (
 )
 from ._library import Library, load
 
-__all__ = ["Model", "TensorInfo"]
+__all__ = ["LIMITS", "Model", "TensorInfo", "default_limits"]
 
 #: drsn_dtype (ONNX TensorProto.DataType) -> numpy dtype; UNDEFINED (0) -> None.
 _NUMPY_DTYPES = {
@@ -109,6 +109,41 @@ class _ShapePlan(NamedTuple):
 
 _PLAN_CACHE_SIZE = 64
 
+#: Resource limits (drsn_limit) by the name Model(limits=...) takes.
+LIMITS = {
+    "max_file_bytes": 1,          # largest model file / buffer in bytes
+    "max_tensor_elements": 2,     # most elements in one stored tensor
+    "max_total_tensor_bytes": 3,  # most bytes over all stored tensors
+    "max_nodes": 4,               # most nodes in the graph
+    "max_rank": 5,                # most dimensions of any tensor or shape
+    "max_value_elements": 6,      # most elements of any tensor computed while running
+}
+
+
+def _limit_code(name: str) -> int:
+    try:
+        return LIMITS[name]
+    except (KeyError, TypeError):
+        raise InvalidArgumentError(
+            f"unknown limit {name!r}; known limits: {', '.join(LIMITS)}") from None
+
+
+def default_limits() -> dict:
+    """The library's default resource limits, {name: value} (see :data:`LIMITS`)."""
+    lib = load()
+    get_limit = lib.require("options_get_limit")
+    options = c_void_p()
+    lib.check(lib.options_create(byref(options)))
+    try:
+        values = {}
+        for name, code in LIMITS.items():
+            value = c_int64(0)
+            lib.check(get_limit(options, code, byref(value)))
+            values[name] = value.value
+        return values
+    finally:
+        lib.options_destroy(options)
+
 
 class Model:
     """An ONNX model loaded by libdrsn.
@@ -121,6 +156,10 @@ class Model:
       during the constructor.
     * ``num_threads`` -- threads used by one run: ``None`` for the library default,
       0 for one per core, 1 for the calling thread only (range 0..256).
+    * ``limits`` -- resource limits, ``{name: value >= 1}`` with names from
+      :data:`drsn.LIMITS` (defaults: :func:`drsn.default_limits`). A model that asks for
+      more fails to load with :class:`~drsn.LimitExceededError` (``max_value_elements``:
+      the run that would exceed it fails).
 
     Raises :class:`~drsn.FileError`, :class:`~drsn.InvalidModelError`,
     :class:`~drsn.UnsupportedError`, ... when the library cannot load the model, and
@@ -130,7 +169,7 @@ class Model:
     _handle: Optional[int] = None  # set first thing, so __del__ is safe on a failed init
 
     def __init__(self, source: Union[str, os.PathLike, bytes, bytearray, memoryview],
-                 num_threads: Optional[int] = None):
+                 num_threads: Optional[int] = None, limits: Optional[Mapping[str, int]] = None):
         lib = load()
         self._lib = lib
         self._lock = threading.Lock()
@@ -138,13 +177,17 @@ class Model:
         self._active_runs = 0
         self._plans: dict = {}
         self._num_threads = None if num_threads is None else operator.index(num_threads)
+        limits = {_limit_code(k): operator.index(v) for k, v in (limits or {}).items()}
+        set_limit = lib.require("options_set_limit") if limits else None
 
         options = c_void_p()
-        if self._num_threads is not None:
+        if self._num_threads is not None or limits:
             lib.check(lib.options_create(byref(options)))
         try:
-            if options:
+            if self._num_threads is not None:
                 lib.check(lib.options_set_num_threads(options, self._num_threads))
+            for code, value in limits.items():
+                lib.check(set_limit(options, code, value))
             handle = c_void_p()
             if isinstance(source, (bytes, bytearray, memoryview)):
                 view = memoryview(source)

@@ -77,7 +77,7 @@ func useTile4x16(_ m: Int) -> Bool {
 }
 
 @usableFromInline
-typealias MicroKernel = (Int, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+typealias MicroKernel = (Int, UnsafePointer<Float>, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>,
                          Int, Int, Int, Float, Float, UnsafeMutablePointer<Float>) -> Void
 
 @inline(__always)
@@ -94,6 +94,8 @@ func gemmDriver(mr MR: Int, nr NR: Int, transA: Bool, transB: Bool, m: Int, n: I
     let packB = aligned + roundUp(kcMax &* mcMax, 16)
     let ncMax = min(roundUp(n, NR), gemmNC)
     let tile = packB + roundUp(kcMax &* ncMax, 16)
+    // (Reading B in place instead of packing it was tried for small m: with power-of-two
+    // row strides the B strip thrashes L1 sets, so B is always packed.)
 
     var jc = 0
     while jc < n {
@@ -119,11 +121,12 @@ func gemmDriver(mr MR: Int, nr NR: Int, transA: Bool, transB: Bool, m: Int, n: I
                 while jr < nc {
                     let nr = min(NR, nc &- jr)
                     let pb = UnsafePointer(packB + jr &* kc)
+                    let sb = NR
                     var ir = 0
                     while ir < mc {
                         let mr = min(MR, mc &- ir)
                         let cp = c + ((ic &+ ir) &* ldc &+ jc &+ jr)
-                        kernel(kc, UnsafePointer(packA + ir &* kc), pb, cp, ldc, mr, nr, alpha, betaEff, tile)
+                        kernel(kc, UnsafePointer(packA + ir &* kc), pb, sb, cp, ldc, mr, nr, alpha, betaEff, tile)
                         ir &+= MR
                     }
                     jr &+= NR
@@ -343,7 +346,7 @@ func storeEdge(_ tile: UnsafeMutablePointer<Float>, tileLd: Int, _ c: UnsafeMuta
 }
 
 /// 6x16 tile over packed A (6 per k) and packed B (16 per k). Writes rows < mr, cols < nr.
-func microKernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+func microKernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ sb: Int,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int,
                      _ alpha: Float, _ beta: Float, _ tile: UnsafeMutablePointer<Float>) {
     var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
@@ -367,7 +370,7 @@ func microKernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Fl
         av = V8(repeating: pa[5])
         c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
         pa += 6
-        pb += 16
+        pb += sb
         p &+= 1
     }
     if mr == 6 && nr == 16 {
@@ -395,7 +398,7 @@ func microKernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Fl
 
 /// 4x16 tile over packed A (4 per k) and packed B (16 per k): 8 accumulators (a 4x24 tile
 /// needs all 16 ymm registers and spills). Writes rows < mr, cols < nr.
-func microKernel4x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+func microKernel4x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ sb: Int,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int,
                      _ alpha: Float, _ beta: Float, _ tile: UnsafeMutablePointer<Float>) {
     var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8()
@@ -415,7 +418,7 @@ func microKernel4x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Fl
         av = V8(repeating: pa[3])
         c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
         pa += 4
-        pb += 16
+        pb += sb
         p &+= 1
     }
     if mr == 4 && nr == 16 {

@@ -188,6 +188,19 @@ final class GemmTests: XCTestCase {
             }
             print("sgemm 64x1024x576 (same flops as the conv): best \(bestG * 1e3) ms, \(2.0 * 64 * 1024 * 576 / bestG * 1e-9) GFLOPS")
         }
+        for (m2, n2, k2) in [(8, 4096, 72), (16, 4096, 144), (32, 2048, 288)] {
+            let a2 = rng.floats(m2 * k2), b2 = rng.floats(k2 * n2)
+            var c2 = [Float](repeating: 0, count: m2 * n2)
+            var s2 = [Float](repeating: 0, count: sgemmScratchElements(m: m2, n: n2, k: k2))
+            var bestG = Double.infinity
+            for _ in 0..<5 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                sgemm(transA: false, transB: false, m: m2, n: n2, k: k2, alpha: 1, a: a2, lda: k2, b: b2, ldb: n2,
+                      beta: 0, c: &c2, ldc: n2, scratch: &s2)
+                bestG = min(bestG, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+            }
+            print("sgemm \(m2)x\(n2)x\(k2) (small-channel conv shape): \(2.0 * Double(m2 * n2 * k2) / bestG * 1e-9) GFLOPS")
+        }
         print("conv 64->64 3x3 32x32: best \(best * 1e3) ms, \(2.0 * 64 * 64 * 9 * 1024 / best * 1e-9) GFLOPS")
     }
 }

@@ -202,6 +202,21 @@ final class GemmTests: XCTestCase {
             print("sgemm \(m2)x\(n2)x\(k2) (small-channel conv shape): \(2.0 * Double(m2 * n2 * k2) / bestG * 1e-9) GFLOPS")
         }
         print("conv 64->64 3x3 32x32: best \(best * 1e3) ms, \(2.0 * 64 * 64 * 9 * 1024 / best * 1e-9) GFLOPS")
+        for (ch, len) in [(8, 4096), (16, 2048)] {
+            // 1-D conv, k = 3, pad 1: small-channel DRSN layer.
+            let p1 = ConvParams(batch: 1, inChannels: ch, inHeight: 1, inWidth: len, outChannels: ch, outHeight: 1,
+                                outWidth: len, kernelHeight: 1, kernelWidth: 3, padLeft: 1)
+            let x1 = rng.floats(ch * len), w1 = rng.floats(ch * ch * 3)
+            var y1 = [Float](repeating: 0, count: ch * len)
+            var s1 = [Float](repeating: 0, count: convScratchElements(p1))
+            var b1 = Double.infinity
+            for _ in 0..<20 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                conv2D(p1, input: x1, weights: w1, bias: nil, activation: .relu, output: &y1, scratch: &s1)
+                b1 = min(b1, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
+            }
+            print("conv1d \(ch)->\(ch) k3 len \(len): \(b1 * 1e6) us, \(2.0 * Double(ch * ch * 3 * len) / b1 * 1e-9) GFLOPS")
+        }
     }
 }
 

@@ -64,10 +64,18 @@ def make_model(nodes: Sequence[onnx.NodeProto],
     model.ir_version = max(7, helper.find_min_ir_version_for(opsets[:1]))
     # Declare output shapes the way exporters do, where ONNX shape inference knows them
     # (an output whose rank depends on run-time sizes keeps no shape).
-    inferred = onnx.shape_inference.infer_shapes(model)
-    for declared, found in zip(model.graph.output, inferred.graph.output):
-        if found.type.tensor_type.HasField("shape"):
-            declared.type.CopyFrom(found.type)
+    # (inferred on a copy without graph outputs: every tensor then lands in value_info)
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    del probe.graph.output[:]
+    inferred = onnx.shape_inference.infer_shapes(probe)
+    known = {vi.name: vi.type for vi in inferred.graph.value_info}
+    known.update({vi.name: vi.type for vi in graph_inputs})
+    known.update({t.name: helper.make_tensor_type_proto(t.data_type, list(t.dims)) for t in initializer})
+    for declared in model.graph.output:
+        found = known.get(declared.name)
+        if found is not None and found.tensor_type.HasField("shape"):
+            declared.type.CopyFrom(found)
     return model
 
 

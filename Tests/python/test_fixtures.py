@@ -60,7 +60,7 @@ def test_reference_output(fixture_model):
     print(f"\n{path.name}: batch {x.shape[0]} max |drsn - stored| = {worst:.3e}")
 
 
-@pytest.mark.parametrize("batch", [1, 7, 5])
+@pytest.mark.parametrize("batch", [1, 7, 5, 64])
 def test_against_onnxruntime(fixture_model, batch):
     path, x, _, session, model = fixture_model
     xb = _batch(x, batch)

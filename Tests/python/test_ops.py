@@ -1017,3 +1017,29 @@ LARGE_CASES = {
 @pytest.mark.parametrize("case", list(LARGE_CASES), ids=str)
 def test_large_kernels(case, threads):
     check(LARGE_CASES[case](), num_threads=threads, static=threads is None)
+
+
+# ---- graph plumbing --------------------------------------------------------------------------
+
+def test_exporter_style_names():
+    """Names as exporters write them: slashes, dots, colons, non-ASCII."""
+    nodes = [node("Relu", ["input.1"], ["/units/units.0/Relu_output_0"], name="/units/units.0/Relu"),
+             node("Neg", ["/units/units.0/Relu_output_0"], ["logits:0"], name="n::1"),
+             node("Abs", ["входной сигнал"], ["выход"], name="узел")]
+    model = make_model(nodes, [("input.1", ["N", 3]), ("входной сигнал", ["N", 2])], ["logits:0", "выход"])
+    check(model)
+
+
+def test_output_from_constants_only():
+    """An output that depends on no input (computed at load) next to one that does."""
+    nodes = [node("Constant", [], ["c"], value=_tensor(rand(2, 3))), node("Relu", ["c"], ["const_out"]),
+             node("Neg", ["x"], ["y"])]
+    check(make_model(nodes, [("x", ["N", 3])], ["const_out", "y"]))
+
+
+def test_initializer_as_output():
+    check(make_model([node("Neg", ["x"], ["y"])], [("x", ["N", 3])], ["y", "w"], {"w": rand(4)}))
+
+
+def test_graph_input_as_output():
+    check(make_model([node("Neg", ["x"], ["y"])], [("x", ["N", 3])], ["y", "x"]))

@@ -75,19 +75,9 @@ public func convScratchElements(_ p: ConvParams) -> Int {
     case .pointwise:
         return sgemmScratchElements(m: m, n: n, k: k)
     case .im2col:
-        let nb = convColumnBlock(k: k, n: n)
-        return roundUp(k &* nb, 16) &+ sgemmScratchElements(m: m, n: nb, k: k)
+        // No column matrix: the GEMM packs its B panels straight from the input.
+        return sgemmScratchElements(m: m, n: min(n, gemmNC), k: k)
     }
-}
-
-/// Columns (output positions) per im2col block: keeps the column buffer around 512 KB
-/// so it stays in L2 between im2col and the GEMM's packing of it.
-@inline(__always)
-func convColumnBlock(k: Int, n: Int) -> Int {
-    var nb = (131_072 / max(k, 1)) / 16 &* 16
-    if nb < 64 { nb = 64 }
-    if nb > gemmNC { nb = gemmNC }
-    return min(nb, n)
 }
 
 /// Convolution over the whole batch. `scratch` holds `convScratchElements(p)` floats.
@@ -137,10 +127,8 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
         return
     }
 
-    // im2col in blocks of output positions, each followed by its GEMM and epilogue.
-    let nb = convColumnBlock(k: k, n: n)
-    let col = scratch
-    let gemmScratch = scratch + roundUp(k &* nb, 16)
+    // Implicit im2col: GEMM over blocks of gemmNC output positions whose B panels are
+    // packed directly from the input; each block's bias/activation runs while it is hot.
     for b in batchRange {
         for gi in 0..<g {
             let inG = input + (b &* p.inChannels &+ gi &* cg) &* inPlane
@@ -148,14 +136,14 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
             let wG = weights + gi &* mg &* k
             var j0 = 0
             while j0 < n {
-                let cols = min(nb, n &- j0)
+                let cols = min(gemmNC, n &- j0)
                 if k == 0 {
                     for r in 0..<mg { fill(outG + (r &* n &+ j0), cols, 0) }
                 } else {
-                    im2col(p, input: inG, channels: cg, j0: j0, cols: cols, col: col)
-                    sgemm(transA: false, transB: false, m: mg, n: cols, k: k, alpha: 1,
-                          a: wG, lda: k, b: UnsafePointer(col), ldb: cols, beta: 0, c: outG + j0, ldc: n,
-                          scratch: gemmScratch)
+                    gemmPackedB(transA: false, m: mg, n: cols, k: k, alpha: 1, a: wG, lda: k, beta: 0,
+                                c: outG + j0, ldc: n, scratch: scratch) { pc, kc, jc, nc, dst in
+                        packConvPanel(p, input: inG, pc: pc, kc: kc, j0: j0 &+ jc, nc: nc, dst: dst)
+                    }
                 }
                 biasActivation(outG + j0, rows: mg, cols: cols, ld: n, bias: bias.map { $0 + gi &* mg },
                                activation: activation)
@@ -202,55 +190,81 @@ func validRange(outSize: Int, inSize: Int, stride: Int, off: Int) -> (Int, Int) 
     return (lo, hi)
 }
 
-/// Column matrix [channels*kH*kW, cols] for output positions j0 ..< j0+cols (row-major
-/// over (outH, outW)).
-func im2col(_ p: ConvParams, input: UnsafePointer<Float>, channels: Int, j0: Int, cols: Int,
-            col: UnsafeMutablePointer<Float>) {
+/// Packs the implicit column matrix (rows (c, kh, kw) = pc ..< pc+kc, columns = output
+/// positions j0 ..< j0+nc in (outH, outW) order) into gemmNR-wide strips, as `BPacker`.
+func packConvPanel(_ p: ConvParams, input: UnsafePointer<Float>, pc: Int, kc: Int, j0: Int, nc: Int,
+                   dst: UnsafeMutablePointer<Float>) {
+    let NR = gemmNR
     let oh = p.outHeight, ow = p.outWidth
+    let kW = p.kernelWidth
+    let kArea = p.kernelHeight &* kW
     let inPlane = p.inHeight &* p.inWidth
+    let sw = p.strideWidth
+    let stripStride = kc &* NR
+    if nc % NR != 0 { fill(dst + (nc / NR) &* stripStride, stripStride, 0) }
     let yFirst = j0 / ow, xFirst = j0 % ow
-    let jEnd = j0 &+ cols
-    var row = col
-    for c in 0..<channels {
-        let plane = input + c &* inPlane
-        for kh in 0..<p.kernelHeight {
-            let offH = kh &* p.dilationHeight &- p.padTop
-            let (hLo, hHi) = validRange(outSize: oh, inSize: p.inHeight, stride: p.strideHeight, off: offH)
-            for kw in 0..<p.kernelWidth {
-                let offW = kw &* p.dilationWidth &- p.padLeft
-                let (wLo, wHi) = validRange(outSize: ow, inSize: p.inWidth, stride: p.strideWidth, off: offW)
-                var j = j0, y = yFirst, x0 = xFirst
-                var dstBase = row  // dst for output position j
-                while j < jEnd {
-                    let x1 = min(ow, x0 &+ (jEnd &- j))   // this segment covers x0 ..< x1 of row y
-                    let dst = dstBase - x0                  // dst[x] for x in x0..<x1
-                    if y < hLo || y >= hHi {
-                        fill(dstBase, x1 &- x0, 0)
+    var ch = pc / kArea
+    var kh = (pc % kArea) / kW
+    var kw = pc % kW
+    for pl in 0..<kc {
+        let plane = input + ch &* inPlane
+        let offH = kh &* p.dilationHeight &- p.padTop
+        let offW = kw &* p.dilationWidth &- p.padLeft
+        let (hLo, hHi) = validRange(outSize: oh, inSize: p.inHeight, stride: p.strideHeight, off: offH)
+        let (wLo, wHi) = validRange(outSize: ow, inSize: p.inWidth, stride: sw, off: offW)
+        let row = dst + pl &* NR
+
+        /// Writes `count` values for local columns l ..< l+count: src[t*sw] or zeros.
+        @inline(__always) func emit(_ l0: Int, _ count: Int, _ src: UnsafePointer<Float>?) {
+            var l = l0
+            var t = 0
+            while t < count {
+                let inStrip = l & (NR &- 1)
+                let chunk = min(NR &- inStrip, count &- t)
+                let d = row + ((l / NR) &* stripStride &+ inStrip)
+                var u = 0
+                if let src {
+                    let s = src + t &* sw
+                    if sw == 1 {
+                        while u &+ 8 <= chunk { store8(load8(s + u), d + u); u &+= 8 }
+                        while u < chunk { d[u] = s[u]; u &+= 1 }
                     } else {
-                        let lo = max(x0, wLo), hi = min(x1, wHi)
-                        if lo >= hi {
-                            fill(dstBase, x1 &- x0, 0)
-                        } else {
-                            if lo > x0 { fill(dstBase, lo &- x0, 0) }
-                            if hi < x1 { fill(dst + hi, x1 &- hi, 0) }
-                            let srcRow = plane + (y &* p.strideHeight &+ offH) &* p.inWidth
-                            if p.strideWidth == 1 {
-                                copyFloats(srcRow + (lo &+ offW), dst + lo, hi &- lo)
-                            } else {
-                                let sw = p.strideWidth
-                                var x = lo
-                                var s = srcRow + (lo &* sw &+ offW)
-                                while x < hi { dst[x] = s[0]; s += sw; x &+= 1 }
-                            }
-                        }
+                        while u < chunk { d[u] = s[u &* sw]; u &+= 1 }
                     }
-                    dstBase += x1 &- x0
-                    j &+= x1 &- x0
-                    x0 = 0
-                    y &+= 1
+                } else {
+                    while u &+ 8 <= chunk { store8(V8(), d + u); u &+= 8 }
+                    while u < chunk { d[u] = 0; u &+= 1 }
                 }
-                row += cols
+                l &+= chunk
+                t &+= chunk
             }
+        }
+
+        var l = 0
+        var y = yFirst, x0 = xFirst
+        while l < nc {
+            let x1 = min(ow, x0 &+ (nc &- l))
+            if y >= hLo && y < hHi {
+                let lo = min(max(wLo, x0), x1)
+                let hi = max(min(wHi, x1), lo)
+                if lo > x0 { emit(l, lo &- x0, nil) }
+                if hi > lo {
+                    let srcRow = plane + ((y &* p.strideHeight &+ offH) &* p.inWidth &+ lo &* sw &+ offW)
+                    emit(l &+ (lo &- x0), hi &- lo, srcRow)
+                }
+                if x1 > hi { emit(l &+ (hi &- x0), x1 &- hi, nil) }
+            } else {
+                emit(l, x1 &- x0, nil)
+            }
+            l &+= x1 &- x0
+            x0 = 0
+            y &+= 1
+        }
+        kw &+= 1
+        if kw == kW {
+            kw = 0
+            kh &+= 1
+            if kh == p.kernelHeight { kh = 0; ch &+= 1 }
         }
     }
 }

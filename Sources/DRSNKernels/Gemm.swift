@@ -57,14 +57,39 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
     }
     if gemvFastPath(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                     b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
-    if useTile4x16(m) {
-        gemmDriver(mr: 4, nr: 16, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, scratch: scratch,
-                   kernel: microKernel4x16)
+    if transB {
+        gemmPackedB(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta,
+                    c: c, ldc: ldc, scratch: scratch) { pc, kc, jc, nc, dst in
+            packBTrans(gemmNR, b + (jc &* ldb &+ pc), ldb, kc: kc, nc: nc, into: dst)
+        }
     } else {
-        gemmDriver(mr: 6, nr: 16, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, scratch: scratch,
-                   kernel: microKernel6x16)
+        gemmPackedB(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta,
+                    c: c, ldc: ldc, scratch: scratch) { pc, kc, jc, nc, dst in
+            packBNormal(gemmNR, b + (pc &* ldb &+ jc), ldb, kc: kc, nc: nc, into: dst)
+        }
+    }
+}
+
+/// Packs rows pc ..< pc+kc and columns jc ..< jc+nc of op(B) into gemmNR-wide strips
+/// (strip s at dst + s*kc*gemmNR, row p of a strip at + p*gemmNR), zero-padding the last strip.
+@usableFromInline
+typealias BPacker = (_ pc: Int, _ kc: Int, _ jc: Int, _ nc: Int, _ dst: UnsafeMutablePointer<Float>) -> Void
+
+/// Column width of the packed B strips (both micro-kernels).
+@usableFromInline let gemmNR = 16
+
+/// GEMM whose B operand is produced by `packB` (plain matrices, or implicit im2col in conv).
+/// k > 0, m > 0, n > 0; scratch as for `sgemm(..., scratch:)`.
+@inline(__always)
+func gemmPackedB(transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, scratch: UnsafeMutablePointer<Float>,
+                 packB: BPacker) {
+    if useTile4x16(m) {
+        gemmDriver(mr: 4, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                   beta: beta, c: c, ldc: ldc, scratch: scratch, packB: packB, kernel: microKernel4x16)
+    } else {
+        gemmDriver(mr: 6, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                   beta: beta, c: c, ldc: ldc, scratch: scratch, packB: packB, kernel: microKernel6x16)
     }
 }
 
@@ -81,10 +106,11 @@ typealias MicroKernel = (Int, UnsafePointer<Float>, UnsafePointer<Float>, Int, U
                          Int, Int, Int, Float, Float, UnsafeMutablePointer<Float>) -> Void
 
 @inline(__always)
-func gemmDriver(mr MR: Int, nr NR: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+func gemmDriver(mr MR: Int, transA: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                a: UnsafePointer<Float>, lda: Int,
                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                scratch: UnsafeMutablePointer<Float>, kernel: MicroKernel) {
+                scratch: UnsafeMutablePointer<Float>, packB packBPanel: BPacker, kernel: MicroKernel) {
+    let NR = gemmNR
     // Align the scratch to 64 bytes.
     let addr = Int(bitPattern: scratch)
     let aligned = UnsafeMutablePointer<Float>(bitPattern: (addr &+ 63) & ~63)!
@@ -104,11 +130,7 @@ func gemmDriver(mr MR: Int, nr NR: Int, transA: Bool, transB: Bool, m: Int, n: I
         while pc < k {
             let kc = min(gemmKC, k &- pc)
             let betaEff: Float = pc == 0 ? beta : 1
-            if transB {
-                packBTrans(NR, b + (jc &* ldb &+ pc), ldb, kc: kc, nc: nc, into: packB)
-            } else {
-                packBNormal(NR, b + (pc &* ldb &+ jc), ldb, kc: kc, nc: nc, into: packB)
-            }
+            packBPanel(pc, kc, jc, nc, packB)
             var ic = 0
             while ic < m {
                 let mc = min(gemmMC, m &- ic)

@@ -21,7 +21,8 @@
  *    uses it. It is only read during the call it is passed to and may be destroyed
  *    right after.
  *  - Tensors: all runtime inputs and outputs are dense, row-major (C order) float32.
- *    Outputs of boolean type are written as 0.0f / 1.0f. Shapes are int64 dimensions;
+ *    Outputs of boolean type are written as 0.0f / 1.0f; outputs of integer type (e.g. a
+ *    Shape result) are converted to float32 (drsn_model_output_dtype reports the graph's type). Shapes are int64 dimensions;
  *    in introspection a dynamic (symbolic) dimension is reported as -1.
  *  - Sizes: element counts, not bytes, unless a name says bytes.
  */
@@ -199,7 +200,12 @@ DRSN_API drsn_status drsn_model_output_dtype(const drsn_model* model, size_t ind
  */
 DRSN_API drsn_status drsn_model_input_shape(const drsn_model* model, size_t index, int64_t* dims,
                                             size_t capacity, size_t* out_rank);
-/** Shape of output `index` as inferred at load time (-1 where it depends on a dynamic input dimension). Same contract as drsn_model_input_shape. */
+/**
+ * Shape of output `index` as inferred at load time (-1 where it depends on a dynamic input
+ * dimension). Same contract as drsn_model_input_shape. When the model declares no input
+ * shapes, output shapes are unknown until inputs are given: the call fails with
+ * DRSN_ERR_SHAPE_MISMATCH (use drsn_model_output_shape_for).
+ */
 DRSN_API drsn_status drsn_model_output_shape(const drsn_model* model, size_t index, int64_t* dims,
                                              size_t capacity, size_t* out_rank);
 

@@ -108,7 +108,10 @@ public func drsn_model_input_shape(_ p: OpaquePointer?, _ index: Int, _ dims: Un
 public func drsn_model_output_shape(_ p: OpaquePointer?, _ index: Int, _ dims: UnsafeMutablePointer<Int64>?,
                                     _ capacity: Int, _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
     withInfo("drsn_model_output_shape", p, index, output: true) {
-        writeShape("drsn_model_output_shape", $0.dims ?? [], dims, capacity, outRank)
+        guard let known = $0.dims else {
+            return report(.shapeMismatch, "drsn_model_output_shape: the shape of output '\($0.name)' is not known before the input shapes are (the model declares no input shapes); use drsn_model_output_shape_for")
+        }
+        return writeShape("drsn_model_output_shape", known, dims, capacity, outRank)
     }
 }
 

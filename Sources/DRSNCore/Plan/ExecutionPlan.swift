@@ -17,6 +17,8 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Threads a run of this plan may use, and the scratch floats each of them gets.
     let threads: Int
     let scratchPerWorker: Int
+    /// Fused shrinkage units, in graph order (introspection reads their thresholds).
+    let shrinkageUnits: [ShrinkageFusion.Unit]
     let outputShapes: [[Int]]
     let outputTypes: [DType]
     /// Outputs that are constants: copied from these buffers into the caller's output.
@@ -29,7 +31,7 @@ final class ExecutionPlan: @unchecked Sendable {
         return 0
     }
 
-    init(binding: Binder.Result, threads: Int = 1) throws(DRSNError) {
+    init(binding: Binder.Result, threads: Int = 1, fuse: Bool = true) throws(DRSNError) {
         let builder = binding.builder
         var steps = builder.steps
         var valueCount = builder.valueSizes.count
@@ -73,6 +75,10 @@ final class ExecutionPlan: @unchecked Sendable {
             }
         }
 
+        var protectedIds = Set(binding.inputIds)
+        for (id, loc) in locations.enumerated() where loc != nil { protectedIds.insert(id) }
+        let units = fuse ? ShrinkageFusion.run(&steps, protected: protectedIds, sizes: sizes) : []
+
         // Dead step elimination: keep steps whose outputs reach a graph output.
         var needed = [Bool](repeating: false, count: valueCount)
         for (id, loc) in locations.enumerated() { if case .output = loc { needed[id] = true } }
@@ -101,6 +107,7 @@ final class ExecutionPlan: @unchecked Sendable {
         for i in 0..<steps.count { steps[i].tasks = Parallelization.tasks(for: steps[i].kind, threads: threads) }
         let usedThreads = steps.contains { $0.tasks > 1 } ? threads : 1
         let scratch = MemoryPlan.align(steps.map(\.scratch).max() ?? 0)
+        self.shrinkageUnits = units
         self.threads = usedThreads
         self.scratchPerWorker = scratch
         self.steps = steps

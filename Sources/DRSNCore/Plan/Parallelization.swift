@@ -29,6 +29,10 @@ enum Parallelization {
             return (planes, planeSize)
         case .maxPool(let p), .averagePool(let p):
             return (p.planes, p.outHeight * p.outWidth * p.kernelHeight * p.kernelWidth)
+        case .shrink(let planeSize, let offsets, _, _):
+            return (offsets.count, planeSize * 3)
+        case .absMean(let planes, let planeSize):
+            return (planes, planeSize)
         case .softmax(let outer, let axisSize, let inner):
             return (outer, axisSize * inner * 8)
         default:

@@ -29,6 +29,10 @@ enum StepKind {
     case gather(shape: [Int], axis: Int, indices: [Int])
     case scaleShift(batch: Int, channels: Int, inner: Int) // inputs: x, scale, shift
     case copy(count: Int)
+    /// Fused shrinkage: inputs r, tau, [residual]; tau[tauOffsets[plane]] per plane.
+    case shrink(planeSize: Int, tauOffsets: [Int], residual: Bool, unit: Int)
+    /// Per-plane mean of |x|.
+    case absMean(planes: Int, planeSize: Int)
 }
 
 struct Step {

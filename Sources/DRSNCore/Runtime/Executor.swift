@@ -7,6 +7,14 @@ struct Executor {
     let arena: UnsafeMutablePointer<Float>
     let inputs: [UnsafePointer<Float>]
     let outputs: [UnsafeMutablePointer<Float>]
+    /// Per shrinkage unit, per-plane counts of zeroed features (introspection runs only).
+    var zeroCounts: [UnsafeMutablePointer<Float>] = []
+    /// Per shrinkage unit, a copy of its threshold tensor (introspection runs only).
+    var tauCopies: [UnsafeMutablePointer<Float>] = []
+
+    func zeroCountBuffer(_ unit: Int) -> UnsafeMutablePointer<Float>? {
+        unit < zeroCounts.count ? zeroCounts[unit] : nil
+    }
 
     @inline(__always)
     func pointer(_ id: Int) -> UnsafeMutablePointer<Float> {
@@ -35,6 +43,9 @@ struct Executor {
                 parallelFor(step.tasks, threads: plan.threads) { task, worker in
                     executePart(step, task: task, of: step.tasks, scratch: scratch + worker * perWorker)
                 }
+            }
+            if !tauCopies.isEmpty, case .shrink(_, _, _, let unit) = step.kind {
+                tauCopies[unit].update(from: read(step.inputs[1]), count: plan.shrinkageUnits[unit].tauSize)
             }
         }
         for (j, data) in plan.constantOutputs {
@@ -110,6 +121,14 @@ struct Executor {
         case .softmax(_, let axisSize, let inner):
             let off = lo * axisSize * inner
             softmax(input: read(ins[0]) + off, output: out + off, outer: hi - lo, axisSize: axisSize, inner: inner)
+        case .shrink(let planeSize, let tauOffsets, let residual, let unit):
+            tauOffsets.withUnsafeBufferPointer { offsets in
+                shrink(input: read(ins[0]), tau: read(ins[1]), tauOffsets: offsets.baseAddress!,
+                       residual: residual ? read(ins[2]) : nil, output: out, planes: lo..<hi, planeSize: planeSize,
+                       zeroCounts: zeroCountBuffer(unit))
+            }
+        case .absMean(_, let planeSize):
+            absMean(input: read(ins[0]) + lo * planeSize, output: out + lo, planes: hi - lo, planeSize: planeSize)
         default:
             if task == 0 { execute(step, scratch: scratch) }
         }
@@ -170,6 +189,14 @@ struct Executor {
                               scale: read(ins[1]), shift: read(ins[2]))
         case .copy(let count):
             out.update(from: read(ins[0]), count: count)
+        case .shrink(let planeSize, let tauOffsets, let residual, let unit):
+            tauOffsets.withUnsafeBufferPointer { offsets in
+                shrink(input: read(ins[0]), tau: read(ins[1]), tauOffsets: offsets.baseAddress!,
+                       residual: residual ? read(ins[2]) : nil, output: out, planes: 0..<offsets.count,
+                       planeSize: planeSize, zeroCounts: zeroCountBuffer(unit))
+            }
+        case .absMean(let planes, let planeSize):
+            absMean(input: read(ins[0]), output: out, planes: planes, planeSize: planeSize)
         }
     }
 }

@@ -74,18 +74,31 @@ public final class Model: @unchecked Sendable {
                 return -1
             })
         }
-        // Bind once (and again with another batch size) to validate the graph and learn
-        // which output dimensions follow the dynamic batch dimension.
+        // Bind to a few probe shapes (dynamic dimensions filled in) to validate the graph at
+        // load and to learn which output dimensions follow dynamic input dimensions.
         var outputs = graph.outputs.map { TensorInfo(name: $0.name, dtype: $0.dtype, dims: nil) }
-        if let probe1 = Model.probeShapes(inputs, batch: 1) {
-            let p1 = try Model.makePlan(graph, probe1, options: options)
+        var probes: [ExecutionPlan] = []
+        var firstError: DRSNError? = nil
+        for k in 0..<Model.probeBatches.count where probes.count < 2 {
+            guard let shapes = Model.probeShapes(inputs, probe: k) else { break }
+            do throws(DRSNError) {
+                probes.append(try Model.makePlan(graph, shapes, options: options))
+            } catch {
+                // A probe size may not fit the model (e.g. a Reshape needing an even batch):
+                // shape errors try the next probe, anything else fails the load.
+                guard error.status == .shapeMismatch else { throw error }
+                if firstError == nil { firstError = error }
+            }
+            if Model.probeShapes(inputs, probe: 1) == shapes { break }  // nothing is dynamic
+        }
+        if probes.isEmpty, let firstError, Model.probeShapes(inputs, probe: 0) != nil { throw firstError }
+        if let p1 = probes.first {
             var dims = p1.outputShapes
-            if let probe2 = Model.probeShapes(inputs, batch: 2), probe2 != probe1 {
-                let p2 = try Model.makePlan(graph, probe2, options: options)
+            if probes.count > 1 {
+                let p2 = probes[1]
                 for j in 0..<dims.count {
-                    for d in 0..<dims[j].count where d < p2.outputShapes[j].count && dims[j][d] != p2.outputShapes[j][d] {
-                        dims[j][d] = -1
-                    }
+                    if dims[j].count != p2.outputShapes[j].count { continue }
+                    for d in 0..<dims[j].count where dims[j][d] != p2.outputShapes[j][d] { dims[j][d] = -1 }
                 }
             }
             for j in 0..<outputs.count {
@@ -96,17 +109,16 @@ public final class Model: @unchecked Sendable {
         self.outputs = outputs
     }
 
-    /// Concrete input shapes with the dynamic leading dimension set to `batch`; nil when
-    /// some other dimension is dynamic or undeclared.
-    static func probeShapes(_ inputs: [TensorInfo], batch: Int) -> [[Int]]? {
+    /// Probe values for a dynamic leading (batch) dimension and for other dynamic dimensions.
+    static let probeBatches = [1, 2, 3, 4]
+    static let probeLengths = [64, 96, 128, 160]
+
+    /// Concrete input shapes for probe `k`; nil when some input declares no shape.
+    static func probeShapes(_ inputs: [TensorInfo], probe k: Int) -> [[Int]]? {
         var shapes: [[Int]] = []
         for info in inputs {
             guard let dims = info.dims else { return nil }
-            var s: [Int] = []
-            for (k, d) in dims.enumerated() {
-                if d >= 0 { s.append(d) } else if k == 0 { s.append(batch) } else { return nil }
-            }
-            shapes.append(s)
+            shapes.append(dims.enumerated().map { i, d in d >= 0 ? d : (i == 0 ? probeBatches[k] : probeLengths[k]) })
         }
         return shapes
     }
@@ -166,7 +178,12 @@ public final class Model: @unchecked Sendable {
     /// `outputs[j]` can hold.
     public func run(inputs: [UnsafePointer<Float>], inputShapes: [[Int]], outputs: [UnsafeMutablePointer<Float>],
                     outputCapacities: [Int]) throws(DRSNError) {
-        let plan = try plan(for: inputShapes)
+        try execute(try plan(for: inputShapes), inputs: inputs, outputs: outputs, outputCapacities: outputCapacities)
+    }
+
+    private func execute(_ plan: ExecutionPlan, inputs: [UnsafePointer<Float>], outputs: [UnsafeMutablePointer<Float>],
+                         outputCapacities: [Int], zeroCounts: [UnsafeMutablePointer<Float>] = [],
+                         tauCopies: [UnsafeMutablePointer<Float>] = []) throws(DRSNError) {
         guard inputs.count == self.inputs.count else {
             throw fail(.invalidArgument, "the model has \(self.inputs.count) input(s), \(inputs.count) given")
         }
@@ -181,7 +198,53 @@ public final class Model: @unchecked Sendable {
         }
         let arena = try takeArena(size: plan.arenaSize)
         defer { lock.withLock { arenas.append(arena) } }
-        Executor(plan: plan, arena: arena.pointer, inputs: inputs, outputs: outputs).run()
+        var executor = Executor(plan: plan, arena: arena.pointer, inputs: inputs, outputs: outputs)
+        executor.zeroCounts = zeroCounts
+        executor.tauCopies = tauCopies
+        executor.run()
+    }
+
+    /// The shrinkage units the optimiser fused for these input shapes, in graph order.
+    public func shrinkageUnits(for inputShapes: [[Int]]) throws(DRSNError) -> [ShrinkageUnitInfo] {
+        try plan(for: inputShapes).shrinkageUnits.map(ShrinkageUnitInfo.init)
+    }
+
+    /// Runs like `run` and also reports, per fused shrinkage unit u and sample n, the learned
+    /// thresholds (`thresholds[u]`: batch x thresholdsPerSample floats) and the fraction of the
+    /// unit's features that soft thresholding set to zero (`zeroFractions[u]`: batch floats).
+    /// Allocates per call; meant for analysis, not the hot path.
+    public func runIntrospecting(inputs: [UnsafePointer<Float>], inputShapes: [[Int]], outputs: [UnsafeMutablePointer<Float>],
+                                 outputCapacities: [Int], thresholds: [UnsafeMutablePointer<Float>],
+                                 zeroFractions: [UnsafeMutablePointer<Float>]) throws(DRSNError) {
+        let plan = try plan(for: inputShapes)
+        let units = plan.shrinkageUnits
+        guard thresholds.count == units.count, zeroFractions.count == units.count else {
+            throw fail(.invalidArgument, "the model has \(units.count) shrinkage unit(s) for these shapes; \(thresholds.count) threshold and \(zeroFractions.count) zero-fraction buffers given")
+        }
+        var counts: [AlignedBuffer] = []
+        var taus: [AlignedBuffer] = []
+        for u in units {
+            guard let c = AlignedBuffer(count: u.planes), let t = AlignedBuffer(count: u.tauSize) else {
+                throw fail(.outOfMemory, "cannot allocate introspection buffers")
+            }
+            counts.append(c)
+            taus.append(t)
+        }
+        try execute(plan, inputs: inputs, outputs: outputs, outputCapacities: outputCapacities,
+                    zeroCounts: counts.map(\.pointer), tauCopies: taus.map(\.pointer))
+        for (k, u) in units.enumerated() {
+            let info = ShrinkageUnitInfo(u)
+            let perSample = info.thresholdsPerSample
+            for n in 0..<u.batch {
+                for t in 0..<perSample {
+                    thresholds[k][n * perSample + t] = taus[k].pointer[info.tauIsPerSample ? n * perSample + t : t]
+                }
+                let planesPerSample = u.planes / max(u.batch, 1)
+                var zeros: Float = 0
+                for p in (n * planesPerSample)..<((n + 1) * planesPerSample) { zeros += counts[k].pointer[p] }
+                zeroFractions[k][n] = zeros / Float(max(info.featuresPerSample, 1))
+            }
+        }
     }
 
     private func takeArena(size: Int) throws(DRSNError) -> AlignedBuffer {

@@ -235,6 +235,80 @@ DRSN_API drsn_status drsn_model_run(const drsn_model* model, size_t num_inputs, 
                                     size_t num_outputs, float* const* outputs,
                                     const size_t* output_capacities);
 
+/**
+ * A JSON object describing the model: producer, opset, inputs, outputs, operator counts as
+ * loaded ("operators") and after optimisation ("optimized_operators"), "parameters",
+ * "flops_per_sample" (convolutions and matrix products, batch 1), "steps_per_run",
+ * "arena_bytes_batch1", applied graph "passes", fused "shrinkage_units" and "threads".
+ * Fields may be added; none will be removed within this ABI version. NULL if model is NULL.
+ * The string lives as long as the model.
+ */
+DRSN_API const char* drsn_model_summary_json(const drsn_model* model);
+
+/* ---- Long signals: sliding-window inference -------------------------------------- */
+
+/** How each window is normalised before inference. */
+typedef enum drsn_normalization {
+    /** Windows are passed as cut. */
+    DRSN_NORMALIZE_NONE = 0,
+    /** Per window and channel: (x - mean) / (std + epsilon), population standard deviation. */
+    DRSN_NORMALIZE_ZSCORE = 1
+} drsn_normalization;
+
+/** Number of full windows of `window` samples every `hop` samples in `length` samples (0 if length < window). */
+DRSN_API drsn_status drsn_window_count(size_t length, size_t window, size_t hop, size_t* out_count);
+
+/**
+ * Classifies a long recording without the caller building the window matrix.
+ *  - signal: `channels` x `length` floats, channel-major (channel c's samples are contiguous).
+ *  - Windows start at 0, hop, 2*hop, ... and are `window` samples long (partial windows at the
+ *    end are dropped); each is normalised as `normalization` says (epsilon: >= 0) and fed to the
+ *    model's single input as [batch, channels, window] (or [batch, window] when the input has
+ *    rank 2 and channels == 1), `batch_size` windows at a time (0 = 64).
+ *  - outputs[j] receives the model's output j for every window, in window order:
+ *    window_count x (output j's elements per sample) floats; output_capacities[j] is its size.
+ *  - *out_window_count (may be NULL) receives the number of windows.
+ * The results equal running the normalised windows as one batch. Thread-safe like drsn_model_run.
+ */
+DRSN_API drsn_status drsn_model_run_windows(const drsn_model* model, const float* signal, size_t channels,
+                                            size_t length, size_t window, size_t hop,
+                                            drsn_normalization normalization, float epsilon, size_t batch_size,
+                                            size_t num_outputs, float* const* outputs,
+                                            const size_t* output_capacities, size_t* out_window_count);
+
+/* ---- Threshold introspection ------------------------------------------------------ */
+
+/**
+ * The residual shrinkage units drsn recognised (and fused) in the model, for the given input
+ * shapes (same arguments as drsn_model_output_shape_for). *out_count receives the number of
+ * units; for unit u < capacity, thresholds_per_sample[u] receives how many thresholds tau the
+ * unit learns per sample (its channel count for channel-wise units, 1 for channel-shared
+ * ones) and features_per_sample[u] the number of features (channels x positions) it
+ * thresholds per sample. Both arrays may be NULL when capacity is 0; if capacity < count the
+ * call returns DRSN_ERR_BUFFER_TOO_SMALL with *out_count set. Units are listed in graph order.
+ * A model whose soft thresholding drsn does not recognise has 0 units.
+ */
+DRSN_API drsn_status drsn_model_shrinkage_units(const drsn_model* model, size_t num_inputs,
+                                                const int64_t* const* input_dims, const size_t* input_ranks,
+                                                size_t* out_count, size_t* thresholds_per_sample,
+                                                size_t* features_per_sample, size_t capacity);
+
+/**
+ * Runs like drsn_model_run and also reports, for each shrinkage unit u and sample n:
+ *  - thresholds[u][n * T_u + t]: the learned threshold tau (T_u = thresholds_per_sample[u]);
+ *  - zero_fractions[u][n]: the fraction of the unit's features that soft thresholding set to
+ *    zero (|x| <= tau).
+ * num_units must equal the unit count for these shapes; threshold_capacities[u] >= batch * T_u
+ * and zero_fraction_capacities[u] >= batch. Allocates per call: meant for analysis, not for
+ * the latency-critical path.
+ */
+DRSN_API drsn_status drsn_model_run_introspect(const drsn_model* model, size_t num_inputs, const float* const* inputs,
+                                               const int64_t* const* input_dims, const size_t* input_ranks,
+                                               size_t num_outputs, float* const* outputs,
+                                               const size_t* output_capacities, size_t num_units,
+                                               float* const* thresholds, const size_t* threshold_capacities,
+                                               float* const* zero_fractions, const size_t* zero_fraction_capacities);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

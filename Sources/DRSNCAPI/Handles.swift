@@ -12,9 +12,11 @@ final class ModelHandle {
     let model: Model
     let inputNames: [UnsafeMutablePointer<CChar>]
     let outputNames: [UnsafeMutablePointer<CChar>]
+    let summary: UnsafeMutablePointer<CChar>
 
     init(_ model: Model) {
         self.model = model
+        summary = strdup(model.summaryJSON())
         inputNames = model.inputs.map { strdup($0.name) }
         outputNames = model.outputs.map { strdup($0.name) }
     }
@@ -22,6 +24,7 @@ final class ModelHandle {
     deinit {
         for p in inputNames { free(p) }
         for p in outputNames { free(p) }
+        free(summary)
     }
 }
 

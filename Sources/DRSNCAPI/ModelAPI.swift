@@ -42,6 +42,12 @@ public func drsn_model_destroy(_ p: OpaquePointer?) {
     Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(p)).release()
 }
 
+@_cdecl("drsn_model_summary_json")
+public func drsn_model_summary_json(_ p: OpaquePointer?) -> UnsafePointer<CChar>? {
+    guard let m = model(p) else { return nil }
+    return UnsafePointer(m.summary)
+}
+
 @_cdecl("drsn_model_input_count")
 public func drsn_model_input_count(_ p: OpaquePointer?) -> Int { model(p)?.model.inputs.count ?? 0 }
 
@@ -174,36 +180,50 @@ public func drsn_model_run(_ p: OpaquePointer?, _ numInputs: Int, _ inputs: Unsa
                            _ capacities: UnsafePointer<Int>?) -> Int32 {
     let fn = "drsn_model_run"
     guard let m = model(p) else { return invalid(fn, "model is NULL") }
-    guard numOutputs == m.model.outputs.count else {
-        return invalid(fn, "the model has \(m.model.outputs.count) output(s), num_outputs is \(numOutputs)")
-    }
-    guard numInputs == 0 || inputs != nil else { return invalid(fn, "inputs is NULL") }
-    guard numOutputs == 0 || (outputs != nil && capacities != nil) else { return invalid(fn, "outputs or output_capacities is NULL") }
     do throws(DRSNError) {
-        let shapes = try readShapes(fn, m, numInputs, inputDims, inputRanks).get()
-        var ins: [UnsafePointer<Float>] = []
-        ins.reserveCapacity(numInputs)
-        for i in 0..<numInputs {
-            guard let x = inputs![i] else { return invalid(fn, "inputs[\(i)] is NULL") }
-            guard Int(bitPattern: x) % MemoryLayout<Float>.alignment == 0 else {
-                return invalid(fn, "inputs[\(i)] is not aligned to 4 bytes")
-            }
-            ins.append(x)
-        }
-        var outs: [UnsafeMutablePointer<Float>] = []
-        var caps: [Int] = []
-        outs.reserveCapacity(numOutputs)
-        for j in 0..<numOutputs {
-            guard let y = outputs![j] else { return invalid(fn, "outputs[\(j)] is NULL") }
-            guard Int(bitPattern: y) % MemoryLayout<Float>.alignment == 0 else {
-                return invalid(fn, "outputs[\(j)] is not aligned to 4 bytes")
-            }
-            outs.append(y)
-            caps.append(capacities![j])
-        }
+        let (shapes, ins, outs, caps) = try readRunArguments(fn, m, numInputs, inputs, inputDims, inputRanks,
+                                                             numOutputs, outputs, capacities)
         try m.model.run(inputs: ins, inputShapes: shapes, outputs: outs, outputCapacities: caps)
         return ok
     } catch {
         return report(error)
     }
+}
+
+/// Validates and converts the input/output arguments shared by the run functions.
+func readRunArguments(_ fn: String, _ m: ModelHandle, _ numInputs: Int, _ inputs: UnsafePointer<UnsafePointer<Float>?>?,
+                      _ inputDims: UnsafePointer<UnsafePointer<Int64>?>?, _ inputRanks: UnsafePointer<Int>?,
+                      _ numOutputs: Int, _ outputs: UnsafePointer<UnsafeMutablePointer<Float>?>?,
+                      _ capacities: UnsafePointer<Int>?) throws(DRSNError)
+    -> ([[Int]], [UnsafePointer<Float>], [UnsafeMutablePointer<Float>], [Int]) {
+    guard numOutputs == m.model.outputs.count else {
+        throw DRSNError(.invalidArgument, "\(fn): the model has \(m.model.outputs.count) output(s), num_outputs is \(numOutputs)")
+    }
+    guard numInputs == 0 || inputs != nil else { throw DRSNError(.invalidArgument, "\(fn): inputs is NULL") }
+    guard numOutputs == 0 || (outputs != nil && capacities != nil) else {
+        throw DRSNError(.invalidArgument, "\(fn): outputs or output_capacities is NULL")
+    }
+    // Arguments validated in order; the first problem is reported.
+    let shapes = try readShapes(fn, m, numInputs, inputDims, inputRanks).get()
+    var ins: [UnsafePointer<Float>] = []
+    ins.reserveCapacity(numInputs)
+    for i in 0..<numInputs {
+        guard let x = inputs![i] else { throw DRSNError(.invalidArgument, "\(fn): inputs[\(i)] is NULL") }
+        guard Int(bitPattern: x) % MemoryLayout<Float>.alignment == 0 else {
+            throw DRSNError(.invalidArgument, "\(fn): inputs[\(i)] is not aligned to 4 bytes")
+        }
+        ins.append(x)
+    }
+    var outs: [UnsafeMutablePointer<Float>] = []
+    var caps: [Int] = []
+    outs.reserveCapacity(numOutputs)
+    for j in 0..<numOutputs {
+        guard let y = outputs![j] else { throw DRSNError(.invalidArgument, "\(fn): outputs[\(j)] is NULL") }
+        guard Int(bitPattern: y) % MemoryLayout<Float>.alignment == 0 else {
+            throw DRSNError(.invalidArgument, "\(fn): outputs[\(j)] is not aligned to 4 bytes")
+        }
+        outs.append(y)
+        caps.append(capacities![j])
+    }
+    return (shapes, ins, outs, caps)
 }

@@ -25,6 +25,22 @@ final class ExecutionPlan: @unchecked Sendable {
     let constantOutputs: [(output: Int, data: AlignedBuffer)]
     private let keepAlive: [AlignedBuffer]
 
+    /// Multiply-add FLOPs (2 per MAC) of the convolutions and matrix products of one run.
+    var flops: Int {
+        steps.reduce(0) { total, step in
+            switch step.kind {
+            case .conv(let p, _):
+                return total + 2 * p.batch * p.outChannels * p.outHeight * p.outWidth * (p.inChannels / max(p.groups, 1)) * p.kernelHeight * p.kernelWidth
+            case .gemm(_, _, let m, let n, let k, _, _, _):
+                return total + 2 * m * n * k
+            case .batchedMatMul(let b, let m, let n, let k, _, _):
+                return total + 2 * b * m * n * k
+            default:
+                return total
+            }
+        }
+    }
+
     /// Rows of op(A) of a gemm step (m), which the split ranges index.
     func gemmRows(_ step: Step) -> Int {
         if case .gemm(_, _, let m, _, _, _, _, _) = step.kind { return m }

@@ -60,6 +60,12 @@ enum ShrinkageFusion {
         }
     }
 
+    /// Whether `strides` read a tensor of `shape` densely (dimensions of size 1 may have any stride).
+    static func isDense(_ strides: [Int], _ shape: [Int]) -> Bool {
+        let dense = denseStrides(shape)
+        return strides.count == shape.count && (0..<shape.count).allSatisfy { shape[$0] == 1 || strides[$0] == dense[$0] }
+    }
+
     static func same(_ a: Operand, _ b: Operand) -> Bool {
         switch (a, b) {
         case (.value(let x), .value(let y)): return x == y
@@ -71,7 +77,7 @@ enum ShrinkageFusion {
     /// r, tau, tau's strides against r's shape, and r's shape for d = |r| - tau.
     static func absMinusTau(_ ctx: Context, _ d: Operand) -> (Operand, Operand, [Int], [Int])? {
         guard let (a, tau, sa, st, shape) = ctx.binaryInputs(d, .sub),
-              sa == denseStrides(shape),
+              isDense(sa, shape),
               let r = ctx.unaryInput(a, { $0 == .abs }) else { return nil }
         return (r, tau, st, shape)
     }
@@ -81,7 +87,7 @@ enum ShrinkageFusion {
         let step = ctx.steps[index]
         switch step.kind {
         case .binary(.mul, let sa, let sb, let shape):
-            guard sa == denseStrides(shape), sb == sa else { return nil }
+            guard isDense(sa, shape), isDense(sb, shape) else { return nil }
             for (signSide, other) in [(step.inputs[0], step.inputs[1]), (step.inputs[1], step.inputs[0])] {
                 guard let r = ctx.unaryInput(signSide, { $0 == .sign }) else { continue }
                 var d: Operand? = ctx.unaryInput(other, { op in
@@ -109,7 +115,7 @@ enum ShrinkageFusion {
                   let tau3 = ctx.unaryInput(negTau, { $0 == .neg }), same(tau, tau3),
                   let (r4, tau4, _, _, _) = ctx.binaryInputs(inner.inputs[1], .add), same(r, r4), same(tau, tau4),
                   case .constant(let zero) = inner.inputs[2], zero.pointee == 0,
-                  sc == denseStrides(shape), sx == sc, sy == sc else { return nil }
+                  isDense(sc, shape), isDense(sx, shape), isDense(sy, shape) else { return nil }
             return (r, tau, st, shape)
         default:
             return nil
@@ -142,7 +148,7 @@ enum ShrinkageFusion {
             if ctx.readers[y] == 1, !protected.contains(y),
                let j = ((i + 1)..<ctx.steps.count).first(where: { ctx.steps[$0].inputs.contains { same($0, .value(y)) } }),
                case .binary(.add, let sa, let sb, let addShape) = ctx.steps[j].kind,
-               addShape == shape, sa == denseStrides(shape), sb == sa {
+               addShape == shape, isDense(sa, shape), isDense(sb, shape) {
                 let res = same(ctx.steps[j].inputs[0], .value(y)) ? ctx.steps[j].inputs[1] : ctx.steps[j].inputs[0]
                 fused.inputs = [r, tau, res]
                 fused.outputs = ctx.steps[j].outputs

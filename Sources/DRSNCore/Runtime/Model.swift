@@ -9,6 +9,13 @@ public final class Model: @unchecked Sendable {
     public let outputs: [TensorInfo]
     /// Graph passes that changed the graph at load.
     public let appliedPasses: [String]
+    /// Operator counts of the file as loaded and after the graph passes.
+    public let importedOperatorCounts: [String: Int]
+    public let optimizedOperatorCounts: [String: Int]
+    /// Floating-point parameters stored in the file (initializers and constants).
+    public let parameterCount: Int
+    public let opset: Int
+    public let producer: String
     public let options: Options
     /// Threads one run uses (the option resolved against the available CPUs).
     public let threads: Int
@@ -49,9 +56,6 @@ public final class Model: @unchecked Sendable {
     }
 
     init(bytes: UnsafeRawBufferPointer, directory: String?, options: Options) throws(DRSNError) {
-        guard drsnsup_cpu_supports_kernels() != 0 else {
-            throw fail(.unsupported, "this CPU lacks AVX2/FMA, which this build of drsn requires")
-        }
         let proto: ModelProto
         do {
             proto = try OnnxReader.decodeModel(bytes, limits: options.limits)
@@ -64,7 +68,16 @@ public final class Model: @unchecked Sendable {
                 throw fail(.unsupported, "graph input '\(i.name)' has type \(i.dtype); drsn accepts FLOAT inputs only")
             }
         }
+        var importedOps: [String: Int] = [:]
+        for n in proto.graph?.nodes ?? [] { importedOps[n.opType, default: 0] += 1 }
+        self.importedOperatorCounts = importedOps
+        self.opset = graph.opset
+        self.producer = proto.producerName + (proto.producerVersion.isEmpty ? "" : " " + proto.producerVersion)
+        self.parameterCount = graph.constants.values.reduce(0) { $0 + ($1.dtype.isFloatingPoint ? $1.count : 0) }
         appliedPasses = try GraphOptimizer.run(&graph)
+        var optimizedOps: [String: Int] = [:]
+        for n in graph.nodes { optimizedOps[n.opType, default: 0] += 1 }
+        self.optimizedOperatorCounts = optimizedOps
         self.graph = graph
         self.options = options
         self.threads = effectiveThreads(options.numThreads)

@@ -94,6 +94,7 @@ final class ExecutionPlan: @unchecked Sendable {
         var protectedIds = Set(binding.inputIds)
         for (id, loc) in locations.enumerated() where loc != nil { protectedIds.insert(id) }
         let units = fuse ? ShrinkageFusion.run(&steps, protected: protectedIds, sizes: sizes) : []
+        if fuse { ThresholdNetworkFusion.run(&steps, protected: protectedIds, sizes: sizes) }
 
         // Dead step elimination: keep steps whose outputs reach a graph output.
         var needed = [Bool](repeating: false, count: valueCount)

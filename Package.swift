@@ -11,14 +11,32 @@ let root = Context.packageDirectory
 
 /// Kernel modules are pure arithmetic on raw pointers: unchecked is safe because every
 /// index is validated when the plan is built.
+let kernelBaseFlags = ["-Ounchecked", "-enforce-exclusivity=unchecked"]
+
+/// The kernel source (Sources/DRSNKernelSource) is compiled once per ISA: the target folders
+/// Sources/DRSNKernels{AVX512,AVX2,Baseline} are symlinks to it. The module DRSNKernels picks
+/// one variant at run time (CPUID, DRSN_FORCE_ISA). On non-x86 hosts: Baseline only, native ISA.
 #if arch(x86_64)
-let kernelISAFlags = ["-Xcc", "-march=x86-64-v3"]   // AVX2 + FMA; checked at model load (CPUID)
-#else
-let kernelISAFlags: [String] = []
-#endif
-let kernelSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + kernelISAFlags),
+let kernelVariants: [Target] = [
+    .target(name: "DRSNKernelsAVX512", dependencies: ["DRSNKernelTypes"], swiftSettings: [
+        .define("DRSN_ISA_AVX512"), .unsafeFlags(kernelBaseFlags + ["-Xcc", "-march=x86-64-v4"]),
+    ]),
+    .target(name: "DRSNKernelsAVX2", dependencies: ["DRSNKernelTypes"], swiftSettings: [
+        .define("DRSN_ISA_AVX2"), .unsafeFlags(kernelBaseFlags + ["-Xcc", "-march=x86-64-v3"]),
+    ]),
+    // Plain x86-64 (SSE2, no FMA): `madd` is a multiply and an add there, never fmaf.
+    .target(name: "DRSNKernelsBaseline", dependencies: ["DRSNKernelTypes"], swiftSettings: [
+        .unsafeFlags(kernelBaseFlags),
+    ]),
 ]
+#else
+let kernelVariants: [Target] = [
+    .target(name: "DRSNKernelsBaseline", dependencies: ["DRSNKernelTypes"], swiftSettings: [
+        .unsafeFlags(kernelBaseFlags),
+    ]),
+]
+#endif
+let kernelVariantNames: [Target.Dependency] = kernelVariants.map { .target(name: $0.name) }
 
 let package = Package(
     name: "drsn",
@@ -27,12 +45,13 @@ let package = Package(
     ],
     targets: [
         .target(name: "CDRSNSupport"),
-        .target(name: "DRSNKernels", swiftSettings: kernelSettings),
+        .target(name: "DRSNKernelTypes"),
+        .target(name: "DRSNKernels", dependencies: ["DRSNKernelTypes", "CDRSNSupport"] + kernelVariantNames),
         .target(name: "DRSNOnnx", dependencies: ["CDRSNSupport"]),
         .target(name: "DRSNCore", dependencies: ["DRSNOnnx", "DRSNKernels", "CDRSNSupport"]),
         .target(
             name: "DRSNCAPI",
-            dependencies: ["DRSNCore", "CDRSNSupport"],
+            dependencies: ["DRSNCore", "DRSNKernels", "CDRSNSupport"],
             swiftSettings: [.unsafeFlags(["-static-stdlib"])],
             linkerSettings: [.unsafeFlags([
                 // lld keeps the dynamic symbol table to the version script's drsn_* list.
@@ -44,5 +63,5 @@ let package = Package(
         .testTarget(name: "DRSNKernelsTests", dependencies: ["DRSNKernels"]),
         .testTarget(name: "DRSNOnnxTests", dependencies: ["DRSNOnnx"], exclude: ["Fixtures"]),
         .testTarget(name: "DRSNCoreTests", dependencies: ["DRSNCore"]),
-    ]
+    ] + kernelVariants
 )

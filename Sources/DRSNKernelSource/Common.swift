@@ -5,9 +5,17 @@
 //  * sizes are Int element counts; callers validate shapes (kernels only `assert`);
 //  * kernels never allocate on the heap per element. A few entry points taking small
 //    shape arrays use `withUnsafeTemporaryAllocation` for their loop counters (stack);
-//  * the module is meant to be compiled with
-//    `-Ounchecked -enforce-exclusivity=unchecked -Xcc -march=x86-64-v3` (AVX2 + FMA).
-//    Without an FMA-capable `-march`, `addingProduct` lowers to calls to `fmaf`.
+//  * ISA variants: this folder is compiled as three modules on x86_64 (Package.swift;
+//    the target folders are symlinks to this one): DRSNKernelsAVX512 (`-march=x86-64-v4`,
+//    `-D DRSN_ISA_AVX512`), DRSNKernelsAVX2 (`-march=x86-64-v3`, `-D DRSN_ISA_AVX2`) and
+//    DRSNKernelsBaseline (plain x86-64, no flag); elsewhere only DRSNKernelsBaseline
+//    (native ISA). The module DRSNKernels picks one at first use from CPUID.
+//    Write multiply-adds with `madd`, never `addingProduct`: without an FMA-capable
+//    `-march`, `addingProduct` lowers to one `fmaf` call per lane (~200x slower).
+//    Keep the variants to raw pointers and SIMD types: generic stdlib code specialised
+//    here is emitted as weak symbols that the linker may share across variants
+//    (Tests/hygiene.sh checks the hot kernels).
+//  * the modules are compiled with `-Ounchecked -enforce-exclusivity=unchecked`.
 //  * no global mutable state: every entry point is safe to call concurrently on disjoint
 //    outputs (each thread with its own scratch).
 //
@@ -19,8 +27,58 @@
 // Scratch: `conv2D` takes `convScratchElements(p)` floats (any pointer when that is 0);
 // `sgemm(..., scratch:)` takes `sgemmScratchElements(m:n:k:)`. Alignment is handled inside.
 
+@usableFromInline typealias V4 = SIMD4<Float>
 @usableFromInline typealias V8 = SIMD8<Float>
 @usableFromInline typealias V16 = SIMD16<Float>
+
+// MARK: - ISA variant
+
+#if DRSN_ISA_AVX512
+/// Name of the ISA this variant is compiled for.
+public let kernelVariantName = "avx512"
+/// Register-width vector of the GEMM micro-kernels (one zmm / ymm / xmm register).
+@usableFromInline typealias VG = SIMD16<Float>
+#elseif DRSN_ISA_AVX2
+public let kernelVariantName = "avx2"
+@usableFromInline typealias VG = SIMD8<Float>
+#else
+public let kernelVariantName = "baseline"
+@usableFromInline typealias VG = SIMD4<Float>
+#endif
+
+#if DRSN_ISA_AVX512 || DRSN_ISA_AVX2 || arch(arm64)
+/// Fused acc + a * b (the build has hardware FMA).
+@inline(__always) @usableFromInline func madd(_ acc: V4, _ a: V4, _ b: V4) -> V4 { acc.addingProduct(a, b) }
+@inline(__always) @usableFromInline func madd(_ acc: V8, _ a: V8, _ b: V8) -> V8 { acc.addingProduct(a, b) }
+@inline(__always) @usableFromInline func madd(_ acc: V16, _ a: V16, _ b: V16) -> V16 { acc.addingProduct(a, b) }
+#else
+/// acc + a * b as a multiply and an add: without hardware FMA, `addingProduct` would call `fmaf` per lane.
+@inline(__always) @usableFromInline func madd(_ acc: V4, _ a: V4, _ b: V4) -> V4 { acc + a * b }
+@inline(__always) @usableFromInline func madd(_ acc: V8, _ a: V8, _ b: V8) -> V8 { acc + a * b }
+@inline(__always) @usableFromInline func madd(_ acc: V16, _ a: V16, _ b: V16) -> V16 { acc + a * b }
+#endif
+
+/// Horizontal sums. Not the stdlib `sum()`: its SIMD16 specialisation is emitted as a weak
+/// symbol in every variant and the linker keeps only one of them (AVX-512 code reached from
+/// the baseline path, or the reverse).
+@inline(__always) @usableFromInline
+func hsum(_ v: V4) -> Float { (v[0] + v[2]) + (v[1] + v[3]) }
+
+@inline(__always) @usableFromInline
+func hsum(_ v: V8) -> Float { hsum(v.lowHalf + v.highHalf) }
+
+@inline(__always) @usableFromInline
+func hsum(_ v: V16) -> Float { hsum(v.lowHalf + v.highHalf) }
+
+@inline(__always) @usableFromInline
+func loadG(_ p: UnsafePointer<Float>) -> VG {
+    UnsafeRawPointer(p).loadUnaligned(as: VG.self)
+}
+
+@inline(__always) @usableFromInline
+func storeG(_ v: VG, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: VG.self)
+}
 
 @inline(__always) @usableFromInline
 func load8(_ p: UnsafePointer<Float>) -> V8 {
@@ -238,15 +296,15 @@ func expNonPositive(_ xIn: V8) -> V8 {
     let fx = x * V8(repeating: 1.442_695_04)
     let tr = fx + magic
     let n = tr - magic
-    var r = x.addingProduct(n, V8(repeating: -0.693_359_375))
-    r = r.addingProduct(n, V8(repeating: 2.121_944_4e-4))
+    var r = madd(x, n, V8(repeating: -0.693_359_375))
+    r = madd(r, n, V8(repeating: 2.121_944_4e-4))
     var y = V8(repeating: 1.987_569_15e-4)
-    y = V8(repeating: 1.398_199_95e-3).addingProduct(y, r)
-    y = V8(repeating: 8.333_451_9e-3).addingProduct(y, r)
-    y = V8(repeating: 4.166_579_59e-2).addingProduct(y, r)
-    y = V8(repeating: 1.666_666_55e-1).addingProduct(y, r)
-    y = V8(repeating: 5.000_000_12e-1).addingProduct(y, r)
-    y = (r + V8(repeating: 1)).addingProduct(y, r * r)
+    y = madd(V8(repeating: 1.398_199_95e-3), y, r)
+    y = madd(V8(repeating: 8.333_451_9e-3), y, r)
+    y = madd(V8(repeating: 4.166_579_59e-2), y, r)
+    y = madd(V8(repeating: 1.666_666_55e-1), y, r)
+    y = madd(V8(repeating: 5.000_000_12e-1), y, r)
+    y = madd(r + V8(repeating: 1), y, r * r)
     let nBits = unsafeBitCast(tr, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
     let pow2 = unsafeBitCast((nBits &+ SIMD8<Int32>(repeating: 127)) &<< SIMD8<Int32>(repeating: 23), to: V8.self)
     var res = y * pow2

@@ -1,52 +1,6 @@
 // 2-D convolution (NCHW, weights [outC, inC/groups, kH, kW]); 1-D is height 1.
 
-public struct ConvParams: Sendable, Equatable {
-    public var batch: Int
-    public var inChannels: Int
-    public var inHeight: Int
-    public var inWidth: Int
-    public var outChannels: Int
-    public var outHeight: Int
-    public var outWidth: Int
-    public var kernelHeight: Int
-    public var kernelWidth: Int
-    public var strideHeight: Int
-    public var strideWidth: Int
-    public var dilationHeight: Int
-    public var dilationWidth: Int
-    public var padTop: Int
-    public var padLeft: Int
-    public var groups: Int
-
-    public init(batch: Int, inChannels: Int, inHeight: Int, inWidth: Int,
-                outChannels: Int, outHeight: Int, outWidth: Int,
-                kernelHeight: Int, kernelWidth: Int,
-                strideHeight: Int = 1, strideWidth: Int = 1,
-                dilationHeight: Int = 1, dilationWidth: Int = 1,
-                padTop: Int = 0, padLeft: Int = 0, groups: Int = 1) {
-        self.batch = batch
-        self.inChannels = inChannels
-        self.inHeight = inHeight
-        self.inWidth = inWidth
-        self.outChannels = outChannels
-        self.outHeight = outHeight
-        self.outWidth = outWidth
-        self.kernelHeight = kernelHeight
-        self.kernelWidth = kernelWidth
-        self.strideHeight = strideHeight
-        self.strideWidth = strideWidth
-        self.dilationHeight = dilationHeight
-        self.dilationWidth = dilationWidth
-        self.padTop = padTop
-        self.padLeft = padLeft
-        self.groups = groups
-    }
-}
-
-public enum Activation: Sendable, Equatable {
-    case none
-    case relu
-}
+import DRSNKernelTypes
 
 @usableFromInline
 enum ConvPath { case depthwise, pointwise, im2col }
@@ -298,7 +252,7 @@ func depthwise(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoin
                         let s = srcRow + offW
                         var x = wLo
                         while x &+ 8 <= wHi {
-                            store8(load8(dst + x).addingProduct(load8(s + x), vw), dst + x)
+                            store8(madd(load8(dst + x), load8(s + x), vw), dst + x)
                             x &+= 8
                         }
                         while x < wHi { dst[x] += s[x] * wv; x &+= 1 }

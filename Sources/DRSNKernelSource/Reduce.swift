@@ -1,8 +1,6 @@
 // Reductions, global average pooling, softmax.
 
-public enum ReduceOp: Sendable, Equatable {
-    case sum, mean, max
-}
+import DRSNKernelTypes
 
 /// Sum of `n` contiguous floats with 4 SIMD16 accumulators.
 @inline(__always) @usableFromInline
@@ -15,7 +13,7 @@ func sumContiguous(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
         i &+= 64
     }
     while i &+ 16 <= n { a0 += load16(p + i); i &+= 16 }
-    var s = ((a0 + a1) + (a2 + a3)).sum()
+    var s = hsum((a0 + a1) + (a2 + a3))
     while i < n { s += p[i]; i &+= 1 }
     return s
 }
@@ -148,13 +146,13 @@ public func softmax(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Fl
                 acc += e
                 i &+= 8
             }
-            var s = acc.sum()
+            var s = hsum(acc)
             if i < axisSize {
                 let rem = axisSize &- i
                 var e = expNonPositive(loadPartial8(src + i, rem) - vm)
                 for l in rem..<8 { e[l] = 0 }
                 storePartial8(e, dst + i, rem)
-                s += e.sum()
+                s += hsum(e)
             }
             let inv = V8(repeating: 1 / s)
             i = 0

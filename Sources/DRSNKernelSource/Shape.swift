@@ -1,5 +1,7 @@
 // Data movement: transpose, concat, slice, pad, gather; per-channel affine, soft threshold.
 
+import DRSNKernelTypes
+
 /// Strided copy: dst[offsets] = src[offsets] over `shape`, arbitrary (signed) strides for
 /// both. `strides` holds 2*rank entries: source strides then destination strides.
 func stridedCopy(src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>, rank: Int,
@@ -206,7 +208,7 @@ public func channelScaleShift(input: UnsafePointer<Float>, output: UnsafeMutable
             let sc = scale[c], sh = shift[c]
             let vs = V8(repeating: sc), vh = V8(repeating: sh)
             var i = 0
-            while i &+ 8 <= inner { store8(vh.addingProduct(load8(s + i), vs), d + i); i &+= 8 }
+            while i &+ 8 <= inner { store8(madd(vh, load8(s + i), vs), d + i); i &+= 8 }
             while i < inner { d[i] = s[i] * sc + sh; i &+= 1 }
         }
     }

@@ -1,46 +1,6 @@
 // 2-D max / average pooling over [planes, H, W] (planes = N*C). 1-D is height 1.
 
-public struct PoolParams: Sendable, Equatable {
-    public var planes: Int
-    public var inHeight: Int
-    public var inWidth: Int
-    public var outHeight: Int
-    public var outWidth: Int
-    public var kernelHeight: Int
-    public var kernelWidth: Int
-    public var strideHeight: Int
-    public var strideWidth: Int
-    public var dilationHeight: Int
-    public var dilationWidth: Int
-    public var padTop: Int
-    public var padLeft: Int
-    public var padBottom: Int
-    public var padRight: Int
-    public var countIncludePad: Bool
-
-    public init(planes: Int, inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int,
-                kernelHeight: Int, kernelWidth: Int, strideHeight: Int = 1, strideWidth: Int = 1,
-                dilationHeight: Int = 1, dilationWidth: Int = 1,
-                padTop: Int = 0, padLeft: Int = 0, padBottom: Int = 0, padRight: Int = 0,
-                countIncludePad: Bool = false) {
-        self.planes = planes
-        self.inHeight = inHeight
-        self.inWidth = inWidth
-        self.outHeight = outHeight
-        self.outWidth = outWidth
-        self.kernelHeight = kernelHeight
-        self.kernelWidth = kernelWidth
-        self.strideHeight = strideHeight
-        self.strideWidth = strideWidth
-        self.dilationHeight = dilationHeight
-        self.dilationWidth = dilationWidth
-        self.padTop = padTop
-        self.padLeft = padLeft
-        self.padBottom = padBottom
-        self.padRight = padRight
-        self.countIncludePad = countIncludePad
-    }
-}
+import DRSNKernelTypes
 
 /// Kernel-index range [lo, hi) whose input coordinate start + k*dil lies in [minC, maxC).
 @inline(__always)

@@ -1,15 +1,19 @@
 // Single-precision GEMM: C = alpha * op(A) * op(B) + beta * C (row-major).
 //
 // GotoBLAS structure: B is packed in KC x NC panels of NR-column strips, A in MC x KC
-// blocks of MR-row strips; a register tile of 12 SIMD8 FMA accumulators does the work.
-// Two tiles, chosen per call from m: 6 x 16 (12 accumulators) and, for small m where
+// blocks of MR-row strips; a register tile of FMA accumulators does the work. A tile row
+// is two registers (`VG`: SIMD16 = zmm in the AVX-512 variant, SIMD8 = ymm in AVX2,
+// SIMD4 = xmm in the baseline), so NR = 32 / 16 / 8.
+// Two tiles, chosen per call from m: 6 x NR (12 accumulators) and, for small m where
 // 6-row strips would compute many padded rows (m = 4, 8, 16, 20, 28, ... typical of small
-// DRSN layers), 4 x 16 (8 accumulators).
+// DRSN layers), 4 x NR (8 accumulators).
 // Edges are zero-padded in the packed buffers so the micro-kernel always runs full.
+
+import DRSNKernelTypes
 
 @usableFromInline let gemmKC = 256
 @usableFromInline let gemmMC = 120   // multiple of 12 (both MR)
-@usableFromInline let gemmNC = 512   // multiple of NR (16); KC x NC panel of B = 512 KB
+@usableFromInline let gemmNC = 512   // multiple of NR; KC x NC panel of B = 512 KB
 
 @inline(__always)
 func roundUp(_ x: Int, _ m: Int) -> Int { (x &+ m &- 1) / m &* m }
@@ -20,8 +24,8 @@ public func sgemmScratchElements(m: Int, n: Int, k: Int) -> Int {
     if m <= 0 || n <= 0 || k <= 0 { return 0 }
     let kc = min(k, gemmKC)
     let mc = min(roundUp(m, 12), gemmMC)
-    let nc = min(roundUp(n, 16), gemmNC)
-    return kc &* mc &+ kc &* nc &+ 96 &+ 16 &* 3
+    let nc = min(roundUp(n, gemmNR), gemmNC)
+    return kc &* mc &+ kc &* nc &+ 6 &* gemmNR &+ 16 &* 3
 }
 
 /// C = alpha * op(A) * op(B) + beta * C. op(A) is m x k, op(B) is k x n, C is m x n.
@@ -75,8 +79,14 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
 @usableFromInline
 typealias BPacker = (_ pc: Int, _ kc: Int, _ jc: Int, _ nc: Int, _ dst: UnsafeMutablePointer<Float>) -> Void
 
-/// Column width of the packed B strips (both micro-kernels).
+/// Column width of the packed B strips (both micro-kernels): two `VG` registers.
+#if DRSN_ISA_AVX512
+@usableFromInline let gemmNR = 32
+#elseif DRSN_ISA_AVX2
 @usableFromInline let gemmNR = 16
+#else
+@usableFromInline let gemmNR = 8
+#endif
 
 /// GEMM whose B operand is produced by `packB` (plain matrices, or implicit im2col in conv).
 /// k > 0, m > 0, n > 0; scratch as for `sgemm(..., scratch:)`.
@@ -86,14 +96,14 @@ func gemmPackedB(transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePo
                  packB: BPacker) {
     if useTile4x16(m) {
         gemmDriver(mr: 4, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                   beta: beta, c: c, ldc: ldc, scratch: scratch, packB: packB, kernel: microKernel4x16)
+                   beta: beta, c: c, ldc: ldc, scratch: scratch, packB: packB, kernel: microKernel4xNR)
     } else {
         gemmDriver(mr: 6, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                   beta: beta, c: c, ldc: ldc, scratch: scratch, packB: packB, kernel: microKernel6x16)
+                   beta: beta, c: c, ldc: ldc, scratch: scratch, packB: packB, kernel: microKernel6xNR)
     }
 }
 
-/// The 4x16 tile (8 accumulators) runs somewhat slower than 6x16 (12 accumulators), so it
+/// The 4xNR tile (8 accumulators) runs somewhat slower than 6xNR (12 accumulators), so it
 /// is used only where 6-row strips would waste many padded rows (m = 4, 8, 16, 20, ...).
 @inline(__always)
 func useTile4x16(_ m: Int) -> Bool {
@@ -182,14 +192,14 @@ func dotContiguous(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: In
     var a0 = V8(), a1 = V8(), a2 = V8(), a3 = V8()
     var i = 0
     while i &+ 32 <= n {
-        a0 = a0.addingProduct(load8(x + i), load8(y + i))
-        a1 = a1.addingProduct(load8(x + (i &+ 8)), load8(y + (i &+ 8)))
-        a2 = a2.addingProduct(load8(x + (i &+ 16)), load8(y + (i &+ 16)))
-        a3 = a3.addingProduct(load8(x + (i &+ 24)), load8(y + (i &+ 24)))
+        a0 = madd(a0, load8(x + i), load8(y + i))
+        a1 = madd(a1, load8(x + (i &+ 8)), load8(y + (i &+ 8)))
+        a2 = madd(a2, load8(x + (i &+ 16)), load8(y + (i &+ 16)))
+        a3 = madd(a3, load8(x + (i &+ 24)), load8(y + (i &+ 24)))
         i &+= 32
     }
-    while i &+ 8 <= n { a0 = a0.addingProduct(load8(x + i), load8(y + i)); i &+= 8 }
-    var s = ((a0 + a1) + (a2 + a3)).sum()
+    while i &+ 8 <= n { a0 = madd(a0, load8(x + i), load8(y + i)); i &+= 8 }
+    var s = hsum((a0 + a1) + (a2 + a3))
     while i < n { s += x[i] * y[i]; i &+= 1 }
     return s
 }
@@ -233,10 +243,10 @@ func gemvFastPath(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
             var j = 0
             while j &+ 8 <= n {
                 var acc = load8(c + j)
-                acc = acc.addingProduct(load8(b0 + j), v0)
-                acc = acc.addingProduct(load8(b1 + j), v1)
-                acc = acc.addingProduct(load8(b2 + j), v2)
-                acc = acc.addingProduct(load8(b3 + j), v3)
+                acc = madd(acc, load8(b0 + j), v0)
+                acc = madd(acc, load8(b1 + j), v1)
+                acc = madd(acc, load8(b2 + j), v2)
+                acc = madd(acc, load8(b3 + j), v3)
                 store8(acc, c + j)
                 j &+= 8
             }
@@ -341,14 +351,14 @@ func packBTrans(_ NR: Int, _ b: UnsafePointer<Float>, _ ldb: Int, kc: Int, nc: I
 // MARK: micro-kernels
 
 @inline(__always)
-func storeVec(_ v: V8, _ c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
-    let va = V8(repeating: alpha)
+func storeVec(_ v: VG, _ c: UnsafeMutablePointer<Float>, alpha: Float, beta: Float) {
+    let va = VG(repeating: alpha)
     if beta == 0 {
-        store8(v * va, c)
+        storeG(v * va, c)
     } else if beta == 1 {
-        store8(load8(c).addingProduct(v, va), c)
+        storeG(madd(loadG(c), v, va), c)
     } else {
-        store8((load8(c) * V8(repeating: beta)).addingProduct(v, va), c)
+        storeG(madd(loadG(c) * VG(repeating: beta), v, va), c)
     }
 }
 
@@ -367,95 +377,99 @@ func storeEdge(_ tile: UnsafeMutablePointer<Float>, tileLd: Int, _ c: UnsafeMuta
     }
 }
 
-/// 6x16 tile over packed A (6 per k) and packed B (16 per k). Writes rows < mr, cols < nr.
-func microKernel6x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ sb: Int,
+/// 6 x NR tile over packed A (6 per k) and packed B (NR per k). Writes rows < mr, cols < nr.
+func microKernel6xNR(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ sb: Int,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int,
                      _ alpha: Float, _ beta: Float, _ tile: UnsafeMutablePointer<Float>) {
-    var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
-    var c30 = V8(), c31 = V8(), c40 = V8(), c41 = V8(), c50 = V8(), c51 = V8()
+    let W = VG.scalarCount
+    var c00 = VG(), c01 = VG(), c10 = VG(), c11 = VG(), c20 = VG(), c21 = VG()
+    var c30 = VG(), c31 = VG(), c40 = VG(), c41 = VG(), c50 = VG(), c51 = VG()
     var pa = a
     var pb = b
     var p = 0
     while p < kc {
-        let b0 = load8(pb)
-        let b1 = load8(pb + 8)
-        var av = V8(repeating: pa[0])
-        c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
-        av = V8(repeating: pa[1])
-        c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
-        av = V8(repeating: pa[2])
-        c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
-        av = V8(repeating: pa[3])
-        c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
-        av = V8(repeating: pa[4])
-        c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
-        av = V8(repeating: pa[5])
-        c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
+        let b0 = loadG(pb)
+        let b1 = loadG(pb + W)
+        var av = VG(repeating: pa[0])
+        c00 = madd(c00, av, b0); c01 = madd(c01, av, b1)
+        av = VG(repeating: pa[1])
+        c10 = madd(c10, av, b0); c11 = madd(c11, av, b1)
+        av = VG(repeating: pa[2])
+        c20 = madd(c20, av, b0); c21 = madd(c21, av, b1)
+        av = VG(repeating: pa[3])
+        c30 = madd(c30, av, b0); c31 = madd(c31, av, b1)
+        av = VG(repeating: pa[4])
+        c40 = madd(c40, av, b0); c41 = madd(c41, av, b1)
+        av = VG(repeating: pa[5])
+        c50 = madd(c50, av, b0); c51 = madd(c51, av, b1)
         pa += 6
         pb += sb
         p &+= 1
     }
-    if mr == 6 && nr == 16 {
-        storeVec(c00, c, alpha: alpha, beta: beta); storeVec(c01, c + 8, alpha: alpha, beta: beta)
+    if mr == 6 && nr == gemmNR {
+        storeVec(c00, c, alpha: alpha, beta: beta); storeVec(c01, c + W, alpha: alpha, beta: beta)
         var r = c + ldc
-        storeVec(c10, r, alpha: alpha, beta: beta); storeVec(c11, r + 8, alpha: alpha, beta: beta)
+        storeVec(c10, r, alpha: alpha, beta: beta); storeVec(c11, r + W, alpha: alpha, beta: beta)
         r += ldc
-        storeVec(c20, r, alpha: alpha, beta: beta); storeVec(c21, r + 8, alpha: alpha, beta: beta)
+        storeVec(c20, r, alpha: alpha, beta: beta); storeVec(c21, r + W, alpha: alpha, beta: beta)
         r += ldc
-        storeVec(c30, r, alpha: alpha, beta: beta); storeVec(c31, r + 8, alpha: alpha, beta: beta)
+        storeVec(c30, r, alpha: alpha, beta: beta); storeVec(c31, r + W, alpha: alpha, beta: beta)
         r += ldc
-        storeVec(c40, r, alpha: alpha, beta: beta); storeVec(c41, r + 8, alpha: alpha, beta: beta)
+        storeVec(c40, r, alpha: alpha, beta: beta); storeVec(c41, r + W, alpha: alpha, beta: beta)
         r += ldc
-        storeVec(c50, r, alpha: alpha, beta: beta); storeVec(c51, r + 8, alpha: alpha, beta: beta)
+        storeVec(c50, r, alpha: alpha, beta: beta); storeVec(c51, r + W, alpha: alpha, beta: beta)
         return
     }
-    store8(c00, tile); store8(c01, tile + 8)
-    store8(c10, tile + 16); store8(c11, tile + 24)
-    store8(c20, tile + 32); store8(c21, tile + 40)
-    store8(c30, tile + 48); store8(c31, tile + 56)
-    store8(c40, tile + 64); store8(c41, tile + 72)
-    store8(c50, tile + 80); store8(c51, tile + 88)
-    storeEdge(tile, tileLd: 16, c, ldc: ldc, mr: mr, nr: nr, alpha: alpha, beta: beta)
+    let L = gemmNR
+    storeG(c00, tile); storeG(c01, tile + W)
+    storeG(c10, tile + L); storeG(c11, tile + (L &+ W))
+    storeG(c20, tile + 2 &* L); storeG(c21, tile + (2 &* L &+ W))
+    storeG(c30, tile + 3 &* L); storeG(c31, tile + (3 &* L &+ W))
+    storeG(c40, tile + 4 &* L); storeG(c41, tile + (4 &* L &+ W))
+    storeG(c50, tile + 5 &* L); storeG(c51, tile + (5 &* L &+ W))
+    storeEdge(tile, tileLd: L, c, ldc: ldc, mr: mr, nr: nr, alpha: alpha, beta: beta)
 }
 
-/// 4x16 tile over packed A (4 per k) and packed B (16 per k): 8 accumulators (a 4x24 tile
-/// needs all 16 ymm registers and spills). Writes rows < mr, cols < nr.
-func microKernel4x16(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ sb: Int,
+/// 4 x NR tile over packed A (4 per k) and packed B (NR per k): 8 accumulators (in AVX2 a
+/// 4x24 tile needs all 16 ymm registers and spills). Writes rows < mr, cols < nr.
+func microKernel4xNR(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ sb: Int,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int,
                      _ alpha: Float, _ beta: Float, _ tile: UnsafeMutablePointer<Float>) {
-    var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8()
-    var c20 = V8(), c21 = V8(), c30 = V8(), c31 = V8()
+    let W = VG.scalarCount
+    var c00 = VG(), c01 = VG(), c10 = VG(), c11 = VG()
+    var c20 = VG(), c21 = VG(), c30 = VG(), c31 = VG()
     var pa = a
     var pb = b
     var p = 0
     while p < kc {
-        let b0 = load8(pb)
-        let b1 = load8(pb + 8)
-        var av = V8(repeating: pa[0])
-        c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
-        av = V8(repeating: pa[1])
-        c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
-        av = V8(repeating: pa[2])
-        c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
-        av = V8(repeating: pa[3])
-        c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
+        let b0 = loadG(pb)
+        let b1 = loadG(pb + W)
+        var av = VG(repeating: pa[0])
+        c00 = madd(c00, av, b0); c01 = madd(c01, av, b1)
+        av = VG(repeating: pa[1])
+        c10 = madd(c10, av, b0); c11 = madd(c11, av, b1)
+        av = VG(repeating: pa[2])
+        c20 = madd(c20, av, b0); c21 = madd(c21, av, b1)
+        av = VG(repeating: pa[3])
+        c30 = madd(c30, av, b0); c31 = madd(c31, av, b1)
         pa += 4
         pb += sb
         p &+= 1
     }
-    if mr == 4 && nr == 16 {
-        storeVec(c00, c, alpha: alpha, beta: beta); storeVec(c01, c + 8, alpha: alpha, beta: beta)
+    if mr == 4 && nr == gemmNR {
+        storeVec(c00, c, alpha: alpha, beta: beta); storeVec(c01, c + W, alpha: alpha, beta: beta)
         var r = c + ldc
-        storeVec(c10, r, alpha: alpha, beta: beta); storeVec(c11, r + 8, alpha: alpha, beta: beta)
+        storeVec(c10, r, alpha: alpha, beta: beta); storeVec(c11, r + W, alpha: alpha, beta: beta)
         r += ldc
-        storeVec(c20, r, alpha: alpha, beta: beta); storeVec(c21, r + 8, alpha: alpha, beta: beta)
+        storeVec(c20, r, alpha: alpha, beta: beta); storeVec(c21, r + W, alpha: alpha, beta: beta)
         r += ldc
-        storeVec(c30, r, alpha: alpha, beta: beta); storeVec(c31, r + 8, alpha: alpha, beta: beta)
+        storeVec(c30, r, alpha: alpha, beta: beta); storeVec(c31, r + W, alpha: alpha, beta: beta)
         return
     }
-    store8(c00, tile); store8(c01, tile + 8)
-    store8(c10, tile + 16); store8(c11, tile + 24)
-    store8(c20, tile + 32); store8(c21, tile + 40)
-    store8(c30, tile + 48); store8(c31, tile + 56)
-    storeEdge(tile, tileLd: 16, c, ldc: ldc, mr: mr, nr: nr, alpha: alpha, beta: beta)
+    let L = gemmNR
+    storeG(c00, tile); storeG(c01, tile + W)
+    storeG(c10, tile + L); storeG(c11, tile + (L &+ W))
+    storeG(c20, tile + 2 &* L); storeG(c21, tile + (2 &* L &+ W))
+    storeG(c30, tile + 3 &* L); storeG(c31, tile + (3 &* L &+ W))
+    storeEdge(tile, tileLd: L, c, ldc: ldc, mr: mr, nr: nr, alpha: alpha, beta: beta)
 }

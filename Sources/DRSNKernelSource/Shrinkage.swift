@@ -3,6 +3,8 @@
 //  * `shrink`: soft thresholding y = sign(x) * max(|x| - tau, 0) with one threshold per
 //    plane, plus the residual add, in one pass; optionally counts the zeroed features.
 
+import DRSNKernelTypes
+
 /// out[p] = mean(|x[p, 0..<planeSize]|) for every plane p. planeSize == 0 gives NaN.
 public func absMean(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, planes: Int, planeSize: Int) {
     if planes <= 0 { return }
@@ -26,7 +28,7 @@ public func absMean(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Fl
             a0 += abs16(load16(s + i))
             i &+= 16
         }
-        var total = ((a0 + a1) + (a2 + a3)).sum()
+        var total = hsum((a0 + a1) + (a2 + a3))
         while i < planeSize {
             total += Swift.abs(s[i])
             i &+= 1

@@ -1,16 +1,6 @@
 // MARK: - Unary
 
-/// NaN semantics: relu(NaN) = NaN (like max(x, 0) in numpy/PyTorch), sign(NaN) = NaN,
-/// sign(±0) = ±0, abs clears the sign bit, clip(NaN) = NaN, sigmoid(NaN) = NaN.
-public enum UnaryOp: Sendable, Equatable {
-    case relu
-    case abs
-    case sign
-    case neg
-    case sigmoid
-    case clip(min: Float, max: Float)
-    case copy
-}
+import DRSNKernelTypes
 
 /// One vector-wide unary function; generic specialisation inlines it into `mapUnary`.
 @usableFromInline
@@ -35,10 +25,13 @@ protocol UnaryKernel {
     }
 }
 @usableFromInline struct ClipK: UnaryKernel {
-    let lo: V8, hi: V8
+    // Scalars, not vectors: a struct of two SIMD8 would get value witnesses
+    // (__swift_memcpy64_16) that the linker shares across the ISA variants.
+    let lo: Float, hi: Float
     @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 {
-        var r = x.replacing(with: lo, where: x .< lo)
-        r.replace(with: hi, where: r .> hi)
+        let vlo = V8(repeating: lo), vhi = V8(repeating: hi)
+        var r = x.replacing(with: vlo, where: x .< vlo)
+        r.replace(with: vhi, where: r .> vhi)
         return r
     }
 }
@@ -80,38 +73,13 @@ public func unary(_ op: UnaryOp, input: UnsafePointer<Float>, output: UnsafeMuta
     case .abs: mapUnary(input, output, count, AbsK())
     case .neg: mapUnary(input, output, count, NegK())
     case .sign: mapUnary(input, output, count, SignK())
-    case .clip(let lo, let hi): mapUnary(input, output, count, ClipK(lo: V8(repeating: lo), hi: V8(repeating: hi)))
+    case .clip(let lo, let hi): mapUnary(input, output, count, ClipK(lo: lo, hi: hi))
     case .sigmoid: mapUnary(input, output, count, SigmoidK())
     }
 }
 
 // MARK: - Broadcasting helpers
 
-/// Right-aligned numpy broadcasting: the strides to read `shape` (dense row-major) as
-/// `outShape`, 0 for broadcast dims. nil if not broadcastable.
-public func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int]? {
-    let r = shape.count, R = outShape.count
-    if r > R { return nil }
-    var strides = [Int](repeating: 0, count: R)
-    var acc = 1
-    var d = R - 1
-    while d >= 0 {
-        let i = d - (R - r)
-        if i >= 0 {
-            let s = shape[i]
-            if s == outShape[d] {
-                strides[d] = s == 1 ? 0 : acc
-            } else if s == 1 {
-                strides[d] = 0
-            } else {
-                return nil
-            }
-            acc &*= s
-        }
-        d -= 1
-    }
-    return strides
-}
 
 /// Prepares a collapsed iteration space for `operands` operands, of which the last is the
 /// dense output; calls body(rank, shape, strides, counterScratch).
@@ -141,10 +109,6 @@ func withCollapsed(outShape: [Int], _ s0: [Int], _ s1: [Int], _ s2: [Int]?,
 }
 
 // MARK: - Binary
-
-public enum BinaryOp: Sendable, Equatable {
-    case add, sub, mul, div, max, min, greater, less, greaterOrEqual, lessOrEqual, equal
-}
 
 @inline(__always)
 func binaryInner(_ n: Int, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int,

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of drsn: Swift unit tests, the C/C++ API tests and the Python tests
-# (which compare against onnxruntime). Installs the Python test dependencies if missing.
+# Runs every test of drsn: Swift unit tests (kernel tests also with DRSN_FORCE_ISA=avx2 and
+# baseline), the kernel machine-code hygiene check, the C/C++ API tests, the ISA variant
+# tests (fixtures natively and under qemu-x86_64) and the Python tests (which compare
+# against onnxruntime). Installs the Python test dependencies if missing.
 # Usage: bash Tests/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +16,19 @@ swift build -c release --product drsn
 echo "== Swift unit tests"
 swift test
 
+echo "== kernel tests with the lower ISA variants (DRSN_FORCE_ISA)"
+for isa in avx2 baseline; do
+    DRSN_FORCE_ISA=$isa swift test --skip-build --filter DRSNKernelsTests
+done
+
+echo "== kernel machine-code hygiene (per ISA variant)"
+bash Tests/hygiene.sh
+
 echo "== C and C++ API tests"
 bash Tests/c/run.sh
+
+echo "== ISA variants on the fixtures: native (DRSN_FORCE_ISA) and under qemu (Haswell, qemu64)"
+bash Tests/isa/run.sh
 
 echo "== Python tests (oracle: onnxruntime)"
 python3 -m pytest -q Tests/python

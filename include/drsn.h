@@ -61,6 +61,12 @@ DRSN_API uint32_t drsn_version_number(void);
 DRSN_API const char* drsn_version_string(void);
 /** ABI version of the loaded library. A program built with a different DRSN_ABI_VERSION must not use it. */
 DRSN_API uint32_t drsn_abi_version(void);
+/** Instruction set the compute kernels use in this process: "avx512" (x86-64-v4),
+ *  "avx2" (x86-64-v3: AVX2 + FMA) or "baseline" (any x86-64; on other architectures always
+ *  "baseline", the native ISA). Chosen once, at the first call into the kernels, from CPUID;
+ *  the environment variable DRSN_FORCE_ISA=baseline|avx2|avx512 lowers it (for testing; a
+ *  level the CPU lacks is ignored). Results agree across ISAs to float rounding. Static storage. */
+DRSN_API const char* drsn_isa(void);
 
 /* ---- Status and errors ----------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 import CDRSNSupport
 import DRSNCore
+import DRSNKernels
 import Glibc
 
 let versionMajor: UInt32 = 0, versionMinor: UInt32 = 1, versionPatch: UInt32 = 0
@@ -20,6 +21,11 @@ public func drsn_version_string() -> UnsafePointer<CChar> { UnsafePointer(versio
 
 @_cdecl("drsn_abi_version")
 public func drsn_abi_version() -> UInt32 { 1 }
+
+nonisolated(unsafe) let isaCStrings: [UnsafeMutablePointer<CChar>] = KernelISA.allCases.map { strdup($0.name) }
+
+@_cdecl("drsn_isa")
+public func drsn_isa() -> UnsafePointer<CChar> { UnsafePointer(isaCStrings[activeKernelISA.rawValue]) }
 
 @_cdecl("drsn_status_string")
 public func drsn_status_string(_ status: Int32) -> UnsafePointer<CChar> {

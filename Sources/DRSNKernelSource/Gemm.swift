@@ -378,6 +378,8 @@ func storeEdge(_ tile: UnsafeMutablePointer<Float>, tileLd: Int, _ c: UnsafeMuta
 }
 
 /// 6 x NR tile over packed A (6 per k) and packed B (NR per k). Writes rows < mr, cols < nr.
+/// Never inlined: one call per tile, and a stable symbol for Tests/hygiene.sh to inspect.
+@inline(never)
 func microKernel6xNR(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ sb: Int,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int,
                      _ alpha: Float, _ beta: Float, _ tile: UnsafeMutablePointer<Float>) {
@@ -432,6 +434,7 @@ func microKernel6xNR(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Fl
 
 /// 4 x NR tile over packed A (4 per k) and packed B (NR per k): 8 accumulators (in AVX2 a
 /// 4x24 tile needs all 16 ymm registers and spills). Writes rows < mr, cols < nr.
+@inline(never)
 func microKernel4xNR(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ sb: Int,
                      _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ mr: Int, _ nr: Int,
                      _ alpha: Float, _ beta: Float, _ tile: UnsafeMutablePointer<Float>) {

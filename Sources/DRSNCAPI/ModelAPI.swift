@@ -178,12 +178,54 @@ public func drsn_model_run(_ p: OpaquePointer?, _ numInputs: Int, _ inputs: Unsa
                            _ inputDims: UnsafePointer<UnsafePointer<Int64>?>?, _ inputRanks: UnsafePointer<Int>?,
                            _ numOutputs: Int, _ outputs: UnsafePointer<UnsafeMutablePointer<Float>?>?,
                            _ capacities: UnsafePointer<Int>?) -> Int32 {
+    // The steady-state path allocates nothing: arguments are checked in place and passed on
+    // as views of the caller's arrays.
     let fn = "drsn_model_run"
     guard let m = model(p) else { return invalid(fn, "model is NULL") }
+    let expectedInputs = m.model.inputs.count, expectedOutputs = m.model.outputs.count
+    guard numInputs == expectedInputs else {
+        return invalid(fn, "the model has \(expectedInputs) input(s), num_inputs is \(numInputs)")
+    }
+    guard numOutputs == expectedOutputs else {
+        return invalid(fn, "the model has \(expectedOutputs) output(s), num_outputs is \(numOutputs)")
+    }
+    guard let inputs = inputs ?? (numInputs == 0 ? UnsafePointer(bitPattern: 8) : nil),
+          let inputDims = inputDims ?? (numInputs == 0 ? UnsafePointer(bitPattern: 8) : nil),
+          let inputRanks = inputRanks ?? (numInputs == 0 ? UnsafePointer(bitPattern: 8) : nil) else {
+        return invalid(fn, "inputs, input_dims or input_ranks is NULL")
+    }
+    guard let outputs = outputs ?? (numOutputs == 0 ? UnsafePointer(bitPattern: 8) : nil),
+          let capacities = capacities ?? (numOutputs == 0 ? UnsafePointer(bitPattern: 8) : nil) else {
+        return invalid(fn, "outputs or output_capacities is NULL")
+    }
+    let align = MemoryLayout<Float>.alignment
+    for i in 0..<numInputs {
+        guard let x = inputs[i] else { return invalid(fn, "inputs[\(i)] is NULL") }
+        guard Int(bitPattern: x) % align == 0 else { return invalid(fn, "inputs[\(i)] is not aligned to 4 bytes") }
+        let rank = inputRanks[i]
+        guard rank >= 0, rank <= maxRank else {
+            return invalid(fn, "input_ranks[\(i)] is \(rank); ranks must be 0...\(maxRank)")
+        }
+        guard rank == 0 || inputDims[i] != nil else { return invalid(fn, "input_dims[\(i)] is NULL") }
+        for k in 0..<rank {
+            let d = inputDims[i]![k]
+            guard d >= 1, d <= (1 << 31) else {
+                return report(.shapeMismatch, "\(fn): input '\(m.model.inputs[i].name)' dimension \(k) is \(d); dimensions must be between 1 and 2^31")
+            }
+        }
+    }
+    for j in 0..<numOutputs {
+        guard let y = outputs[j] else { return invalid(fn, "outputs[\(j)] is NULL") }
+        guard Int(bitPattern: y) % align == 0 else { return invalid(fn, "outputs[\(j)] is not aligned to 4 bytes") }
+    }
     do throws(DRSNError) {
-        let (shapes, ins, outs, caps) = try readRunArguments(fn, m, numInputs, inputs, inputDims, inputRanks,
-                                                             numOutputs, outputs, capacities)
-        try m.model.run(inputs: ins, inputShapes: shapes, outputs: outs, outputCapacities: caps)
+        // Every pointer was checked non-NULL above, so the arrays can be viewed as non-optional.
+        let ins = UnsafeBufferPointer(start: UnsafeRawPointer(inputs).assumingMemoryBound(to: UnsafePointer<Float>.self),
+                                      count: numInputs)
+        let outs = UnsafeBufferPointer(start: UnsafeRawPointer(outputs).assumingMemoryBound(to: UnsafeMutablePointer<Float>.self),
+                                       count: numOutputs)
+        try m.model.run(inputs: ins, inputShapes: RawShapes(count: numInputs, dims: inputDims, ranks: inputRanks),
+                        outputs: outs, outputCapacities: UnsafeBufferPointer(start: capacities, count: numOutputs))
         return ok
     } catch {
         return report(error)

@@ -28,7 +28,12 @@ func runGraph(_ g: Graph, _ inputs: [[Float]], _ shapes: [[Int]], optimize: Bool
     let arena = AlignedBuffer(count: plan.arenaSize)!
     let ins = inputs.map { AlignedBuffer(copying: $0)! }
     let outs = plan.outputShapes.map { AlignedBuffer(count: $0.reduce(1, *))! }
-    Executor(plan: plan, arena: arena.pointer, inputs: ins.map { UnsafePointer($0.pointer) }, outputs: outs.map(\.pointer)).run()
+    let inPointers = ins.map { UnsafePointer($0.pointer) }, outPointers = outs.map(\.pointer)
+    inPointers.withUnsafeBufferPointer { i in
+        outPointers.withUnsafeBufferPointer { o in
+            Executor(plan: plan, arena: arena.pointer, inputs: i, outputs: o).run()
+        }
+    }
     return outs.map(\.array)
 }
 

@@ -20,6 +20,7 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Fused shrinkage units, in graph order (introspection reads their thresholds).
     let shrinkageUnits: [ShrinkageFusion.Unit]
     let outputShapes: [[Int]]
+    let outputElementCounts: [Int]
     let outputTypes: [DType]
     /// Outputs that are constants: copied from these buffers into the caller's output.
     let constantOutputs: [(output: Int, data: AlignedBuffer)]
@@ -121,7 +122,21 @@ final class ExecutionPlan: @unchecked Sendable {
         for id in 0..<valueCount {
             if let l = locations[id] { resolved.append(l) } else { resolved.append(.arena(memory.offsets[id] ?? 0)) }
         }
-        for i in 0..<steps.count { steps[i].tasks = Parallelization.tasks(for: steps[i].kind, threads: threads) }
+        for i in 0..<steps.count {
+            let tasks = Parallelization.tasks(for: steps[i].kind, threads: threads)
+            steps[i].tasks = tasks
+            switch steps[i].kind {
+            case .binary(_, _, _, let shape), .select(_, _, _, let shape):
+                guard tasks > 1, let rows = shape.first else { break }
+                steps[i].partShapes = (0..<tasks).map { t in
+                    var part = shape
+                    part[0] = rows * (t + 1) / tasks - rows * t / tasks
+                    return part
+                }
+            default:
+                break
+            }
+        }
         let usedThreads = steps.contains { $0.tasks > 1 } ? threads : 1
         let scratch = MemoryPlan.align(steps.map(\.scratch).max() ?? 0)
         self.shrinkageUnits = units
@@ -132,6 +147,7 @@ final class ExecutionPlan: @unchecked Sendable {
         self.scratchOffset = memory.valueBytesEnd
         self.arenaSize = memory.valueBytesEnd + scratch * usedThreads
         self.outputShapes = shapes
+        self.outputElementCounts = shapes.map { $0.reduce(1, *) }
         self.outputTypes = types
         self.constantOutputs = constants
         self.keepAlive = builder.keepAlive + extra

@@ -47,4 +47,7 @@ struct Step {
     var nodeName: String
     /// Parallel tasks the step is split into (1 = run on the calling thread).
     var tasks: Int = 1
+    /// For split broadcasting steps: the output shape of each task's rows, precomputed so a
+    /// run allocates nothing.
+    var partShapes: [[Int]] = []
 }

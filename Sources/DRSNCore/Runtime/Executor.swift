@@ -1,12 +1,28 @@
+import CDRSNSupport
 import DRSNKernels
+
+/// What a pool worker needs to run its share of a split step; lives on the caller's stack.
+struct StepTask {
+    let executor: UnsafePointer<Executor>
+    let step: UnsafePointer<Step>
+    let scratch: UnsafeMutablePointer<Float>
+    let perWorker: Int
+}
+
+/// Pool entry point for split steps (a C function pointer: no closure context to allocate).
+let stepTaskEntry: drsnsup_task_fn = { context, task, worker in
+    let t = context!.assumingMemoryBound(to: StepTask.self).pointee
+    t.executor.pointee.executePart(t.step.pointee, task: task, of: t.step.pointee.tasks,
+                                   scratch: t.scratch + Int(worker) * t.perWorker)
+}
 
 /// Runs an execution plan on one arena. Pointers are resolved per step from the plan's
 /// precomputed locations; every shape was validated when the plan was built.
 struct Executor {
     let plan: ExecutionPlan
     let arena: UnsafeMutablePointer<Float>
-    let inputs: [UnsafePointer<Float>]
-    let outputs: [UnsafeMutablePointer<Float>]
+    let inputs: UnsafeBufferPointer<UnsafePointer<Float>>
+    let outputs: UnsafeBufferPointer<UnsafeMutablePointer<Float>>
     /// Per shrinkage unit, per-plane counts of zeroed features (introspection runs only).
     var zeroCounts: [UnsafeMutablePointer<Float>] = []
     /// Per shrinkage unit, a copy of its threshold tensor (introspection runs only).
@@ -36,16 +52,22 @@ struct Executor {
     func run() {
         let scratch = arena + plan.scratchOffset
         let perWorker = plan.scratchPerWorker
-        for step in plan.steps {
-            if step.tasks <= 1 {
-                execute(step, scratch: scratch)
-            } else {
-                parallelFor(step.tasks, threads: plan.threads) { task, worker in
-                    executePart(step, task: task, of: step.tasks, scratch: scratch + worker * perWorker)
+        plan.steps.withUnsafeBufferPointer { steps in
+            withUnsafePointer(to: self) { me in
+                for i in 0..<steps.count {
+                    let step = steps.baseAddress! + i
+                    if step.pointee.tasks <= 1 {
+                        execute(step.pointee, scratch: scratch)
+                    } else {
+                        var task = StepTask(executor: me, step: step, scratch: scratch, perWorker: perWorker)
+                        withUnsafeMutablePointer(to: &task) { t in
+                            _ = drsnsup_parallel_for(step.pointee.tasks, Int32(plan.threads), stepTaskEntry, t)
+                        }
+                    }
+                    if !tauCopies.isEmpty, case .shrink(_, _, _, let unit) = step.pointee.kind {
+                        tauCopies[unit].update(from: read(step.pointee.inputs[1]), count: plan.shrinkageUnits[unit].tauSize)
+                    }
                 }
-            }
-            if !tauCopies.isEmpty, case .shrink(_, _, _, let unit) = step.kind {
-                tauCopies[unit].update(from: read(step.inputs[1]), count: plan.shrinkageUnits[unit].tauSize)
             }
         }
         for (j, data) in plan.constantOutputs {
@@ -92,14 +114,12 @@ struct Executor {
             let a = lo * Parallelization.elementBlock, e = min(count, hi * Parallelization.elementBlock)
             (out + a).update(from: read(ins[0]) + a, count: e - a)
         case .binary(let op, let aStrides, let bStrides, let outShape):
-            var shape = outShape
-            shape[0] = hi - lo
+            let shape = step.partShapes[task]
             let inner = outShape.dropFirst().reduce(1, *)
             binary(op, a: read(ins[0]) + lo * aStrides[0], aStrides: aStrides, b: read(ins[1]) + lo * bStrides[0],
                    bStrides: bStrides, output: out + lo * inner, outShape: shape)
         case .select(let cStrides, let xStrides, let yStrides, let outShape):
-            var shape = outShape
-            shape[0] = hi - lo
+            let shape = step.partShapes[task]
             let inner = outShape.dropFirst().reduce(1, *)
             select(condition: read(ins[0]) + lo * cStrides[0], conditionStrides: cStrides,
                    x: read(ins[1]) + lo * xStrides[0], xStrides: xStrides, y: read(ins[2]) + lo * yStrides[0],

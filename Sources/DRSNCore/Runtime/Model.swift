@@ -22,7 +22,8 @@ public final class Model: @unchecked Sendable {
     let graph: Graph
 
     private let lock = Lock()
-    private var plans: [[[Int]]: (plan: ExecutionPlan, lastUse: Int)] = [:]
+    /// Cached plans by input shapes; searched linearly so a lookup allocates nothing.
+    private var plans: [(shapes: [[Int]], plan: ExecutionPlan, lastUse: Int)] = []
     private var clock = 0
     private var arenas: [AlignedBuffer] = []
 
@@ -161,26 +162,39 @@ public final class Model: @unchecked Sendable {
         }
     }
 
-    /// The plan for these input shapes, from the cache or built now.
-    func plan(for shapes: [[Int]]) throws(DRSNError) -> ExecutionPlan {
-        try validate(shapes)
-        if let p = lock.withLock({ () -> ExecutionPlan? in
+    /// The cached plan whose shapes satisfy `matches`, if any (allocation-free).
+    private func cachedPlan(_ matches: ([[Int]]) -> Bool) -> ExecutionPlan? {
+        lock.withLock { () -> ExecutionPlan? in
             clock += 1
-            if let e = plans[shapes] {
-                plans[shapes] = (e.plan, clock)
-                return e.plan
+            for i in 0..<plans.count where matches(plans[i].shapes) {
+                plans[i].lastUse = clock
+                return plans[i].plan
             }
             return nil
-        }) { return p }
+        }
+    }
+
+    /// The plan for these input shapes, from the cache or built now.
+    func plan(for shapes: [[Int]]) throws(DRSNError) -> ExecutionPlan {
+        if let p = cachedPlan({ $0 == shapes }) { return p }
+        try validate(shapes)
         let plan = try Model.makePlan(graph, shapes, threads: threads, options: options)
         lock.withLock {
             clock += 1
-            if plans.count >= max(1, options.planCacheCapacity), let oldest = plans.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                plans.removeValue(forKey: oldest.key)
+            if plans.contains(where: { $0.shapes == shapes }) { return }
+            if plans.count >= max(1, options.planCacheCapacity),
+               let oldest = plans.indices.min(by: { plans[$0].lastUse < plans[$1].lastUse }) {
+                plans.remove(at: oldest)
             }
-            plans[shapes] = (plan, clock)
+            plans.append((shapes, plan, clock))
         }
         return plan
+    }
+
+    /// The plan for caller-owned shape arrays; allocation-free when the plan is cached.
+    func plan(for shapes: RawShapes) throws(DRSNError) -> ExecutionPlan {
+        if let p = cachedPlan({ shapes.equals($0) }) { return p }
+        return try plan(for: shapes.arrays)
     }
 
     public func outputShapes(for inputShapes: [[Int]]) throws(DRSNError) -> [[Int]] {
@@ -191,11 +205,26 @@ public final class Model: @unchecked Sendable {
     /// `outputs[j]` can hold.
     public func run(inputs: [UnsafePointer<Float>], inputShapes: [[Int]], outputs: [UnsafeMutablePointer<Float>],
                     outputCapacities: [Int]) throws(DRSNError) {
+        let plan = try plan(for: inputShapes)
+        try inputs.withUnsafeBufferPointer { (ins) throws(DRSNError) in
+            try outputs.withUnsafeBufferPointer { (outs) throws(DRSNError) in
+                try outputCapacities.withUnsafeBufferPointer { (caps) throws(DRSNError) in
+                    try execute(plan, inputs: ins, outputs: outs, outputCapacities: caps)
+                }
+            }
+        }
+    }
+
+    /// The allocation-free run path for caller-owned pointer arrays (the C API).
+    public func run(inputs: UnsafeBufferPointer<UnsafePointer<Float>>, inputShapes: RawShapes,
+                    outputs: UnsafeBufferPointer<UnsafeMutablePointer<Float>>,
+                    outputCapacities: UnsafeBufferPointer<Int>) throws(DRSNError) {
         try execute(try plan(for: inputShapes), inputs: inputs, outputs: outputs, outputCapacities: outputCapacities)
     }
 
-    private func execute(_ plan: ExecutionPlan, inputs: [UnsafePointer<Float>], outputs: [UnsafeMutablePointer<Float>],
-                         outputCapacities: [Int], zeroCounts: [UnsafeMutablePointer<Float>] = [],
+    private func execute(_ plan: ExecutionPlan, inputs: UnsafeBufferPointer<UnsafePointer<Float>>,
+                         outputs: UnsafeBufferPointer<UnsafeMutablePointer<Float>>,
+                         outputCapacities: UnsafeBufferPointer<Int>, zeroCounts: [UnsafeMutablePointer<Float>] = [],
                          tauCopies: [UnsafeMutablePointer<Float>] = []) throws(DRSNError) {
         guard inputs.count == self.inputs.count else {
             throw fail(.invalidArgument, "the model has \(self.inputs.count) input(s), \(inputs.count) given")
@@ -204,7 +233,7 @@ public final class Model: @unchecked Sendable {
             throw fail(.invalidArgument, "the model has \(self.outputs.count) output(s), \(outputs.count) given")
         }
         for j in 0..<outputs.count {
-            let need = try elementCount(plan.outputShapes[j])
+            let need = plan.outputElementCounts[j]
             guard outputCapacities[j] >= need else {
                 throw fail(.bufferTooSmall, "output '\(self.outputs[j].name)' of shape \(describe(plan.outputShapes[j])) needs \(need) floats, buffer holds \(outputCapacities[j])")
             }
@@ -243,8 +272,14 @@ public final class Model: @unchecked Sendable {
             counts.append(c)
             taus.append(t)
         }
-        try execute(plan, inputs: inputs, outputs: outputs, outputCapacities: outputCapacities,
-                    zeroCounts: counts.map(\.pointer), tauCopies: taus.map(\.pointer))
+        try inputs.withUnsafeBufferPointer { (ins) throws(DRSNError) in
+            try outputs.withUnsafeBufferPointer { (outs) throws(DRSNError) in
+                try outputCapacities.withUnsafeBufferPointer { (caps) throws(DRSNError) in
+                    try execute(plan, inputs: ins, outputs: outs, outputCapacities: caps,
+                                zeroCounts: counts.map(\.pointer), tauCopies: taus.map(\.pointer))
+                }
+            }
+        }
         for (k, u) in units.enumerated() {
             let info = ShrinkageUnitInfo(u)
             let perSample = info.thresholdsPerSample

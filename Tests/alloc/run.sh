@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Verifies that drsn_model_run allocates no heap memory once a model is warm
+# (see test_no_alloc.c). Needs .build/release/libdrsn.so.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+OUT=$ROOT/.build/alloc-test
+mkdir -p "$OUT"
+cc -std=c11 -O1 -Wall -Wextra -Werror -I "$ROOT/include" "$ROOT/Tests/alloc/test_no_alloc.c" \
+   -L "$ROOT/.build/release" -ldrsn -Wl,-rpath,"$ROOT/.build/release" -ldl -o "$OUT/test_no_alloc"
+"$OUT/test_no_alloc" "$ROOT"/benchmarks/models/drsn_cw_1d.onnx "$ROOT"/benchmarks/models/drsn_cs_1d.onnx \
+    "$ROOT"/examples/bearing/model/drsn_cwru.onnx

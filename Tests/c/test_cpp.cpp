@@ -249,6 +249,102 @@ void test_tiny() {
     std::cout << "  Hardmax -> " << msg << std::endl;
 }
 
+// Sliding windows, introspection and the summary through the wrapper (tiny model: x [N,4]).
+void test_windows_and_introspection() {
+    std::cout << "[windows, introspection, summary]" << std::endl;
+    const std::vector<unsigned char> bytes = tiny_bytes();
+    drsn::Model m = drsn::Model::from_memory(bytes);
+    CHECK(drsn::window_count(10, 4, 2) == 4 && drsn::window_count(3, 4, 1) == 0);
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)drsn::window_count(10, 4, 0));
+
+    // 10 samples, windows of 4 every 2 -> 4 windows, as cut (no normalisation) ...
+    const std::vector<float> signal = {-1.f, 2.f, 3.f, -4.f, 5.f, 6.f, -7.f, 8.f, 9.f, -10.f};
+    std::vector<drsn::Tensor> w;
+    EXPECT_NO_THROW(w = m.run_windows(signal, 1, 4, 2, DRSN_NORMALIZE_NONE, 0.0f, 3));
+    std::vector<float> want(16);
+    std::vector<float> cut(16);
+    for (size_t k = 0; k < 4; ++k)
+        for (size_t i = 0; i < 4; ++i) cut[k * 4 + i] = signal[k * 2 + i];
+    tiny_expected(cut.data(), 4, want.data());
+    CHECK(w.size() == 1 && w[0].shape == std::vector<int64_t>({4, 4}) && w[0].data == want,
+          w.empty() ? "no output" : shape_str(w[0].shape));
+    // ... and z-scored per window (population std), compared with the same windows run as a batch
+    for (size_t k = 0; k < 4; ++k) {
+        double mean = 0.0, var = 0.0;
+        for (size_t i = 0; i < 4; ++i) mean += cut[k * 4 + i] / 4.0;
+        for (size_t i = 0; i < 4; ++i) var += (cut[k * 4 + i] - mean) * (cut[k * 4 + i] - mean) / 4.0;
+        for (size_t i = 0; i < 4; ++i)
+            cut[k * 4 + i] = static_cast<float>((cut[k * 4 + i] - mean) / (std::sqrt(var) + 1e-8));
+    }
+    const std::vector<drsn::Tensor> batch = m.run({drsn::Tensor{{4, 4}, cut}});
+    EXPECT_NO_THROW(w = m.run_windows(signal.data(), 1, signal.size(), 4, 2));
+    CHECK(w.size() == 1 && max_abs_diff(w[0].data, batch[0].data) <= 1e-5);
+    EXPECT_ERROR(DRSN_ERR_SHAPE_MISMATCH, (void)m.run_windows(signal.data(), 1, 3, 4, 2));     // shorter than a window
+    EXPECT_ERROR(DRSN_ERR_SHAPE_MISMATCH, (void)m.run_windows(signal, 2, 4, 2));              // [N,4] takes one channel
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)m.run_windows(signal, 3, 4, 2));            // 10 % 3 != 0
+    EXPECT_ERROR(DRSN_ERR_SHAPE_MISMATCH, (void)m.run_windows(signal, 1, 5, 2));              // the input takes 4
+
+    // No shrinkage units in the tiny model; introspection still runs it.
+    CHECK(m.shrinkage_units({{3, 4}}).empty());
+    drsn::Introspection r;
+    drsn::Tensor x{{2, 4}, {1.f, -2.f, 3.f, -4.f, -5.f, 6.f, -7.f, 8.f}};
+    EXPECT_NO_THROW(r = m.run_introspect({x}));
+    std::vector<float> want2(8);
+    tiny_expected(x.data.data(), 2, want2.data());
+    CHECK(r.outputs.size() == 1 && r.outputs[0].data == want2 && r.thresholds.empty() && r.zero_fractions.empty());
+
+    const std::string json = m.summary_json();
+    CHECK(json.find("\"operators\"") != std::string::npos && json.find("\"Relu\"") != std::string::npos, json);
+    drsn::Model empty;
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)empty.summary_json());
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)empty.shrinkage_units({{1, 4}}));
+}
+
+// The bearing example's DRSN-CW (9 channel-wise units) on its long IR007 excerpt, when present.
+void test_bearing(const std::string& root) {
+    std::cout << "[bearing model]" << std::endl;
+    const std::string dir = root + "/examples/bearing";
+    struct stat st;
+    if (stat((dir + "/model/drsn_cwru.onnx").c_str(), &st) != 0) {
+        std::cout << "  SKIPPED: " << dir << " is absent" << std::endl;
+        return;
+    }
+    try {
+        drsn::Model m(dir + "/model/drsn_cwru.onnx");
+        drsn::Tensor tail;
+        if (!load_npy(dir + "/data/IR007_1_tail.npy", tail) || !CHECK(tail.shape.size() == 1)) return;
+        const std::vector<drsn::Tensor> y = m.run_windows(tail.data, 1, 2048, 1024);
+        const size_t n = drsn::window_count(tail.data.size(), 2048, 1024);
+        if (!CHECK(y.size() == 1 && y[0].shape == std::vector<int64_t>({static_cast<int64_t>(n), 10}))) return;
+        size_t ir007 = 0;
+        for (size_t k = 0; k < n; ++k) {
+            const float* row = y[0].data.data() + k * 10;
+            ir007 += static_cast<size_t>(std::max_element(row, row + 10) - row) == 4;
+        }
+        std::cout << "  " << ir007 << "/" << n << " windows classified IR007" << std::endl;
+        CHECK(ir007 * 10 >= n * 9, std::to_string(ir007) + "/" + std::to_string(n));
+
+        const std::vector<drsn::ShrinkageUnit> units = m.shrinkage_units({{2, 1, 2048}});
+        CHECK(units.size() == 9 && units[0].thresholds_per_sample == 4 && units[8].thresholds_per_sample == 16 &&
+                  units[8].features_per_sample == 4096,
+              std::to_string(units.size()) + " units");
+        drsn::Tensor x{{2, 1, 2048}, std::vector<float>(tail.data.begin(), tail.data.begin() + 4096)};
+        const drsn::Introspection r = m.run_introspect({x});
+        CHECK(r.thresholds.size() == 9 && r.zero_fractions.size() == 9);
+        if (r.thresholds.size() == 9) {
+            CHECK(r.thresholds[8].shape == std::vector<int64_t>({2, 16}) && r.zero_fractions[8].shape == std::vector<int64_t>({2}));
+            bool in_range = true;
+            for (const auto& z : r.zero_fractions)
+                for (float v : z.data) in_range = in_range && v >= 0.0f && v <= 1.0f;
+            CHECK(in_range, "a zeroed fraction outside [0, 1]");
+        }
+        CHECK(r.outputs.size() == 1 && r.outputs[0].data == m.run({x})[0].data, "introspection changed the logits");
+        CHECK(m.summary_json().find("\"shrinkage_units\"") != std::string::npos);
+    } catch (const std::exception& e) {
+        check(false, __LINE__, "bearing", std::string("unexpected exception: ") + e.what());
+    }
+}
+
 void test_fixture(const std::string& dir, const std::string& name) {
     std::cout << "[fixture " << name << "]" << std::endl;
     drsn::Tensor in, want;
@@ -340,6 +436,8 @@ int main(int argc, char** argv) {
     try {
         test_basics();
         test_tiny();
+        test_windows_and_introspection();
+        test_bearing(argv[1]);
     } catch (const std::exception& e) {
         check(false, __LINE__, "tests", std::string("unexpected exception: ") + e.what());
     }

@@ -5,6 +5,11 @@
 //   drsn::Tensor x{{5, 1, 2048}, data};
 //   std::vector<drsn::Tensor> y = model.run({x});   // owned outputs
 //
+// Long recordings and threshold introspection:
+//   auto per_window = model.run_windows(signal.data(), 1, signal.size(), 2048, 1024);  // [windows, ...]
+//   drsn::Introspection r = model.run_introspect({x});  // outputs, tau per unit, zeroed fractions
+//   std::string json = model.summary_json();            // operators, FLOPs, fusions, ...
+//
 // Errors are thrown as drsn::Error (a std::runtime_error) carrying the drsn_status and
 // the message from drsn_last_error(). A drsn::Model is move-only and owns its handle;
 // `const` member functions (introspection, run, run_into) may be called concurrently
@@ -160,6 +165,32 @@ inline const char* dtype_name(drsn_dtype t) noexcept {
         case DRSN_DTYPE_UNDEFINED: break;
     }
     return "undefined";
+}
+
+/// A residual shrinkage unit drsn recognised in a model (drsn_model_shrinkage_units).
+struct ShrinkageUnit {
+    /// Thresholds tau learned per sample: the channel count (channel-wise) or 1 (channel-shared).
+    size_t thresholds_per_sample = 0;
+    /// Features (channels x positions) the unit thresholds per sample.
+    size_t features_per_sample = 0;
+};
+
+/// Result of Model::run_introspect.
+struct Introspection {
+    /// The model's outputs, as Model::run returns them.
+    std::vector<Tensor> outputs;
+    /// Per unit: [batch, thresholds_per_sample], the learned tau of every sample.
+    std::vector<Tensor> thresholds;
+    /// Per unit: [batch], the fraction of the unit's features set to zero (|x| <= tau).
+    std::vector<Tensor> zero_fractions;
+};
+
+/// Number of full windows of `window` samples every `hop` samples in `length` samples
+/// (0 if length < window); throws for window or hop 0.
+inline size_t window_count(size_t length, size_t window, size_t hop) {
+    size_t n = 0;
+    detail::check(drsn_window_count(length, window, hop, &n));
+    return n;
 }
 
 /// Version of the loaded library, e.g. "0.1.0".
@@ -369,6 +400,144 @@ public:
         }
         run_into(inputs, bufs);
     }
+
+    /// The library's JSON description of the model (drsn_model_summary_json): inputs, outputs,
+    /// operator counts before/after optimisation, parameters, FLOPs per sample, passes, units.
+    std::string summary_json() const {
+        count(0);
+        const char* json = drsn_model_summary_json(handle_);
+        if (json == nullptr) detail::fail(DRSN_ERR_INTERNAL, "drsn_model_summary_json returned NULL");
+        return json;
+    }
+
+    /// Sliding-window inference on a long recording (drsn_model_run_windows).
+    /// `signal` holds channels x length floats, channel-major. Returns one tensor per model
+    /// output, shaped [window_count, per-window output shape...], in window order.
+    /// normalization: DRSN_NORMALIZE_ZSCORE ((x - mean) / (std + epsilon) per window and
+    /// channel) or DRSN_NORMALIZE_NONE; batch_size 0 = the library default (64).
+    std::vector<Tensor> run_windows(const float* signal, size_t channels, size_t length, size_t window,
+                                    size_t hop, drsn_normalization normalization = DRSN_NORMALIZE_ZSCORE,
+                                    float epsilon = 1e-8f, size_t batch_size = 0) const {
+        const std::vector<TensorInfo> ins = inputs();
+        if (ins.size() != 1)
+            detail::fail(DRSN_ERR_INVALID_ARGUMENT, "run_windows needs a model with one input, this one has " +
+                                                        std::to_string(ins.size()));
+        if (channels < 1 || window < 1 || hop < 1)
+            detail::fail(DRSN_ERR_INVALID_ARGUMENT, "run_windows: channels, window and hop must be >= 1");
+        std::vector<int64_t> one;
+        if (ins[0].shape.size() == 2) {
+            if (channels != 1)
+                detail::fail(DRSN_ERR_SHAPE_MISMATCH, "input '" + ins[0].name + "' has shape " +
+                                                          detail::shape_string(ins[0].shape) + ": a signal with " +
+                                                          std::to_string(channels) + " channels does not fit");
+            one = {1, static_cast<int64_t>(window)};
+        } else {
+            one = {1, static_cast<int64_t>(channels), static_cast<int64_t>(window)};
+        }
+        const size_t windows = window_count(length, window, hop);
+        const size_t n_out = output_count();
+        std::vector<Tensor> outs(n_out);
+        std::vector<float*> ptrs(n_out);
+        std::vector<size_t> caps(n_out);
+        float scratch = 0.0f;  // a valid pointer for empty outputs (the library then reports why)
+        for (size_t j = 0; j < n_out; ++j) {
+            std::vector<int64_t> shape = output_shape_for({one}, j);
+            if (!shape.empty()) shape[0] = static_cast<int64_t>(windows);
+            else shape = {static_cast<int64_t>(windows)};
+            outs[j].shape = shape;
+            outs[j].data.resize(outs[j].num_elements());
+            ptrs[j] = outs[j].data.empty() ? &scratch : outs[j].data.data();
+            caps[j] = outs[j].data.size();
+        }
+        size_t got = 0;
+        detail::check(drsn_model_run_windows(handle_, signal, channels, length, window, hop, normalization, epsilon,
+                                             batch_size, n_out, ptrs.data(), caps.data(), &got));
+        if (got != windows)
+            detail::fail(DRSN_ERR_INTERNAL, "drsn_model_run_windows reported " + std::to_string(got) +
+                                                " windows, drsn_window_count " + std::to_string(windows));
+        return outs;
+    }
+    /// run_windows on a vector of channels x length floats (its size must be a multiple of channels).
+    std::vector<Tensor> run_windows(const std::vector<float>& signal, size_t channels, size_t window, size_t hop,
+                                    drsn_normalization normalization = DRSN_NORMALIZE_ZSCORE,
+                                    float epsilon = 1e-8f, size_t batch_size = 0) const {
+        if (channels == 0 || signal.size() % channels != 0)
+            detail::fail(DRSN_ERR_INVALID_ARGUMENT, "run_windows: " + std::to_string(signal.size()) +
+                                                        " floats are not a whole number of samples of " +
+                                                        std::to_string(channels) + " channels");
+        return run_windows(signal.data(), channels, signal.size() / channels, window, hop, normalization, epsilon,
+                           batch_size);
+    }
+
+    /// The residual shrinkage units drsn recognised for these input shapes (graph order).
+    std::vector<ShrinkageUnit> shrinkage_units(const std::vector<std::vector<int64_t>>& input_shapes) const {
+        count(0);
+        std::vector<const int64_t*> dims(input_shapes.size());
+        std::vector<size_t> ranks(input_shapes.size());
+        for (size_t i = 0; i < input_shapes.size(); ++i) {
+            dims[i] = input_shapes[i].data();
+            ranks[i] = input_shapes[i].size();
+        }
+        size_t n = 0;
+        drsn_status st = drsn_model_shrinkage_units(handle_, input_shapes.size(), dims.data(), ranks.data(), &n,
+                                                    nullptr, nullptr, 0);
+        if (st != DRSN_ERR_BUFFER_TOO_SMALL) detail::check(st);
+        std::vector<size_t> t(n), f(n);
+        if (n != 0)
+            detail::check(drsn_model_shrinkage_units(handle_, input_shapes.size(), dims.data(), ranks.data(), &n,
+                                                     t.data(), f.data(), t.size()));
+        std::vector<ShrinkageUnit> units(n);
+        for (size_t u = 0; u < n; ++u) units[u] = ShrinkageUnit{t[u], f[u]};
+        return units;
+    }
+
+    /// Runs the model and reports every shrinkage unit's thresholds and zeroed fractions
+    /// (drsn_model_run_introspect). The batch is the first dimension of the first input.
+    Introspection run_introspect(const std::vector<TensorView>& inputs) const {
+        std::vector<std::vector<int64_t>> shapes;
+        std::vector<const float*> in_ptrs(inputs.size());
+        std::vector<const int64_t*> in_dims(inputs.size());
+        std::vector<size_t> in_ranks(inputs.size());
+        for (size_t i = 0; i < inputs.size(); ++i) {
+            (void)detail::num_elements(inputs[i].shape);
+            shapes.push_back(inputs[i].shape);
+            in_ptrs[i] = inputs[i].data;
+            in_dims[i] = inputs[i].shape.data();
+            in_ranks[i] = inputs[i].shape.size();
+        }
+        Introspection r;
+        r.outputs.resize(output_count());
+        std::vector<float*> out_ptrs(r.outputs.size());
+        std::vector<size_t> out_caps(r.outputs.size());
+        for (size_t j = 0; j < r.outputs.size(); ++j) {
+            r.outputs[j].shape = output_shape_for(shapes, j);
+            r.outputs[j].data.resize(r.outputs[j].num_elements());
+            out_ptrs[j] = r.outputs[j].data.data();
+            out_caps[j] = r.outputs[j].data.size();
+        }
+        const std::vector<ShrinkageUnit> units = shrinkage_units(shapes);
+        const int64_t batch = (!shapes.empty() && !shapes[0].empty()) ? shapes[0][0] : 1;
+        std::vector<float*> t_ptrs(units.size()), z_ptrs(units.size());
+        std::vector<size_t> t_caps(units.size()), z_caps(units.size());
+        for (size_t u = 0; u < units.size(); ++u) {
+            r.thresholds.push_back(Tensor{{batch, static_cast<int64_t>(units[u].thresholds_per_sample)}, {}});
+            r.zero_fractions.push_back(Tensor{{batch}, {}});
+        }
+        for (size_t u = 0; u < units.size(); ++u) {
+            r.thresholds[u].data.resize(r.thresholds[u].num_elements());
+            r.zero_fractions[u].data.resize(r.zero_fractions[u].num_elements());
+            t_ptrs[u] = r.thresholds[u].data.data();
+            t_caps[u] = r.thresholds[u].data.size();
+            z_ptrs[u] = r.zero_fractions[u].data.data();
+            z_caps[u] = r.zero_fractions[u].data.size();
+        }
+        detail::check(drsn_model_run_introspect(handle_, inputs.size(), in_ptrs.data(), in_dims.data(),
+                                                in_ranks.data(), out_ptrs.size(), out_ptrs.data(), out_caps.data(),
+                                                units.size(), t_ptrs.data(), t_caps.data(), z_ptrs.data(),
+                                                z_caps.data()));
+        return r;
+    }
+    Introspection run_introspect(const std::vector<Tensor>& inputs) const { return run_introspect(views_of(inputs)); }
 
 private:
     /// Views of owned tensors, after checking that each holds exactly num_elements(shape) floats.

@@ -28,11 +28,11 @@ from ._errors import (
     UnsupportedError,
 )
 from ._library import ABI_VERSION, load as _load
-from ._model import LIMITS, Model, TensorInfo, default_limits
+from ._model import LIMITS, NORMALIZATIONS, Model, ShrinkageUnit, TensorInfo, default_limits, window_count
 
 __version__ = "0.1.0"
 
-for _cls in (Model, TensorInfo, Error, InvalidArgumentError, FileError, InvalidModelError,
+for _cls in (Model, TensorInfo, ShrinkageUnit, Error, InvalidArgumentError, FileError, InvalidModelError,
              UnsupportedError, ShapeError, DtypeError, BufferTooSmallError, OutOfMemoryError,
              LimitExceededError, InternalError, ClosedError, LibraryNotFoundError,
              IncompatibleLibraryError):
@@ -46,8 +46,12 @@ __all__ = [
     "default_limits",
     "library_version",
     "library_path",
+    "isa",
     "Model",
     "TensorInfo",
+    "ShrinkageUnit",
+    "NORMALIZATIONS",
+    "window_count",
     "Error",
     "InvalidArgumentError",
     "FileError",
@@ -69,6 +73,13 @@ def library_version() -> str:
     """Version string of the loaded libdrsn (drsn_version_string), e.g. "0.1.0".
     Loads the library if needed (LibraryNotFoundError if it cannot be found)."""
     return _load().version()
+
+
+def isa() -> str:
+    """Instruction set libdrsn's kernels use in this process (drsn_isa): "avx512", "avx2"
+    or "baseline" (DRSN_FORCE_ISA lowers it). IncompatibleLibraryError for a library that
+    predates the function."""
+    return _load().require("isa")().decode("ascii")
 
 
 def library_path() -> str:

@@ -26,7 +26,7 @@ import ctypes
 import os
 import sys
 import threading
-from ctypes import POINTER, c_char_p, c_int, c_int32, c_int64, c_size_t, c_uint32, c_void_p
+from ctypes import POINTER, c_char_p, c_float, c_int, c_int32, c_int64, c_size_t, c_uint32, c_void_p
 from pathlib import Path
 
 from ._errors import (
@@ -60,6 +60,7 @@ PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "drsn_version_number": (c_uint32, []),
     "drsn_version_string": (c_char_p, []),
     "drsn_abi_version": (c_uint32, []),
+    "drsn_isa": (c_char_p, []),
     "drsn_status_string": (c_char_p, [_status]),
     "drsn_last_error": (c_char_p, []),
     "drsn_options_create": (_status, [_p_void]),
@@ -91,12 +92,43 @@ PROTOTYPES: dict[str, tuple[object, list[object]]] = {
         _status,
         [c_void_p, c_size_t, _p_void, _p_void, _p_size, c_size_t, _p_void, _p_size],
     ),
+    "drsn_model_summary_json": (c_char_p, [c_void_p]),
+    # (length, window, hop, size_t* out_count)
+    "drsn_window_count": (_status, [c_size_t, c_size_t, c_size_t, _p_size]),
+    # (model, const float* signal, channels, length, window, hop, drsn_normalization,
+    #  float epsilon, batch_size, num_outputs, float* const* outputs, const size_t* caps,
+    #  size_t* out_window_count)
+    "drsn_model_run_windows": (
+        _status,
+        [c_void_p, c_void_p, c_size_t, c_size_t, c_size_t, c_size_t, c_int, c_float, c_size_t,
+         c_size_t, _p_void, _p_size, _p_size],
+    ),
+    # (model, num_inputs, input_dims, input_ranks, size_t* out_count,
+    #  size_t* thresholds_per_sample, size_t* features_per_sample, capacity)
+    "drsn_model_shrinkage_units": (
+        _status,
+        [c_void_p, c_size_t, _p_void, _p_size, _p_size, _p_size, _p_size, c_size_t],
+    ),
+    # (model, num_inputs, inputs, input_dims, input_ranks, num_outputs, outputs,
+    #  output_capacities, num_units, float* const* thresholds, const size_t* threshold_caps,
+    #  float* const* zero_fractions, const size_t* zero_fraction_caps)
+    "drsn_model_run_introspect": (
+        _status,
+        [c_void_p, c_size_t, _p_void, _p_void, _p_size, c_size_t, _p_void, _p_size,
+         c_size_t, _p_void, _p_size, _p_void, _p_size],
+    ),
 }
 
 
 #: Functions a library of this ABI version may lack (added to the header while ABI 1 was
 #: current). A missing one is set to None and fails only when used (see Library.require).
-OPTIONAL = frozenset({"drsn_options_set_limit", "drsn_options_get_limit"})
+OPTIONAL = frozenset({
+    "drsn_options_set_limit", "drsn_options_get_limit",
+    "drsn_isa",
+    # model summary, sliding windows and threshold introspection
+    "drsn_model_summary_json", "drsn_window_count", "drsn_model_run_windows",
+    "drsn_model_shrinkage_units", "drsn_model_run_introspect",
+})
 
 
 class Library:

@@ -19,6 +19,8 @@ Contracts (they follow include/drsn.h):
 from __future__ import annotations
 
 import ctypes
+import json
+import math
 import operator
 import os
 import threading
@@ -33,12 +35,14 @@ from ._errors import (
     ClosedError,
     DtypeError,
     FileError,
+    InternalError,
     InvalidArgumentError,
     ShapeError,
 )
 from ._library import Library, load
 
-__all__ = ["LIMITS", "Model", "TensorInfo", "default_limits"]
+__all__ = ["LIMITS", "NORMALIZATIONS", "Model", "ShrinkageUnit", "TensorInfo", "default_limits",
+           "window_count"]
 
 #: drsn_dtype (ONNX TensorProto.DataType) -> numpy dtype; UNDEFINED (0) -> None.
 _NUMPY_DTYPES = {
@@ -66,6 +70,46 @@ class TensorInfo(NamedTuple):
     name: str
     shape: Shape
     dtype: Optional[np.dtype]
+
+
+class ShrinkageUnit(NamedTuple):
+    """A residual shrinkage unit drsn recognised in the model (drsn_model_shrinkage_units):
+    how many thresholds tau it learns per sample (its channel count for a channel-wise
+    unit, 1 for a channel-shared one) and how many features (channels x positions) it
+    thresholds per sample."""
+
+    thresholds_per_sample: int
+    features_per_sample: int
+
+
+#: normalize= values of Model.run_windows -> drsn_normalization.
+NORMALIZATIONS = {None: 0, "none": 0, "zscore": 1}
+
+
+def window_count(length: int, window: int, hop: int) -> int:
+    """Number of full windows of ``window`` samples every ``hop`` samples in ``length``
+    samples (drsn_window_count; 0 when length < window). InvalidArgumentError when
+    window or hop is < 1."""
+    length, window, hop = (_count_arg(v, n) for v, n in
+                           ((length, "length"), (window, "window"), (hop, "hop")))
+    lib = load()
+    out = c_size_t(0)
+    lib.check(lib.require("window_count")(length, window, hop, byref(out)))
+    return out.value
+
+
+def _count_arg(value, name: str, minimum: int = 0) -> int:
+    """An integer argument >= minimum (InvalidArgumentError otherwise; bool is refused)."""
+    if isinstance(value, bool):
+        raise InvalidArgumentError(f"{name} must be an integer, got {value!r}")
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise InvalidArgumentError(
+            f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
+    if value < minimum:
+        raise InvalidArgumentError(f"{name} must be >= {minimum}, got {value}")
+    return value
 
 
 def _format_shape(shape: Sequence[Optional[int]]) -> str:
@@ -176,6 +220,7 @@ class Model:
         self._cond = threading.Condition(self._lock)  # close() waits on it for runs to end
         self._active_runs = 0
         self._plans: dict = {}
+        self._units: dict = {}  # input shapes -> list[ShrinkageUnit]
         self._num_threads = None if num_threads is None else operator.index(num_threads)
         limits = {_limit_code(k): operator.index(v) for k, v in (limits or {}).items()}
         set_limit = lib.require("options_set_limit") if limits else None
@@ -417,25 +462,30 @@ class Model:
         Raises ShapeError when the shapes do not fit the model."""
         handle = self._begin()
         try:
-            if (len(self._inputs) == 1 and isinstance(input_shapes, (list, tuple))
-                    and all(isinstance(d, (int, np.integer)) for d in input_shapes)):
-                input_shapes = [input_shapes]
-            shapes = []
-            for i, shape in enumerate(self._by_input(input_shapes, "input_shapes")):
-                try:
-                    shape = tuple(operator.index(d) for d in shape)
-                except TypeError:
-                    raise InvalidArgumentError(
-                        f"input_shapes: shape of '{self._inputs[i].name}' must be a "
-                        f"sequence of ints, got {shape!r}") from None
-                if any(d < 0 for d in shape):
-                    raise InvalidArgumentError(
-                        f"input_shapes: negative dimension in {shape} for "
-                        f"'{self._inputs[i].name}'")
-                shapes.append(shape)
-            return list(self._plan(handle, tuple(shapes)).output_shapes)
+            return list(self._plan(handle, self._shapes_arg(input_shapes)).output_shapes)
         finally:
             self._end()
+
+    def _shapes_arg(self, input_shapes) -> tuple:
+        """``input_shapes`` (a dict by input name, a list in input order, or one shape for
+        a one-input model) as a tuple of int tuples in input order."""
+        if (len(self._inputs) == 1 and isinstance(input_shapes, (list, tuple))
+                and all(isinstance(d, (int, np.integer)) for d in input_shapes)):
+            input_shapes = [input_shapes]
+        shapes = []
+        for i, shape in enumerate(self._by_input(input_shapes, "input_shapes")):
+            try:
+                shape = tuple(operator.index(d) for d in shape)
+            except TypeError:
+                raise InvalidArgumentError(
+                    f"input_shapes: shape of '{self._inputs[i].name}' must be a "
+                    f"sequence of ints, got {shape!r}") from None
+            if any(d < 0 for d in shape):
+                raise InvalidArgumentError(
+                    f"input_shapes: negative dimension in {shape} for "
+                    f"'{self._inputs[i].name}'")
+            shapes.append(shape)
+        return tuple(shapes)
 
     def run(self, inputs) -> list[np.ndarray]:
         """Runs the model once and returns its outputs as new float32 arrays, in output
@@ -513,3 +563,201 @@ class Model:
                     raise InvalidArgumentError(
                         f"output '{name}' overlaps another input or output buffer")
         return buffers
+
+    # ---- model summary ---------------------------------------------------------------
+
+    def summary(self) -> dict:
+        """The library's description of the model (drsn_model_summary_json) as a dict:
+        ``producer``, ``opset``, ``inputs``, ``outputs``, operator counts as loaded
+        (``operators``) and after optimisation (``optimized_operators``),
+        ``parameters``, ``flops_per_sample`` (batch 1), ``steps_per_run``,
+        ``arena_bytes_batch1``, applied graph ``passes``, fused ``shrinkage_units``
+        (each ``{"thresholds_per_sample", "features_per_sample"}``) and ``threads``.
+        Fields may be added by newer libraries."""
+        handle = self._begin()
+        try:
+            raw = self._lib.require("model_summary_json")(handle)
+        finally:
+            self._end()
+        if raw is None:
+            raise InternalError("drsn_model_summary_json returned NULL for a loaded model")
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except ValueError as exc:
+            raise InternalError(f"drsn_model_summary_json returned invalid JSON ({exc}): "
+                                f"{raw[:200]!r}") from None
+
+    # ---- long signals: sliding windows ---------------------------------------------
+
+    def _window_input_shape(self, channels: int, window: int) -> tuple:
+        """The model input shape for one window (batch 1), as drsn_model_run_windows
+        feeds it: [1, channels, window], or [1, window] for a rank-2 input."""
+        if len(self._inputs) != 1:
+            raise InvalidArgumentError(
+                f"run_windows needs a model with exactly one input; this one has "
+                f"{len(self._inputs)} ({', '.join(repr(i.name) for i in self._inputs)})")
+        info = self._inputs[0]
+        if len(info.shape) == 3:
+            return (1, channels, window)
+        if len(info.shape) == 2:
+            if channels != 1:
+                raise ShapeError(
+                    f"input '{info.name}' has shape {_format_shape(info.shape)} (one channel); "
+                    f"a signal with {channels} channels does not fit")
+            return (1, window)
+        raise ShapeError(
+            f"run_windows needs an input of rank 3 [N, C, W] or rank 2 [N, W]; input "
+            f"'{info.name}' has shape {_format_shape(info.shape)} (rank {len(info.shape)})")
+
+    def run_windows(self, signal, window: int, hop: int, normalize: Optional[str] = "zscore",
+                    epsilon: float = 1e-8, batch_size: int = 64) -> list[np.ndarray]:
+        """Runs the model on every full window of a long recording
+        (drsn_model_run_windows) and returns its outputs, one array per model output
+        shaped ``[num_windows, *per-window output shape]``, in window order.
+
+        * ``signal``: float32 array, 1-D ``[length]`` (one channel) or 2-D
+          ``[channels, length]``. Other dtypes (float64 included) raise
+          :class:`~drsn.DtypeError`; a non-contiguous array is copied first.
+        * Windows of ``window`` samples start at 0, hop, 2*hop, ...; a partial window at
+          the end is dropped. A signal shorter than one window raises
+          :class:`~drsn.ShapeError`.
+        * ``normalize``: ``"zscore"`` normalises every window and channel on its own,
+          ``(x - mean) / (std + epsilon)`` with the population std; ``None`` (or
+          ``"none"``) passes the windows as cut.
+        * ``batch_size``: windows per internal run (>= 1); the results do not depend on it.
+
+        The model must have one input of shape [N, C, W] (or [N, W] with one channel).
+        """
+        window = _count_arg(window, "window", 1)
+        hop = _count_arg(hop, "hop", 1)
+        batch_size = _count_arg(batch_size, "batch_size", 1)
+        if isinstance(normalize, str):
+            normalize = normalize.lower()
+        if normalize not in NORMALIZATIONS:
+            raise InvalidArgumentError(
+                f"normalize must be 'zscore' or None, got {normalize!r}")
+        try:
+            epsilon = float(epsilon)
+        except (TypeError, ValueError):
+            raise InvalidArgumentError(f"epsilon must be a number, got {epsilon!r}") from None
+        if not (math.isfinite(epsilon) and epsilon >= 0):
+            raise InvalidArgumentError(f"epsilon must be finite and >= 0, got {epsilon}")
+        array = signal if isinstance(signal, np.ndarray) else np.asarray(signal)
+        if array.dtype != _FLOAT32:
+            raise DtypeError(
+                f"signal: expected float32, got {_describe_dtype(array.dtype)} (drsn never "
+                f"casts silently; convert with .astype(numpy.float32))")
+        if array.ndim == 1:
+            channels, length = 1, array.shape[0]
+        elif array.ndim == 2:
+            channels, length = array.shape
+        else:
+            raise ShapeError(
+                f"signal: expected a 1-D [length] or 2-D [channels, length] array, got shape "
+                f"{_format_shape(array.shape)}")
+        if channels < 1 or length < 1:
+            raise ShapeError(f"signal: shape {_format_shape(array.shape)} holds no samples")
+        flags = array.flags
+        if not (flags.c_contiguous and flags.aligned):
+            array = np.require(array, _FLOAT32, ("C_CONTIGUOUS", "ALIGNED"))
+
+        handle = self._begin()
+        try:
+            lib = self._lib
+            run_windows = lib.require("model_run_windows")
+            plan = self._plan(handle, (self._window_input_shape(channels, window),))
+            per_window = [tuple(s[1:]) for s in plan.output_shapes]
+            count = c_size_t(0)
+            lib.check(lib.require("window_count")(length, window, hop, byref(count)))
+            n = count.value
+            outputs = [np.empty((n,) + s, dtype=_FLOAT32) for s in per_window]
+            out_ptrs = (c_void_p * len(outputs))(*[o.ctypes.data for o in outputs])
+            caps = (c_size_t * len(outputs))(*[o.size for o in outputs])
+            got = c_size_t(0)
+            status = run_windows(handle, array.ctypes.data, channels, length, window, hop,
+                                 NORMALIZATIONS[normalize], epsilon, batch_size,
+                                 len(outputs), out_ptrs, caps, byref(got))
+            lib.check(status)
+            if got.value != n:
+                raise InternalError(
+                    f"drsn_model_run_windows reported {got.value} windows, drsn_window_count {n}")
+            return outputs
+        finally:
+            self._end()
+
+    # ---- threshold introspection -----------------------------------------------------
+
+    def _shrinkage_units(self, handle: int, shapes: tuple, plan: _ShapePlan) -> list:
+        units = self._units.get(shapes)
+        if units is not None:
+            return units
+        lib = self._lib
+        fn = lib.require("model_shrinkage_units")
+        n = len(shapes)
+        count = c_size_t(0)
+        status = fn(handle, n, plan.dims, plan.ranks, byref(count), None, None, 0)
+        if status != 0 and status != _STATUS_BUFFER_TOO_SMALL:
+            lib.check(status)
+        capacity = count.value
+        thresholds = (c_size_t * max(capacity, 1))()
+        features = (c_size_t * max(capacity, 1))()
+        if capacity:
+            lib.check(fn(handle, n, plan.dims, plan.ranks, byref(count), thresholds, features,
+                         capacity))
+        units = [ShrinkageUnit(thresholds[u], features[u]) for u in range(count.value)]
+        if len(self._units) >= _PLAN_CACHE_SIZE:
+            self._units.clear()
+        self._units[shapes] = units
+        return units
+
+    def shrinkage_units(self, input_shapes) -> list[ShrinkageUnit]:
+        """The residual shrinkage units drsn recognised (and fused) for these input
+        shapes (drsn_model_shrinkage_units), in graph order: a list of
+        ``ShrinkageUnit(thresholds_per_sample, features_per_sample)`` (plain tuples
+        too). ``input_shapes`` as in :meth:`output_shapes`. A model whose soft
+        thresholding drsn does not recognise has none."""
+        handle = self._begin()
+        try:
+            shapes = self._shapes_arg(input_shapes)
+            return list(self._shrinkage_units(handle, shapes, self._plan(handle, shapes)))
+        finally:
+            self._end()
+
+    def run_introspect(self, inputs):
+        """Runs the model like :meth:`run` and also reports what every shrinkage unit
+        did (drsn_model_run_introspect). Returns ``(outputs, thresholds,
+        zero_fractions)``:
+
+        * ``outputs``: as :meth:`run` returns them;
+        * ``thresholds``: one float32 array ``[N, T_u]`` per unit (the learned tau per
+          sample, T_u = thresholds_per_sample);
+        * ``zero_fractions``: one float32 array ``[N]`` per unit, the fraction of the
+          unit's features that soft thresholding set to zero (|x| <= tau).
+
+        N is the first dimension of the first input. Allocates per call; meant for
+        analysis, not for the latency-critical path."""
+        handle = self._begin()
+        try:
+            lib = self._lib
+            fn = lib.require("model_run_introspect")
+            arrays = self._prepare(inputs)
+            shapes = tuple(a.shape for a in arrays)
+            plan = self._plan(handle, shapes)
+            units = self._shrinkage_units(handle, shapes, plan)
+            batch = shapes[0][0] if shapes and shapes[0] else 1
+            outputs = [np.empty(s, dtype=_FLOAT32) for s in plan.output_shapes]
+            thresholds = [np.empty((batch, u.thresholds_per_sample), dtype=_FLOAT32) for u in units]
+            zero_fractions = [np.empty((batch,), dtype=_FLOAT32) for _ in units]
+            k = len(units)
+            in_ptrs = (c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
+            out_ptrs = (c_void_p * len(outputs))(*[o.ctypes.data for o in outputs])
+            t_ptrs = (c_void_p * max(k, 1))(*[t.ctypes.data for t in thresholds])
+            t_caps = (c_size_t * max(k, 1))(*[t.size for t in thresholds])
+            z_ptrs = (c_void_p * max(k, 1))(*[z.ctypes.data for z in zero_fractions])
+            z_caps = (c_size_t * max(k, 1))(*[z.size for z in zero_fractions])
+            status = fn(handle, len(arrays), in_ptrs, plan.dims, plan.ranks,
+                        len(outputs), out_ptrs, plan.capacities, k, t_ptrs, t_caps, z_ptrs, z_caps)
+            lib.check(status)
+            return outputs, thresholds, zero_fractions
+        finally:
+            self._end()

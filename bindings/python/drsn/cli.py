@@ -1,0 +1,678 @@
+"""The ``drsn`` command-line tool (installed with the Python package as a console script;
+also ``python3 -m drsn``).
+
+    drsn inspect  MODEL.onnx [--json]
+    drsn run      MODEL.onnx INPUT.npy [INPUT2.npy ...] [-o OUT.npy|OUT.npz]
+    drsn classify MODEL.onnx RECORDING.(npy|csv|wav) --window 2048 --hop 1024
+                  [--classes classes.json] [--no-normalize] [--introspect] [--progress]
+    drsn bench    MODEL.onnx [--batch 1,64] [--threads 1,2] [--quick]
+
+It is a thin layer over the binding (:class:`drsn.Model`): everything it computes goes
+through libdrsn. Errors print one line ``drsn: error: ...`` on stderr and exit with a
+non-zero status (1: the operation failed, 2: bad command line); no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import statistics
+import sys
+import time
+import wave
+from typing import Optional, Sequence
+
+import numpy as np
+
+from . import _errors
+from ._model import Model
+
+PROG = "drsn"
+PROGRESS_MIN_WINDOWS = 50  # no progress bar for recordings with fewer windows
+
+
+class CliError(Exception):
+    """A failure reported as one line by main() (exit status 1)."""
+
+
+class UsageError(Exception):
+    """A bad command line (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``drsn: error: ... (see drsn X --help)``."""
+
+    def error(self, message):  # noqa: D401 (argparse API)
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+# ---- helpers -------------------------------------------------------------------------
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip() != ""]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers >= 0, got {text!r}")
+    return values
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _load_model(path: str, threads: Optional[int]) -> Model:
+    if not os.path.exists(path):
+        raise CliError(f"model file '{path}' does not exist")
+    return Model(path, num_threads=threads)
+
+
+def _shape(shape) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _load_npy(path: str) -> np.ndarray:
+    if not os.path.exists(path):
+        raise CliError(f"file '{path}' does not exist")
+    try:
+        array = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise CliError(f"'{path}' is not a readable .npy array ({exc})") from None
+    if not isinstance(array, np.ndarray):
+        raise CliError(f"'{path}' holds several arrays (.npz); give a single .npy array")
+    return array
+
+
+def _human(n: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n:g}"
+
+
+# ---- inspect ---------------------------------------------------------------------------
+
+def _counts_table(before: dict, after: dict) -> list[str]:
+    names = sorted(set(before) | set(after))
+    width = max([len(n) for n in names] + [8])
+    lines = [f"  {'operator':<{width}}  {'loaded':>6}  {'optimised':>9}"]
+    for n in names:
+        b, a = before.get(n, 0), after.get(n, 0)
+        lines.append(f"  {n:<{width}}  {b:>6}  {a:>9}")
+    lines.append(f"  {'total':<{width}}  {sum(before.values()):>6}  {sum(after.values()):>9}")
+    return lines
+
+
+def cmd_inspect(args) -> int:
+    with _load_model(args.model, args.threads) as model:
+        summary = model.summary()
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    print(f"model      {args.model}")
+    print(f"producer   {summary.get('producer') or '?'}   opset {summary.get('opset', '?')}")
+
+    def tensors(kind):
+        for t in summary.get(kind, []):
+            shape = t.get("shape")
+            shape_s = "?" if shape is None else "[" + ", ".join(
+                "?" if d is None or d < 0 else str(d) for d in shape) + "]"
+            print(f"  {t.get('name')}: {t.get('dtype')} {shape_s}")
+
+    print("inputs")
+    tensors("inputs")
+    print("outputs")
+    tensors("outputs")
+    params = summary.get("parameters")
+    flops = summary.get("flops_per_sample")
+    print(f"parameters       {params if params is not None else '?'}")
+    print(f"FLOPs per sample {'?' if flops is None else f'{flops} ({_human(flops)}FLOP)'}")
+    if summary.get("steps_per_run") is not None:
+        print(f"steps per run    {summary['steps_per_run']} (batch 1)")
+    if summary.get("arena_bytes_batch1") is not None:
+        print(f"arena            {_human(summary['arena_bytes_batch1'])}B (batch 1)")
+    if "threads" in summary:
+        print(f"threads          {summary['threads']}")
+    print("operators (as loaded -> after optimisation)")
+    for line in _counts_table(summary.get("operators", {}), summary.get("optimized_operators", {})):
+        print(line)
+    passes = summary.get("passes") or []
+    print("passes / fusions applied")
+    if passes:
+        for p in passes:
+            print(f"  {p}")
+    else:
+        print("  (none)")
+    units = summary.get("shrinkage_units")
+    if units is None:
+        print("shrinkage units  ? (the input shapes are not known without a concrete shape)")
+    else:
+        print(f"shrinkage units  {len(units)}")
+        for k, u in enumerate(units):
+            kind = "channel-shared" if u.get("thresholds_per_sample") == 1 else "channel-wise"
+            print(f"  unit {k}: {u.get('thresholds_per_sample')} threshold(s) per sample ({kind}), "
+                  f"{u.get('features_per_sample')} features per sample")
+    return 0
+
+
+# ---- run -------------------------------------------------------------------------------
+
+def cmd_run(args) -> int:
+    with _load_model(args.model, args.threads) as model:
+        arrays = [_load_npy(p) for p in args.inputs]
+        if len(arrays) != len(model.inputs):
+            raise CliError(f"the model has {len(model.inputs)} input(s) "
+                           f"({', '.join(i.name for i in model.inputs)}), "
+                           f"{len(arrays)} .npy file(s) given")
+        t0 = time.perf_counter()
+        outputs = model.run(arrays)
+        elapsed = time.perf_counter() - t0
+        names = [o.name for o in model.outputs]
+    for name, value in zip(names, outputs):
+        print(f"{name}: float32 {_shape(value.shape)}", file=sys.stderr if args.output else sys.stdout)
+    if args.output:
+        if args.output.endswith(".npz"):
+            np.savez(args.output, **dict(zip(names, outputs)))
+        else:
+            if len(outputs) != 1:
+                raise CliError(f"the model has {len(outputs)} outputs; write them all with "
+                               f"-o FILE.npz")
+            np.save(args.output, outputs[0])
+        print(f"wrote {args.output} ({elapsed * 1e3:.2f} ms run)", file=sys.stderr)
+    else:
+        with np.printoptions(precision=5, suppress=True, threshold=200, edgeitems=4):
+            for name, value in zip(names, outputs):
+                print(f"{name} =\n{value}")
+    return 0
+
+
+# ---- classify -------------------------------------------------------------------------
+
+def read_recording(path: str, csv_column: Optional[int] = None) -> np.ndarray:
+    """A recording as float32 [channels, length] (1 channel: [1, length]).
+
+    * .npy: 1-D [length] or 2-D [channels, length], any real dtype (converted to float32);
+    * .csv / .txt: one row per sample, one column per channel (a header row of names is
+      skipped; ``csv_column`` keeps only that 0-based column);
+    * .wav: PCM 8/16/24/32-bit integer, every channel, scaled to [-1, 1).
+    """
+    if not os.path.exists(path):
+        raise CliError(f"recording '{path}' does not exist")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npy":
+        array = _load_npy(path)
+        if array.dtype.kind not in "fiu":
+            raise CliError(f"'{path}': expected real numbers, got dtype {array.dtype}")
+        if array.ndim == 1:
+            array = array[None, :]
+        elif array.ndim != 2:
+            raise CliError(f"'{path}': expected a 1-D [length] or 2-D [channels, length] array, "
+                           f"got shape {_shape(array.shape)}")
+    elif ext in (".csv", ".txt"):
+        array = _read_csv(path)
+    elif ext == ".wav":
+        array = _read_wav(path)
+    else:
+        raise CliError(f"'{path}': unknown recording format '{ext or '(none)'}' "
+                       f"(expected .npy, .csv or .wav)")
+    if csv_column is not None:
+        if not 0 <= csv_column < array.shape[0]:
+            raise CliError(f"--column {csv_column}: the recording has {array.shape[0]} channel(s)")
+        array = array[csv_column:csv_column + 1]
+    if not np.all(np.isfinite(array)):
+        raise CliError(f"'{path}': the recording contains NaN or infinite values")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _read_csv(path: str) -> np.ndarray:
+    with open(path, newline="") as f:
+        text = f.read()
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t ")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in r)]
+    if not rows:
+        raise CliError(f"'{path}' is empty")
+    try:
+        [float(c) for c in rows[0] if c.strip()]
+    except ValueError:
+        rows = rows[1:]  # a header row
+    try:
+        data = np.array([[float(c) for c in r if c.strip()] for r in rows], dtype=np.float64)
+    except ValueError as exc:
+        raise CliError(f"'{path}': not a table of numbers ({exc})") from None
+    if data.ndim != 2 or data.size == 0:
+        raise CliError(f"'{path}': every row must have the same number of numeric columns")
+    return data.T  # columns are channels
+
+
+def _read_wav(path: str) -> np.ndarray:
+    try:
+        with wave.open(path, "rb") as w:
+            channels, width, frames = w.getnchannels(), w.getsampwidth(), w.getnframes()
+            raw = w.readframes(frames)
+    except (wave.Error, EOFError) as exc:
+        raise CliError(f"'{path}': not a PCM .wav file ({exc})") from None
+    if width == 1:
+        data = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128.0) / 128.0
+    elif width == 2:
+        data = np.frombuffer(raw, "<i2").astype(np.float64) / 32768.0
+    elif width == 3:
+        b = np.frombuffer(raw, np.uint8).reshape(-1, 3).astype(np.int32)
+        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+        v = np.where(v >= 1 << 23, v - (1 << 24), v)
+        data = v.astype(np.float64) / float(1 << 23)
+    elif width == 4:
+        data = np.frombuffer(raw, "<i4").astype(np.float64) / float(1 << 31)
+    else:
+        raise CliError(f"'{path}': unsupported sample width {width} bytes")
+    return data.reshape(-1, channels).T
+
+
+def _load_classes(path: Optional[str], count: int) -> list[str]:
+    if path is None:
+        return [f"class {k}" for k in range(count)]
+    if not os.path.exists(path):
+        raise CliError(f"classes file '{path}' does not exist")
+    with open(path) as f:
+        try:
+            data = json.load(f)
+        except ValueError as exc:
+            raise CliError(f"'{path}' is not valid JSON ({exc})") from None
+    if isinstance(data, dict):
+        if "classes" in data:
+            data = data["classes"]
+        else:
+            try:
+                data = [data[k] for k in sorted(data, key=int)]
+            except ValueError:
+                raise CliError(f"'{path}': expected a list of class names or "
+                               f"{{index: name}}") from None
+    if not isinstance(data, list) or not all(isinstance(c, str) for c in data):
+        raise CliError(f"'{path}': expected a JSON list of class names")
+    if len(data) != count:
+        raise CliError(f"'{path}' names {len(data)} classes but the model outputs {count} scores")
+    return data
+
+
+class _Progress:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled, self.start = total, enabled, time.perf_counter()
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        frac = done / self.total if self.total else 1.0
+        width = 30
+        fill = int(round(frac * width))
+        elapsed = time.perf_counter() - self.start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        sys.stderr.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{self.total} windows "
+                         f"{rate:,.0f}/s")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _windows_of(signal: np.ndarray, first: int, count: int, window: int, hop: int,
+                normalize: bool, epsilon: float) -> np.ndarray:
+    """Windows [first, first + count) as [count, channels, window], normalised like
+    drsn_model_run_windows (per window and channel, population std)."""
+    idx = (first + np.arange(count))[:, None] * hop + np.arange(window)[None, :]
+    w = np.transpose(signal[:, idx], (1, 0, 2))
+    if normalize:
+        w64 = w.astype(np.float64)
+        mean = w64.mean(axis=2, keepdims=True)
+        std = w64.std(axis=2, keepdims=True)
+        w = (w64 - mean) / (std + epsilon)
+    return np.ascontiguousarray(w, dtype=np.float32)
+
+
+def cmd_classify(args) -> int:
+    signal = read_recording(args.recording, args.column)
+    channels, length = signal.shape
+    window, hop = args.window, args.hop
+    with _load_model(args.model, args.threads) as model:
+        from ._model import window_count
+        if len(model.inputs) == 1:
+            declared = model.inputs[0].shape
+            if declared and declared[-1] is not None and declared[-1] != window:
+                raise CliError(f"the model's input '{model.inputs[0].name}' {_shape(declared)} takes "
+                               f"windows of {declared[-1]} samples; --window is {window}")
+            if len(declared) == 3 and declared[1] is not None and declared[1] != channels:
+                raise CliError(f"the model's input '{model.inputs[0].name}' {_shape(declared)} takes "
+                               f"{declared[1]} channel(s); the recording has {channels}")
+        total = window_count(length, window, hop)
+        if total == 0:
+            raise CliError(f"'{args.recording}' has {length} samples per channel, fewer than one "
+                           f"window of {window}")
+        normalize = None if args.no_normalize else "zscore"
+        show = total > PROGRESS_MIN_WINDOWS and (args.progress or sys.stderr.isatty()) \
+            and not args.no_progress
+        # Chunks of whole windows, so the bar moves on long recordings; the results do
+        # not depend on the chunking (each window is normalised on its own).
+        chunk = max(args.batch_size, min(4096, math.ceil(total / 100))) if show else total
+        progress = _Progress(total, show)
+        parts = []
+        t0 = time.perf_counter()
+        for first in range(0, total, chunk):
+            n = min(chunk, total - first)
+            segment = signal[:, first * hop:(first + n - 1) * hop + window]
+            if channels == 1:
+                segment = segment[0]
+            (logits, *_rest) = model.run_windows(segment, window, hop, normalize=normalize,
+                                                 epsilon=args.epsilon, batch_size=args.batch_size)
+            if logits.shape[0] != n:
+                raise CliError(f"internal: {logits.shape[0]} windows from a chunk of {n}")
+            parts.append(logits)
+            progress.update(first + n)
+        progress.close()
+        elapsed = time.perf_counter() - t0
+        logits = np.concatenate(parts)
+        if logits.ndim != 2:
+            raise CliError(f"the model's first output has per-window shape "
+                           f"{_shape(logits.shape[1:])}; classify needs a vector of class scores")
+
+        intro = None
+        if args.introspect:
+            rank2 = len(model.inputs[0].shape) == 2
+            units, sums_t, sums_z = None, [], []
+            step = args.batch_size
+            for first in range(0, total, step):
+                n = min(step, total - first)
+                batch = _windows_of(signal, first, n, window, hop, not args.no_normalize, args.epsilon)
+                if rank2:
+                    batch = batch[:, 0, :]
+                batch_units = model.shrinkage_units([batch.shape])
+                if units is None:
+                    units = batch_units
+                    sums_t = [np.zeros(u.thresholds_per_sample) for u in units]
+                    sums_z = [0.0 for _ in units]
+                elif [tuple(u) for u in batch_units] != [tuple(u) for u in units]:
+                    raise CliError(f"libdrsn reports {len(batch_units)} shrinkage units for a "
+                                   f"batch of {n} windows but {len(units)} for a batch of "
+                                   f"{min(step, total)}; the model did not change (a library bug)")
+                _, th, zf = model.run_introspect(batch)
+                for u in range(len(units)):
+                    sums_t[u] += th[u].astype(np.float64).sum(axis=0)
+                    sums_z[u] += float(zf[u].astype(np.float64).sum())
+            intro = (units, [s / total for s in sums_t], [s / total for s in sums_z])
+
+    classes = _load_classes(args.classes, logits.shape[1])
+    probs = _softmax(logits)
+    pred = probs.argmax(axis=1)
+    conf = probs.max(axis=1)
+    counts = np.bincount(pred, minlength=len(classes))
+    seconds = f", {length / args.rate:.2f} s at {args.rate:g} Hz" if args.rate else ""
+    print(f"recording  {args.recording}: {channels} channel(s) x {length} samples{seconds}")
+    print(f"windows    {total} of {window} samples, hop {hop}, "
+          f"{'no normalisation' if args.no_normalize else 'z-score per window'}; "
+          f"{elapsed * 1e3:.1f} ms ({total / elapsed if elapsed > 0 else float('inf'):,.0f} windows/s)")
+    width = max(len(c) for c in classes)
+    print(f"  {'class':<{width}}  {'windows':>7}  {'share':>6}  {'mean confidence':>15}")
+    for k in np.argsort(-counts, kind="stable"):
+        if counts[k] == 0:
+            continue
+        print(f"  {classes[k]:<{width}}  {counts[k]:>7}  {counts[k] / total:>6.1%}  "
+              f"{conf[pred == k].mean():>15.3f}")
+    majority = int(np.argmax(counts))
+    print(f"majority class: {classes[majority]} ({counts[majority]}/{total} windows, "
+          f"{counts[majority] / total:.1%}; mean probability {probs[:, majority].mean():.3f})")
+    if intro is not None:
+        units, mean_t, mean_z = intro
+        if not units:
+            print("shrinkage units: none recognised in this model")
+        else:
+            print("shrinkage units (means over all windows)")
+            print(f"  {'unit':>4}  {'taus':>4}  {'mean tau':>9}  {'zeroed fraction':>15}")
+            for u, unit in enumerate(units):
+                print(f"  {u:>4}  {unit.thresholds_per_sample:>4}  {mean_t[u].mean():>9.4f}  "
+                      f"{mean_z[u]:>15.3f}")
+            print(f"  {'all':>4}  {'':>4}  {'':>9}  {np.mean(mean_z):>15.3f}")
+    return 0
+
+
+# ---- bench -------------------------------------------------------------------------------
+
+def _bench_shape(model_inputs, batch: int, overrides: dict) -> list[tuple[int, ...]]:
+    shapes = []
+    for info in model_inputs:
+        if info.name in overrides:
+            shapes.append(overrides[info.name])
+            continue
+        dims = []
+        for axis, d in enumerate(info.shape):
+            if d is None:
+                if axis != 0:
+                    raise CliError(f"input '{info.name}' has dynamic dimension {axis} "
+                                   f"{_shape(info.shape)}; give its shape with "
+                                   f"--shape {info.name}=D0,D1,...")
+                d = batch
+            elif axis == 0 and d != batch:
+                raise CliError(f"input '{info.name}' has a fixed batch of {d} {_shape(info.shape)}; "
+                               f"use --batch {d}")
+            dims.append(d)
+        shapes.append(tuple(dims))
+    return shapes
+
+
+def _time_runs(fn, warmup: int, repeat: int, max_seconds: float) -> float:
+    """Median seconds per call after `warmup` calls; stops early after max_seconds (>= 3 runs)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < repeat:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+        if len(times) >= 3 and time.perf_counter() - start > max_seconds:
+            break
+    return statistics.median(times)
+
+
+def cmd_bench(args) -> int:
+    overrides = {}
+    for spec in args.shape or []:
+        name, _, dims = spec.partition("=")
+        try:
+            overrides[name] = tuple(int(d) for d in dims.split(","))
+        except ValueError:
+            raise UsageError(f"--shape expects NAME=D0,D1,..., got {spec!r}") from None
+    if args.quick:
+        warmup, repeat, max_seconds = 1, 3, 0.5
+    else:
+        warmup, repeat, max_seconds = args.warmup, args.repeat, args.max_seconds
+    ort = None
+    if not args.no_onnxruntime:
+        try:
+            import onnxruntime as ort  # noqa: F811
+        except ImportError:
+            ort = None
+    rng = np.random.default_rng(0)
+    rows = []
+    from ._library import load
+    isa_fn = getattr(load(), "isa", None)
+    isa = f"; libdrsn kernels: {isa_fn().decode()}" if isa_fn is not None else ""
+    print(f"model {args.model}; median of up to {repeat} runs after {warmup} warm-up run(s){isa}")
+    if ort is None:
+        print("onnxruntime: " + ("skipped (--no-onnxruntime)" if args.no_onnxruntime
+                                 else "not importable, timing drsn only"))
+    else:
+        print(f"onnxruntime {ort.__version__} (CPU, all graph optimisations) on the same file")
+    header = f"{'batch':>5}  {'threads':>7}  {'drsn ms':>9}  {'samples/s':>10}"
+    if ort is not None:
+        header += f"  {'ort ms':>9}  {'ort/drsn':>8}"
+    print(header)
+    for threads in args.threads:
+        with _load_model(args.model, threads) as model:
+            session = None
+            if ort is not None:
+                so = ort.SessionOptions()
+                so.intra_op_num_threads = threads
+                so.inter_op_num_threads = 1
+                so.log_severity_level = 3
+                session = ort.InferenceSession(args.model, so, providers=["CPUExecutionProvider"])
+            for batch in args.batch:
+                if batch < 1:
+                    raise UsageError(f"--batch values must be >= 1, got {batch}")
+                shapes = _bench_shape(model.inputs, batch, overrides)
+                inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+                outputs = [np.empty(s, np.float32) for s in model.output_shapes(shapes)]
+                t_drsn = _time_runs(lambda: model.run_into(inputs, outputs), warmup, repeat, max_seconds)
+                line = f"{batch:>5}  {threads:>7}  {t_drsn * 1e3:>9.3f}  {batch / t_drsn:>10,.0f}"
+                row = {"batch": batch, "threads": threads, "drsn_ms": t_drsn * 1e3}
+                if session is not None:
+                    feeds = {i.name: a for i, a in zip(model.inputs, inputs)}
+                    t_ort = _time_runs(lambda: session.run(None, feeds), warmup, repeat, max_seconds)
+                    line += f"  {t_ort * 1e3:>9.3f}  {t_ort / t_drsn:>8.2f}"
+                    row.update(ort_ms=t_ort * 1e3, ratio=t_ort / t_drsn)
+                print(line, flush=True)
+                rows.append(row)
+    if ort is not None:
+        print("ort/drsn > 1: drsn is faster")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    return 0
+
+
+# ---- main ----------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="drsn: inference runtime for Deep Residual Shrinkage "
+                                            "Networks (ONNX, float32) -- command-line tool")
+    parser.add_argument("--version", action="store_true", help="print the binding and library versions")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def common(p, threads=True):
+        p.add_argument("model", help="ONNX model file")
+        if threads:
+            p.add_argument("--threads", type=int, default=None,
+                           help="threads per run (0: one per core; default: the library's)")
+
+    p = sub.add_parser("inspect", help="inputs, outputs, operators, parameters, FLOPs, fusions")
+    common(p)
+    p.add_argument("--json", action="store_true", help="print the library's JSON summary")
+    p.set_defaults(fn=cmd_inspect)
+
+    p = sub.add_parser("run", help="run a model on .npy inputs")
+    common(p)
+    p.add_argument("inputs", nargs="+", metavar="INPUT.npy", help="one float32 .npy per model input, in order")
+    p.add_argument("-o", "--output", help="write the output (.npy, one output) or all outputs (.npz)")
+    p.set_defaults(fn=cmd_run)
+
+    p = sub.add_parser("classify", help="classify a long recording window by window")
+    common(p)
+    p.add_argument("recording", help="recording: .npy (1-D, or [channels, length]), .csv "
+                                     "(columns = channels) or PCM .wav; converted to float32")
+    p.add_argument("--window", type=_positive_int, required=True, help="window length in samples")
+    p.add_argument("--hop", type=_positive_int, default=None, help="hop in samples (default: --window)")
+    p.add_argument("--classes", help="JSON list of class names in output order")
+    p.add_argument("--no-normalize", action="store_true",
+                   help="feed windows as cut (default: z-score per window and channel)")
+    p.add_argument("--epsilon", type=float, default=1e-8, help="z-score epsilon (default 1e-8)")
+    p.add_argument("--batch-size", type=_positive_int, default=64, help="windows per run (default 64)")
+    p.add_argument("--introspect", action="store_true",
+                   help="also report mean thresholds and zeroed fractions per shrinkage unit")
+    p.add_argument("--progress", action="store_true", help="show a progress bar even if stderr is not a TTY")
+    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument("--column", type=int, default=None, help="use only this channel / CSV column (0-based)")
+    p.add_argument("--rate", type=float, default=None, help="sampling rate in Hz (only to print the duration)")
+    p.set_defaults(fn=cmd_classify)
+
+    p = sub.add_parser("bench", help="time drsn (and onnxruntime when installed)")
+    common(p, threads=False)
+    p.add_argument("--batch", type=_int_list, default=[1, 64], help="batch sizes, e.g. 1,64")
+    p.add_argument("--threads", dest="threads", type=_int_list, default=[1],
+                   help="thread counts, e.g. 1,2 (0: one per core)")
+    p.add_argument("--shape", action="append", metavar="NAME=D0,D1,...",
+                   help="shape of an input with dynamic non-batch dimensions")
+    p.add_argument("--warmup", type=int, default=3, help="warm-up runs (default 3)")
+    p.add_argument("--repeat", type=_positive_int, default=20, help="timed runs (default 20)")
+    p.add_argument("--max-seconds", type=float, default=3.0, help="time cap per configuration")
+    p.add_argument("--quick", action="store_true", help="1 warm-up, at most 3 runs (smoke test)")
+    p.add_argument("--no-onnxruntime", action="store_true", help="time drsn only")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.set_defaults(fn=cmd_bench)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if isinstance(exc, _errors.LibraryNotFoundError):
+        first = lines[0].removeprefix("drsn: ").split(". Tried")[0]
+        tried = []
+        for line in lines[1:]:
+            if line.startswith("To fix"):
+                break
+            if line.startswith("- "):
+                tried.append(line[2:].split(" (")[0])
+        return (f"{first} (tried {', '.join(tried)}); build it with `swift build -c release "
+                f"--product drsn` in the repository or set DRSN_LIBRARY to its path")
+    return " ".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.version:
+            from . import __version__, library_path, library_version
+            from ._library import load
+            isa_fn = getattr(load(), "isa", None)
+            isa = f", kernels: {isa_fn().decode()}" if isa_fn is not None else ""
+            print(f"drsn {__version__} (binding), libdrsn {library_version()} at {library_path()}{isa}")
+            return 0
+        if args.command is None:
+            raise UsageError(f"choose a command: inspect, run, classify or bench (see `{PROG} --help`)")
+        if getattr(args, "hop", None) is None and args.command == "classify":
+            args.hop = args.window
+        return args.fn(args)
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = None  # nothing more can be written
+        finally:
+            return 1
+    except (CliError, _errors.Error, OSError, ValueError, TypeError, MemoryError) as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug in this tool: still one line, but say what it was
+        print(f"{PROG}: error: internal error in the drsn tool ({type(exc).__name__}: "
+              f"{_one_line(exc)}); please report it", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -23,6 +23,7 @@ public func convScratchElements(_ p: ConvParams) -> Int {
     let m = p.outChannels / g
     let n = p.outHeight &* p.outWidth
     let k = (p.inChannels / g) &* p.kernelHeight &* p.kernelWidth
+    if directConvApplies(p) { return directConvScratchElements(p) }
     switch convPath(p) {
     case .depthwise:
         return 0
@@ -50,6 +51,11 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
                    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                    batchRange: Range<Int>) {
     if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
+    if directConvApplies(p) {
+        directConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
+                   scratch: scratch, batchRange: batchRange)
+        return
+    }
     let g = max(p.groups, 1)
     let cg = p.inChannels / g
     let mg = p.outChannels / g

@@ -243,9 +243,10 @@ DRSN_API drsn_status drsn_model_run(const drsn_model* model, size_t num_inputs, 
 
 /**
  * A JSON object describing the model: producer, opset, inputs, outputs, operator counts as
- * loaded ("operators") and after optimisation ("optimized_operators"), "parameters",
- * "flops_per_sample" (convolutions and matrix products, batch 1), "steps_per_run",
- * "arena_bytes_batch1", applied graph "passes", fused "shrinkage_units" and "threads".
+ * loaded ("operators") and after the graph passes ("optimized_operators"), "parameters",
+ * "flops_per_sample" (convolutions and matrix products, batch 1), "steps_per_run" and
+ * "plan_steps" (kernel steps by kind after plan-level fusion, batch 1), "arena_bytes_batch1",
+ * applied "passes" (graph passes and plan fusions), fused "shrinkage_units" and "threads".
  * Fields may be added; none will be removed within this ABI version. NULL if model is NULL.
  * The string lives as long as the model.
  */

@@ -93,3 +93,31 @@ public func shrink(input: UnsafePointer<Float>, tau: UnsafePointer<Float>, tauOf
         }
     }
 }
+
+/// y = max(x * scale[c] + shift[c], 0) over [batch, channels, inner]: the pre-activation
+/// BatchNorm -> ReLU of a residual unit in one pass. NaN stays NaN. Output may alias input.
+public func channelScaleShiftRelu(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                                  batch: Int, channels: Int, inner: Int,
+                                  scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) {
+    let W = VG.scalarCount
+    for b in 0..<batch {
+        for c in 0..<channels {
+            let off = (b &* channels &+ c) &* inner
+            let s = input + off, d = output + off
+            let k = scale[c], t = shift[c]
+            let vk = VG(repeating: k), vt = VG(repeating: t)
+            var i = 0
+            while i &+ W <= inner {
+                var y = madd(vt, loadG(s + i), vk)
+                y.replace(with: VG(), where: y .< VG())
+                UnsafeMutableRawPointer(d + i).storeBytes(of: y, as: VG.self)
+                i &+= W
+            }
+            while i < inner {
+                let y = s[i] * k + t
+                d[i] = y < 0 ? 0 : y
+                i &+= 1
+            }
+        }
+    }
+}

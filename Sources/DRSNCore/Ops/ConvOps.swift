@@ -80,7 +80,7 @@ enum ConvOps {
         }
         try ctx.requireRuntimeType(x, 0)
         let s = try Tensor(floats: scale, shape: [channels]), b = try Tensor(floats: shift, shape: [channels])
-        return [try ctx.builder.emit(.scaleShift(batch: xs[0], channels: channels, inner: inner),
+        return [try ctx.builder.emit(.scaleShift(batch: xs[0], channels: channels, inner: inner, relu: false),
                                      inputs: [x, .constant(s), .constant(b)], outputShape: xs)]
     }
 }

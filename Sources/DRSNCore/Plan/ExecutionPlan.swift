@@ -26,6 +26,17 @@ final class ExecutionPlan: @unchecked Sendable {
     let constantOutputs: [(output: Int, data: AlignedBuffer)]
     private let keepAlive: [AlignedBuffer]
 
+    /// How many steps of each kind a run executes (for `inspect`).
+    var stepCounts: [String: Int] {
+        var counts: [String: Int] = [:]
+        for step in steps {
+            let name = "\(step.kind)"
+            let kind = String(name.prefix { $0 != "(" })
+            counts[kind, default: 0] += 1
+        }
+        return counts
+    }
+
     /// Multiply-add FLOPs (2 per MAC) of the convolutions and matrix products of one run.
     var flops: Int {
         steps.reduce(0) { total, step in
@@ -36,6 +47,8 @@ final class ExecutionPlan: @unchecked Sendable {
                 return total + 2 * m * n * k
             case .batchedMatMul(let b, let m, let n, let k, _, _):
                 return total + 2 * b * m * n * k
+            case .thresholdNetwork(let batch, let channels, let hidden, _, _, _, _):
+                return total + 4 * batch * channels * hidden
             default:
                 return total
             }
@@ -95,7 +108,10 @@ final class ExecutionPlan: @unchecked Sendable {
         var protectedIds = Set(binding.inputIds)
         for (id, loc) in locations.enumerated() where loc != nil { protectedIds.insert(id) }
         let units = fuse ? ShrinkageFusion.run(&steps, protected: protectedIds, sizes: sizes) : []
-        if fuse { ThresholdNetworkFusion.run(&steps, protected: protectedIds, sizes: sizes) }
+        if fuse {
+            ThresholdNetworkFusion.run(&steps, protected: protectedIds, sizes: sizes)
+            ThresholdNetworkFusion.fuseScaleShiftRelu(&steps, protected: protectedIds, sizes: sizes)
+        }
 
         // Dead step elimination: keep steps whose outputs reach a graph output.
         var needed = [Bool](repeating: false, count: valueCount)

@@ -23,7 +23,7 @@ enum Parallelization {
         case .binary(_, _, _, let outShape), .select(_, _, _, let outShape):
             guard let first = outShape.first else { return (1, 1) }
             return (first, outShape.dropFirst().reduce(1, *) * 2)
-        case .scaleShift(let batch, let channels, let inner):
+        case .scaleShift(let batch, let channels, let inner, _):
             return (batch, channels * inner * 2)
         case .globalAveragePool(let planes, let planeSize):
             return (planes, planeSize)

@@ -27,7 +27,7 @@ enum StepKind {
     case slice(shape: [Int], starts: [Int], steps: [Int], outShape: [Int])
     case pad(shape: [Int], padsBegin: [Int], outShape: [Int], value: Float)
     case gather(shape: [Int], axis: Int, indices: [Int])
-    case scaleShift(batch: Int, channels: Int, inner: Int) // inputs: x, scale, shift
+    case scaleShift(batch: Int, channels: Int, inner: Int, relu: Bool) // inputs: x, scale, shift
     case copy(count: Int)
     /// Fused shrinkage: inputs r, tau, [residual]; tau[tauOffsets[plane]] per plane.
     case shrink(planeSize: Int, tauOffsets: [Int], residual: Bool, unit: Int)

@@ -41,6 +41,19 @@ enum ThresholdNetworkFusion {
         }
     }
 
+    /// Fuses a BatchNormalization (scale-shift) step with the ReLU that is its only reader:
+    /// the pre-activation BN -> ReLU of a residual unit becomes one pass over the data.
+    static func fuseScaleShiftRelu(_ steps: inout [Step], protected: Set<Int>, sizes: [Int]) {
+        let ctx = ShrinkageFusion.Context(steps: steps, protected: protected, sizes: sizes)
+        for i in 0..<steps.count {
+            guard case .unary(.relu, _) = steps[i].kind, case .value(let x) = steps[i].inputs[0],
+                  ctx.readers[x] == 1, !protected.contains(x), let j = ctx.producer[x],
+                  case .scaleShift(let batch, let channels, let inner, false) = steps[j].kind else { continue }
+            steps[i] = Step(kind: .scaleShift(batch: batch, channels: channels, inner: inner, relu: true),
+                            inputs: steps[j].inputs, outputs: steps[i].outputs, scratch: 0, nodeName: steps[i].nodeName)
+        }
+    }
+
     /// tau[n, c] = m[n, c] * sigmoid(b2[c] + sum_j W2[c, j] * relu(b1[j] + sum_i W1[j, i] * m[n, i])),
     /// W stored [out, in] when transB, else [in, out]. `hidden` holds `hiddenCount` floats.
     static func compute(m: UnsafePointer<Float>, w1: UnsafePointer<Float>, b1: UnsafePointer<Float>?,

@@ -124,10 +124,15 @@ struct Executor {
             select(condition: read(ins[0]) + lo * cStrides[0], conditionStrides: cStrides,
                    x: read(ins[1]) + lo * xStrides[0], xStrides: xStrides, y: read(ins[2]) + lo * yStrides[0],
                    yStrides: yStrides, output: out + lo * inner, outShape: shape)
-        case .scaleShift(_, let channels, let inner):
+        case .scaleShift(_, let channels, let inner, let relu):
             let off = lo * channels * inner
-            channelScaleShift(input: read(ins[0]) + off, output: out + off, batch: hi - lo, channels: channels,
-                              inner: inner, scale: read(ins[1]), shift: read(ins[2]))
+            if relu {
+                channelScaleShiftRelu(input: read(ins[0]) + off, output: out + off, batch: hi - lo, channels: channels,
+                                      inner: inner, scale: read(ins[1]), shift: read(ins[2]))
+            } else {
+                channelScaleShift(input: read(ins[0]) + off, output: out + off, batch: hi - lo, channels: channels,
+                                  inner: inner, scale: read(ins[1]), shift: read(ins[2]))
+            }
         case .globalAveragePool(_, let planeSize):
             globalAveragePool(input: read(ins[0]) + lo * planeSize, output: out + lo, planes: hi - lo, planeSize: planeSize)
         case .maxPool(var p):
@@ -206,9 +211,14 @@ struct Executor {
             padConstant(input: read(ins[0]), shape: shape, padsBegin: padsBegin, outShape: outShape, value: value, output: out)
         case .gather(let shape, let axis, let indices):
             gather(input: read(ins[0]), shape: shape, axis: axis, indices: indices, output: out)
-        case .scaleShift(let batch, let channels, let inner):
-            channelScaleShift(input: read(ins[0]), output: out, batch: batch, channels: channels, inner: inner,
-                              scale: read(ins[1]), shift: read(ins[2]))
+        case .scaleShift(let batch, let channels, let inner, let relu):
+            if relu {
+                channelScaleShiftRelu(input: read(ins[0]), output: out, batch: batch, channels: channels, inner: inner,
+                                      scale: read(ins[1]), shift: read(ins[2]))
+            } else {
+                channelScaleShift(input: read(ins[0]), output: out, batch: batch, channels: channels, inner: inner,
+                                  scale: read(ins[1]), shift: read(ins[2]))
+            }
         case .copy(let count):
             out.update(from: read(ins[0]), count: count)
         case .shrink(let planeSize, let tauOffsets, let residual, let unit):

@@ -25,10 +25,18 @@ extension Model {
                 return "{\"name\": \(str(i.name)), \"dtype\": \(str(i.dtype.description)), \"shape\": \(dims)}"
             }.joined(separator: ", ") + "]"
         }
-        var flops = "null", steps = "null", units = "null", arena = "null"
+        var flops = "null", steps = "null", units = "null", arena = "null", stepKinds = "null"
+        var passes = appliedPasses
         if let shapes = Model.probeShapes(inputs, probe: 0), let plan = try? plan(for: shapes) {
             flops = String(plan.flops)
             steps = String(plan.steps.count)
+            stepKinds = counts(plan.stepCounts)
+            if !plan.shrinkageUnits.isEmpty {
+                passes.append("shrinkage unit fusion (\(plan.shrinkageUnits.count) units: |r| mean, soft threshold + residual add)")
+            }
+            if let n = plan.stepCounts["thresholdNetwork"] {
+                passes.append("threshold network fusion (\(n) units: FC -> ReLU -> FC -> sigmoid -> scale)")
+            }
             arena = String(plan.arenaSize * 4)
             units = "[" + plan.shrinkageUnits.map { u in
                 let info = ShrinkageUnitInfo(u)
@@ -39,7 +47,7 @@ extension Model {
         {"producer": \(str(producer)), "opset": \(opset), "inputs": \(infos(inputs)), "outputs": \(infos(outputs)), \
         "operators": \(counts(importedOperatorCounts)), "optimized_operators": \(counts(optimizedOperatorCounts)), \
         "parameters": \(parameterCount), "flops_per_sample": \(flops), "steps_per_run": \(steps), \
-        "arena_bytes_batch1": \(arena), "passes": [\(appliedPasses.map(str).joined(separator: ", "))], \
+        "arena_bytes_batch1": \(arena), "plan_steps": \(stepKinds), "passes": [\(passes.map(str).joined(separator: ", "))], \
         "shrinkage_units": \(units), "threads": \(threads)}
         """
     }

@@ -40,13 +40,15 @@ public struct SlidingWindow: Sendable {
                 let dst = out + (k * channels + c) * window
                 dst.update(from: src, count: window)
                 guard case .zScore(let eps) = normalization else { continue }
-                var sum = 0.0, sumSquares = 0.0
-                for i in 0..<window { let v = Double(dst[i]); sum += v; sumSquares += v * v }
+                // Two passes in double precision, as numpy computes (x - mean) / (std + eps):
+                // exact for signals with a large DC offset and a small variance.
+                var sum = 0.0
+                for i in 0..<window { sum += Double(dst[i]) }
                 let mean = sum / Double(window)
-                let variance = max(sumSquares / Double(window) - mean * mean, 0)
-                let scale = 1 / (Float(variance.squareRoot()) + eps)
-                let m = Float(mean)
-                for i in 0..<window { dst[i] = (dst[i] - m) * scale }
+                var squares = 0.0
+                for i in 0..<window { let d = Double(dst[i]) - mean; squares += d * d }
+                let scale = 1 / ((squares / Double(window)).squareRoot() + Double(eps))
+                for i in 0..<window { dst[i] = Float((Double(dst[i]) - mean) * scale) }
             }
         }
     }

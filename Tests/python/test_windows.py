@@ -240,11 +240,8 @@ def test_multi_input_model_is_refused():
         model.run_windows(np.zeros(64, np.float32), 8, 8)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "libdrsn's z-score (SlidingWindow.fill) rounds the window mean to float32 before "
-    "subtracting and uses the one-pass variance E[x^2] - mean^2: with a DC offset large "
-    "against the std the normalised windows are off by up to ~1e-2 (two-pass float64 is exact)"))
 def test_zscore_precision_with_a_dc_offset():
+    """A DC offset large against the std: the two-pass double-precision z-score stays exact."""
     model = drsn.Model(make_model([node("Identity", ["x"], ["y"])], [("x", ["N", 1, 2048])],
                                   ["y"]).SerializeToString())
     rng = np.random.default_rng(0)

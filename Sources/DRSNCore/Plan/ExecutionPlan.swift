@@ -47,8 +47,8 @@ final class ExecutionPlan: @unchecked Sendable {
                 return total + 2 * m * n * k
             case .batchedMatMul(let b, let m, let n, let k, _, _):
                 return total + 2 * b * m * n * k
-            case .thresholdNetwork(let batch, let channels, let hidden, _, _, _, _):
-                return total + 4 * batch * channels * hidden
+            case .thresholdNetwork(let batch, let inChannels, let hidden, let outChannels, _, _, _, _):
+                return total + 2 * batch * (inChannels + outChannels) * hidden
             default:
                 return total
             }

@@ -31,8 +31,8 @@ enum Parallelization {
             return (p.planes, p.outHeight * p.outWidth * p.kernelHeight * p.kernelWidth)
         case .shrink(let planeSize, let offsets, _, _):
             return (offsets.count, planeSize * 3)
-        case .thresholdNetwork(let batch, let channels, let hidden, _, _, _, _):
-            return (batch, channels * hidden * 4)
+        case .thresholdNetwork(let batch, let inChannels, let hidden, let outChannels, _, _, _, _):
+            return (batch, (inChannels + outChannels) * hidden * 2)
         case .absMean(let planes, let planeSize):
             return (planes, planeSize)
         case .softmax(let outer, let axisSize, let inner):

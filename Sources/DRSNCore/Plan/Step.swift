@@ -31,8 +31,9 @@ enum StepKind {
     case copy(count: Int)
     /// Fused shrinkage: inputs r, tau, [residual]; tau[tauOffsets[plane]] per plane.
     case shrink(planeSize: Int, tauOffsets: [Int], residual: Bool, unit: Int)
-    /// The shrinkage threshold network on [batch, channels]; inputs m, W1, W2, [b1], [b2].
-    case thresholdNetwork(batch: Int, channels: Int, hidden: Int, transB1: Bool, transB2: Bool, bias1: Bool, bias2: Bool)
+    /// The shrinkage threshold network: inputs m [batch, inChannels], a [batch, outChannels], W1, W2, [b1], [b2].
+    case thresholdNetwork(batch: Int, inChannels: Int, hidden: Int, outChannels: Int, transB1: Bool, transB2: Bool,
+                          bias1: Bool, bias2: Bool)
     /// Per-plane mean of |x|.
     case absMean(planes: Int, planeSize: Int)
 }

@@ -1,8 +1,10 @@
 import Glibc
 
-/// Fuses the shrinkage unit's threshold sub-network, tau = m * sigmoid(FC2(relu(FC1(m)))),
+/// Fuses the shrinkage unit's threshold sub-network, tau = a * sigmoid(FC2(relu(FC1(m)))),
 /// from its five bound steps (gemm, relu, gemm, sigmoid, mul; BN already folded into FC1)
-/// into one step over the tiny [N, C] tensors, which removes four step dispatches per unit.
+/// into one step over the tiny per-sample tensors, which removes four step dispatches per
+/// unit. Channel-wise units have a = m ([N, C]); channel-shared units scale a per-sample
+/// mean a ([N, 1]) by a one-output FC2.
 enum ThresholdNetworkFusion {
     /// (input, weights, bias or nil, transB, n, k) of a bias-only gemm step producing `operand`.
     static func linear(_ ctx: ShrinkageFusion.Context, _ operand: Operand)
@@ -11,7 +13,7 @@ enum ThresholdNetworkFusion {
               case .gemm(let transA, let transB, _, let n, let k, let alpha, let beta, let cStrides) = s.kind,
               !transA, alpha == 1 else { return nil }
         if let cStrides {
-            guard beta == 1, cStrides[1] == 1, cStrides[0] == 0 || s.inputs.count < 3 else { return nil }
+            guard beta == 1, cStrides[1] == 1 || n == 1, cStrides[0] == 0 else { return nil }
             return (s.inputs[0], s.inputs[1], s.inputs[2], transB, n, k)
         }
         return (s.inputs[0], s.inputs[1], nil, transB, n, k)
@@ -22,16 +24,16 @@ enum ThresholdNetworkFusion {
         for i in 0..<steps.count {
             guard case .binary(.mul, let sa, let sb, let shape) = steps[i].kind, shape.count == 2,
                   ShrinkageFusion.isDense(sa, shape), ShrinkageFusion.isDense(sb, shape) else { continue }
-            for (m, zOperand) in [(steps[i].inputs[0], steps[i].inputs[1]), (steps[i].inputs[1], steps[i].inputs[0])] {
+            for (a, zOperand) in [(steps[i].inputs[0], steps[i].inputs[1]), (steps[i].inputs[1], steps[i].inputs[0])] {
                 guard let g2 = ctx.unaryInput(zOperand, { $0 == .sigmoid }),
                       let fc2 = linear(ctx, g2),
                       let g1 = ctx.unaryInput(fc2.x, { $0 == .relu }),
-                      let fc1 = linear(ctx, g1), ShrinkageFusion.same(fc1.x, m),
-                      fc1.k == shape[1], fc2.n == shape[1], fc2.k == fc1.n else { continue }
-                var inputs = [m, fc1.w, fc2.w]
+                      let fc1 = linear(ctx, g1), case .value = fc1.x,
+                      fc2.n == shape[1], fc2.k == fc1.n else { continue }
+                var inputs = [fc1.x, a, fc1.w, fc2.w]
                 if let b = fc1.b { inputs.append(b) }
                 if let b = fc2.b { inputs.append(b) }
-                steps[i] = Step(kind: .thresholdNetwork(batch: shape[0], channels: shape[1], hidden: fc1.n,
+                steps[i] = Step(kind: .thresholdNetwork(batch: shape[0], inChannels: fc1.k, hidden: fc1.n, outChannels: shape[1],
                                                         transB1: fc1.transB, transB2: fc2.transB,
                                                         bias1: fc1.b != nil, bias2: fc2.b != nil),
                                 inputs: inputs, outputs: steps[i].outputs, scratch: MemoryPlan.align(fc1.n),
@@ -54,11 +56,11 @@ enum ThresholdNetworkFusion {
         }
     }
 
-    /// tau[n, c] = m[n, c] * sigmoid(b2[c] + sum_j W2[c, j] * relu(b1[j] + sum_i W1[j, i] * m[n, i])),
+    /// tau[n, o] = a[n, o] * sigmoid(b2[o] + sum_j W2[o, j] * relu(b1[j] + sum_i W1[j, i] * m[n, i])),
     /// W stored [out, in] when transB, else [in, out]. `hidden` holds `hiddenCount` floats.
-    static func compute(m: UnsafePointer<Float>, w1: UnsafePointer<Float>, b1: UnsafePointer<Float>?,
+    static func compute(m: UnsafePointer<Float>, a: UnsafePointer<Float>, w1: UnsafePointer<Float>, b1: UnsafePointer<Float>?,
                         w2: UnsafePointer<Float>, b2: UnsafePointer<Float>?, tau: UnsafeMutablePointer<Float>,
-                        rows: Range<Int>, channels: Int, hiddenCount: Int, transB1: Bool, transB2: Bool,
+                        rows: Range<Int>, channels: Int, hiddenCount: Int, outChannels: Int, transB1: Bool, transB2: Bool,
                         hidden: UnsafeMutablePointer<Float>) {
         for n in rows {
             let x = m + n * channels
@@ -72,16 +74,16 @@ enum ThresholdNetworkFusion {
                 }
                 hidden[j] = s > 0 ? s : (s.isNaN ? s : 0)
             }
-            for c in 0..<channels {
+            for c in 0..<outChannels {
                 var s: Float = b2?[c] ?? 0
                 if transB2 {
                     let w = w2 + c * hiddenCount
                     for j in 0..<hiddenCount { s += w[j] * hidden[j] }
                 } else {
-                    for j in 0..<hiddenCount { s += w2[j * channels + c] * hidden[j] }
+                    for j in 0..<hiddenCount { s += w2[j * outChannels + c] * hidden[j] }
                 }
                 let z = s >= 0 ? 1 / (1 + expf(-s)) : expf(s) / (1 + expf(s))
-                tau[n * channels + c] = x[c] * z
+                tau[n * outChannels + c] = a[n * outChannels + c] * z
             }
         }
     }

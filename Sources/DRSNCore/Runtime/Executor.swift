@@ -152,8 +152,8 @@ struct Executor {
                        residual: residual ? read(ins[2]) : nil, output: out, planes: lo..<hi, planeSize: planeSize,
                        zeroCounts: zeroCountBuffer(unit))
             }
-        case .thresholdNetwork(_, let channels, let hidden, let transB1, let transB2, let bias1, let bias2):
-            runThresholdNetwork(ins, out, rows: lo..<hi, channels, hidden, transB1, transB2, bias1, bias2, scratch)
+        case .thresholdNetwork(_, let inChannels, let hidden, let outChannels, let transB1, let transB2, let bias1, let bias2):
+            runThresholdNetwork(ins, out, rows: lo..<hi, inChannels, hidden, outChannels, transB1, transB2, bias1, bias2, scratch)
         case .absMean(_, let planeSize):
             absMean(input: read(ins[0]) + lo * planeSize, output: out + lo, planes: hi - lo, planeSize: planeSize)
         default:
@@ -229,17 +229,17 @@ struct Executor {
             }
         case .absMean(let planes, let planeSize):
             absMean(input: read(ins[0]), output: out, planes: planes, planeSize: planeSize)
-        case .thresholdNetwork(let batch, let channels, let hidden, let transB1, let transB2, let bias1, let bias2):
-            runThresholdNetwork(ins, out, rows: 0..<batch, channels, hidden, transB1, transB2, bias1, bias2, scratch)
+        case .thresholdNetwork(let batch, let inChannels, let hidden, let outChannels, let transB1, let transB2, let bias1, let bias2):
+            runThresholdNetwork(ins, out, rows: 0..<batch, inChannels, hidden, outChannels, transB1, transB2, bias1, bias2, scratch)
         }
     }
 
-    func runThresholdNetwork(_ ins: [Operand], _ out: UnsafeMutablePointer<Float>, rows: Range<Int>, _ channels: Int,
-                             _ hidden: Int, _ transB1: Bool, _ transB2: Bool, _ bias1: Bool, _ bias2: Bool,
-                             _ scratch: UnsafeMutablePointer<Float>) {
-        ThresholdNetworkFusion.compute(m: read(ins[0]), w1: read(ins[1]), b1: bias1 ? read(ins[3]) : nil, w2: read(ins[2]),
-                                       b2: bias2 ? read(ins[bias1 ? 4 : 3]) : nil, tau: out, rows: rows,
-                                       channels: channels, hiddenCount: hidden, transB1: transB1, transB2: transB2,
-                                       hidden: scratch)
+    func runThresholdNetwork(_ ins: [Operand], _ out: UnsafeMutablePointer<Float>, rows: Range<Int>, _ inChannels: Int,
+                             _ hidden: Int, _ outChannels: Int, _ transB1: Bool, _ transB2: Bool, _ bias1: Bool,
+                             _ bias2: Bool, _ scratch: UnsafeMutablePointer<Float>) {
+        ThresholdNetworkFusion.compute(m: read(ins[0]), a: read(ins[1]), w1: read(ins[2]), b1: bias1 ? read(ins[4]) : nil,
+                                       w2: read(ins[3]), b2: bias2 ? read(ins[bias1 ? 5 : 4]) : nil, tau: out, rows: rows,
+                                       channels: inChannels, hiddenCount: hidden, outChannels: outChannels,
+                                       transB1: transB1, transB2: transB2, hidden: scratch)
     }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of drsn: Swift unit tests (kernel tests also with DRSN_FORCE_ISA=avx2 and
-# baseline), the kernel machine-code hygiene check, the C/C++ API tests, the ISA variant
+# baseline), the kernel machine-code hygiene check, the C/C++ API tests, the allocation
+# check of the run path, the ISA variant
 # tests (fixtures natively and under qemu-x86_64) and the Python tests (which compare
 # against onnxruntime). Installs the Python test dependencies if missing.
 # Usage: bash Tests/run.sh
@@ -26,6 +27,9 @@ bash Tests/hygiene.sh
 
 echo "== C and C++ API tests"
 bash Tests/c/run.sh
+
+echo "== no heap allocation on the steady-state run path"
+bash Tests/alloc/run.sh
 
 echo "== ISA variants on the fixtures: native (DRSN_FORCE_ISA) and under qemu (Haswell, qemu64)"
 bash Tests/isa/run.sh

@@ -8,13 +8,15 @@
 # 2. compiles Tests/c/test_capi.c (C11, drsn.h only) and Tests/c/test_cpp.cpp (C++17,
 #    drsn.hpp) with -Wall -Wextra -Werror, plus the examples and a drsn.hpp header check
 #    with every compiler found (gcc/clang, g++/clang++);
-# 3. runs both tests (fixtures from ../shared/fixtures are used when present) and the
-#    examples on one fixture.
+# 3. runs both tests (fixtures from ../shared/fixtures are used when present; every model of
+#    the export zoo Tests/models/zoo, see Tests/models/export_zoo.py) and the examples on
+#    one fixture.
 # Exits non-zero if any step fails.
 #
 # Environment: CC, CXX (default gcc, g++), DRSN_TEST_CONCURRENT_RUNS, DRSN_TEST_THREADS,
-# DRSN_FIXTURES, DRSN_TEST_TIMEOUT (seconds per test program, default 1800), DRSN_LIBDIR
-# (default .build/release), DRSN_TEST_OUT (build folder, default .build/c-tests).
+# DRSN_FIXTURES, DRSN_ZOO (zoo folder, default Tests/models/zoo), DRSN_TEST_TIMEOUT
+# (seconds per test program, default 1800), DRSN_LIBDIR (default .build/release),
+# DRSN_TEST_OUT (build folder, default .build/c-tests).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -25,6 +27,7 @@ CC=${CC:-gcc}
 CXX=${CXX:-g++}
 TIMEOUT=${DRSN_TEST_TIMEOUT:-1800}
 FIXTURES=${DRSN_FIXTURES:-$ROOT/../shared/fixtures}
+ZOO=${DRSN_ZOO:-$ROOT/Tests/models/zoo}
 
 failures=()
 fail() {
@@ -138,7 +141,7 @@ run_test() {  # name, binary
     local name=$1 bin=$2 log rc
     section "run $name"
     log=$OUT/$name.log
-    env -u LD_LIBRARY_PATH timeout "$TIMEOUT" "$bin" "$ROOT" 2>&1 | tee "$log"
+    env -u LD_LIBRARY_PATH timeout "$TIMEOUT" "$bin" "$ROOT" "$ZOO" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     if [ "$rc" -ne 0 ]; then
         case $rc in

@@ -1,10 +1,14 @@
 /*
  * test_capi.c - tests of the drsn C ABI (include/drsn.h), C11, linked with -ldrsn.
  *
- *   test_capi REPO_ROOT
+ *   test_capi REPO_ROOT [ZOO_DIR]
  *
  * Fixture models are read from REPO_ROOT/../shared/fixtures (or $DRSN_FIXTURES); the
- * fixture section is skipped with a message if that folder is absent. Everything else
+ * fixture section is skipped with a message if that folder is absent. Every .onnx file
+ * in ZOO_DIR (default $DRSN_ZOO, else REPO_ROOT/Tests/models/zoo; written by
+ * Tests/models/export_zoo.py) runs at batch 3, 1 and 7 against its <name>.out.npy
+ * (onnxruntime) within 1e-4; an absent zoo folder is reported and skipped, an empty one
+ * fails. Everything else
  * uses small ONNX models that this program encodes itself.
  * Prints "N passed, M failed" last and exits 1 if M > 0.
  *
@@ -17,6 +21,7 @@
 #include "npy.h"
 #include "tiny_model.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -1124,6 +1129,142 @@ done:
     npy_free(&want);
 }
 
+/* ---- Zoo models (Tests/models/zoo) ------------------------------------------------- */
+
+/* n rows of `row` floats taken cyclically from the b rows of `in`. */
+static float* cyclic_rows(const float* in, size_t b, size_t row, size_t n) {
+    float* x = (float*)malloc((n * row > 0 ? n * row : 1) * sizeof(float));
+    size_t r;
+    if (x == NULL) return NULL;
+    for (r = 0; r < n; r++) memcpy(x + r * row, in + (r % b) * row, row * sizeof(float));
+    return x;
+}
+
+/* One zoo model: <dir>/<name>.onnx against <name>.out.npy (onnxruntime, batch 3) at batch 3,
+ * batch 1 (each row) and batch 7 (rows taken cyclically), within 1e-4; prints the largest
+ * deviation and how many shrinkage units drsn fused. Returns the deviation (INFINITY if
+ * the model could not be loaded or run). */
+static double test_zoo_model(const char* dir, const char* name) {
+    char onnx_path[1200], in_path[1200], out_path[1200], err[512], sbuf[128];
+    npy_array in, want;
+    drsn_model* m = NULL;
+    double worst = INFINITY;
+    size_t b, row_in, row_out, r, units = 0;
+    int64_t dims[NPY_MAX_RANK];
+    ref_run run;
+
+    memset(&run, 0, sizeof run);
+    snprintf(onnx_path, sizeof onnx_path, "%s/%s.onnx", dir, name);
+    snprintf(in_path, sizeof in_path, "%s/%s.in.npy", dir, name);
+    snprintf(out_path, sizeof out_path, "%s/%s.out.npy", dir, name);
+    if (!CHECK(npy_load(in_path, &in, err, sizeof err) == 0, "%s", err)) return worst;
+    if (!CHECK(npy_load(out_path, &want, err, sizeof err) == 0, "%s", err)) {
+        npy_free(&in);
+        return worst;
+    }
+    if (!EXPECT_STATUS(drsn_model_load_file(onnx_path, NULL, &m), DRSN_OK)) {
+        printf("  %-34s LOAD FAILED: %s\n", name, g_err);
+        goto done;
+    }
+    b = (size_t)in.shape[0];
+    if (!CHECK(in.rank >= 2 && b > 0 && want.rank >= 1 && (size_t)want.shape[0] == b, "%s: input/output batch", name))
+        goto done;
+    row_in = in.count / b;
+    row_out = want.count / b;
+    memcpy(dims, in.shape, in.rank * sizeof(int64_t));
+
+    /* batch 3: the stored input */
+    if (run_once(m, in.data, dims, in.rank, &run) && CHECK(run.n == want.count, "%s: %zu outputs, want %zu", name, run.n, want.count)) {
+        worst = max_abs_diff(run.out, want.data, want.count);
+        CHECK(worst <= 1e-4, "%s batch %zu: max deviation %g > 1e-4", name, b, worst);
+    }
+    free(run.out);
+    run.out = NULL;
+    /* batch 1: every row alone */
+    dims[0] = 1;
+    for (r = 0; r < b; r++) {
+        if (run_once(m, in.data + r * row_in, dims, in.rank, &run) && CHECK(run.n == row_out, "%s batch 1: %zu outputs", name, run.n)) {
+            double d = max_abs_diff(run.out, want.data + r * row_out, row_out);
+            CHECK(d <= 1e-4, "%s batch 1 row %zu: max deviation %g > 1e-4", name, r, d);
+            if (!(d <= worst)) worst = d;
+        }
+        free(run.out);
+        run.out = NULL;
+    }
+    /* batch 7: rows cyclically */
+    {
+        float* x7 = cyclic_rows(in.data, b, row_in, 7);
+        float* y7 = cyclic_rows(want.data, b, row_out, 7);
+        dims[0] = 7;
+        if (x7 != NULL && y7 != NULL && run_once(m, x7, dims, in.rank, &run) &&
+            CHECK(run.n == 7 * row_out, "%s batch 7: %zu outputs", name, run.n)) {
+            double d = max_abs_diff(run.out, y7, 7 * row_out);
+            CHECK(d <= 1e-4, "%s batch 7: max deviation %g > 1e-4", name, d);
+            if (!(d <= worst)) worst = d;
+        }
+        free(run.out);
+        run.out = NULL;
+        free(x7);
+        free(y7);
+    }
+    /* fused shrinkage units (reported here; Tests/python/test_zoo.py checks the count) */
+    {
+        const int64_t* indims[1] = {in.shape};
+        size_t inranks[1] = {in.rank};
+        EXPECT_STATUS2(drsn_model_shrinkage_units(m, 1, indims, inranks, &units, NULL, NULL, 0), DRSN_OK,
+                       DRSN_ERR_BUFFER_TOO_SMALL);
+    }
+    shape_str(in.shape + 1, in.rank - 1, sbuf, sizeof sbuf);
+    printf("  %-34s sample %-11s max |deviation| from onnxruntime (batch 3/1/7) = %.3g; %zu shrinkage units fused\n",
+           name, sbuf, worst, units);
+
+done:
+    drsn_model_destroy(m);
+    npy_free(&in);
+    npy_free(&want);
+    return worst;
+}
+
+static int cmp_str(const void* a, const void* b) { return strcmp(*(char* const*)a, *(char* const*)b); }
+
+/* Every .onnx file in dir (sorted by name). */
+static void test_zoo(const char* dir) {
+    DIR* d = opendir(dir);
+    struct dirent* e;
+    char** names = NULL;
+    size_t n = 0, cap = 0, i;
+    double worst = 0.0;
+    printf("[zoo %s]\n", dir);
+    if (d == NULL) {
+        printf("  SKIPPED: %s is absent\n", dir);
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".onnx") != 0) continue;
+        if (n == cap) {
+            char** grown = (char**)realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(char*));
+            if (grown == NULL) break;
+            names = grown;
+        }
+        names[n] = (char*)malloc(len - 4);
+        if (names[n] == NULL) break;
+        memcpy(names[n], e->d_name, len - 5);
+        names[n][len - 5] = '\0';
+        n++;
+    }
+    closedir(d);
+    CHECK(n > 0, "no .onnx files in %s", dir);
+    if (n > 0) qsort(names, n, sizeof(char*), cmp_str);
+    for (i = 0; i < n; i++) {
+        double dev = test_zoo_model(dir, names[i]);
+        if (!(dev <= worst)) worst = dev;
+        free(names[i]);
+    }
+    free(names);
+    printf("  %zu zoo models, largest deviation %.3g\n", n, worst);
+}
+
 /* ---- The .npy reader used here ------------------------------------------------------ */
 
 static void npy_case(const char* header, size_t data_bytes, int expect_ok, const char* what) {
@@ -1188,8 +1329,8 @@ int main(int argc, char** argv) {
         free(c.p);
         return rc == 0 ? 0 : 2;
     }
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s REPO_ROOT   (or --dump-models DIR)\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s REPO_ROOT [ZOO_DIR]   (or --dump-models DIR)\n", argv[0]);
         return 2;
     }
     if (!npy_host_is_little_endian_()) {
@@ -1219,6 +1360,19 @@ int main(int argc, char** argv) {
         printf("[fixtures] SKIPPED: %s is absent\n", fixdir);
     } else {
         for (i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) test_fixture(fixdir, fixtures[i]);
+    }
+
+    {
+        /* the export zoo: argv[2], else $DRSN_ZOO, else REPO_ROOT/Tests/models/zoo */
+        char zoodir[768];
+        const char* env_zoo = getenv("DRSN_ZOO");
+        if (argc == 3)
+            snprintf(zoodir, sizeof zoodir, "%s", argv[2]);
+        else if (env_zoo != NULL && *env_zoo != '\0')
+            snprintf(zoodir, sizeof zoodir, "%s", env_zoo);
+        else
+            snprintf(zoodir, sizeof zoodir, "%s/Tests/models/zoo", argv[1]);
+        test_zoo(zoodir);
     }
 
     {

@@ -1,9 +1,12 @@
 // test_cpp.cpp - tests of the C++ wrapper bindings/c/drsn.hpp (C++17).
 //
-//   test_cpp REPO_ROOT
+//   test_cpp REPO_ROOT [ZOO_DIR]
 //
 // Fixtures come from REPO_ROOT/../shared/fixtures (or $DRSN_FIXTURES) and are skipped with
-// a message if absent. Prints "N passed, M failed" last; exits 1 if M > 0.
+// a message if absent. Every .onnx file in ZOO_DIR (default $DRSN_ZOO, else
+// REPO_ROOT/Tests/models/zoo; written by Tests/models/export_zoo.py) runs at batch 3, 1 and 7
+// against its <name>.out.npy (onnxruntime) within 1e-4.
+// Prints "N passed, M failed" last; exits 1 if M > 0.
 #include "drsn.hpp"
 
 #include "npy.h"
@@ -17,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -426,11 +430,97 @@ void test_fixture(const std::string& dir, const std::string& name) {
     }
 }
 
+// One zoo model (Tests/models/zoo, see Tests/models/export_zoo.py) through the wrapper: batch 3
+// (the stored input), each row at batch 1 and 7 rows taken cyclically, against <name>.out.npy
+// (onnxruntime) within 1e-4. Returns the largest deviation (infinity on an exception).
+double test_zoo_model(const std::string& dir, const std::string& name) {
+    drsn::Tensor in, want;
+    if (!load_npy(dir + "/" + name + ".in.npy", in) || !load_npy(dir + "/" + name + ".out.npy", want)) return INFINITY;
+    if (!CHECK(in.shape.size() >= 2 && !want.shape.empty() && in.shape[0] > 0 && want.shape[0] == in.shape[0], name))
+        return INFINITY;
+    const size_t b = static_cast<size_t>(in.shape[0]);
+    const size_t row_in = in.data.size() / b, row_out = want.data.size() / b;
+    // n rows taken cyclically from the b rows of t
+    auto rows = [b](const drsn::Tensor& t, size_t row, size_t n) {
+        drsn::Tensor r;
+        r.shape = t.shape;
+        r.shape[0] = static_cast<int64_t>(n);
+        for (size_t i = 0; i < n; ++i)
+            r.data.insert(r.data.end(), t.data.begin() + static_cast<std::ptrdiff_t>((i % b) * row),
+                          t.data.begin() + static_cast<std::ptrdiff_t>((i % b + 1) * row));
+        return r;
+    };
+    double worst = 0.0;
+    try {
+        drsn::Model m(dir + "/" + name + ".onnx");
+        std::vector<int64_t> expect_in = in.shape;
+        expect_in[0] = -1;
+        CHECK(m.inputs().size() == 1 && m.inputs()[0].shape == expect_in, name + ": input shape");
+        // batch 3
+        std::vector<drsn::Tensor> y = m.run({in});
+        if (CHECK(y.size() == 1 && y[0].shape == want.shape, name + ": output shape")) {
+            const double d = max_abs_diff(y[0].data, want.data);
+            CHECK(d <= 1e-4, name + " batch 3: max deviation " + std::to_string(d));
+            worst = std::max(worst, d);
+        }
+        // batch 1, every row
+        for (size_t r = 0; r < b; ++r) {
+            drsn::Tensor x1{in.shape, std::vector<float>(in.data.begin() + static_cast<std::ptrdiff_t>(r * row_in),
+                                                         in.data.begin() + static_cast<std::ptrdiff_t>((r + 1) * row_in))};
+            x1.shape[0] = 1;
+            const std::vector<float> w1(want.data.begin() + static_cast<std::ptrdiff_t>(r * row_out),
+                                        want.data.begin() + static_cast<std::ptrdiff_t>((r + 1) * row_out));
+            y = m.run({x1});
+            const double d = y.size() == 1 ? max_abs_diff(y[0].data, w1) : INFINITY;
+            CHECK(d <= 1e-4, name + " batch 1 row " + std::to_string(r) + ": max deviation " + std::to_string(d));
+            worst = std::max(worst, d);
+        }
+        // batch 7, through run_into
+        const drsn::Tensor x7 = rows(in, row_in, 7), w7 = rows(want, row_out, 7);
+        std::vector<drsn::Tensor> y7;
+        m.run_into({x7}, y7);
+        if (CHECK(y7.size() == 1 && y7[0].shape == w7.shape, name + ": batch-7 output shape")) {
+            const double d = max_abs_diff(y7[0].data, w7.data);
+            CHECK(d <= 1e-4, name + " batch 7: max deviation " + std::to_string(d));
+            worst = std::max(worst, d);
+        }
+        const size_t units = m.shrinkage_units({in.shape}).size();
+        std::cout << "  " << name << ": max |deviation| from onnxruntime (batch 3/1/7) = " << worst << "; " << units
+                  << " shrinkage units fused" << std::endl;
+    } catch (const std::exception& e) {
+        check(false, __LINE__, name.c_str(), std::string("unexpected exception: ") + e.what());
+        std::cout << "  " << name << ": FAILED: " << e.what() << std::endl;
+        return INFINITY;
+    }
+    return worst;
+}
+
+// Every .onnx file in dir, sorted by name.
+void test_zoo(const std::string& dir) {
+    std::cout << "[zoo " << dir << "]" << std::endl;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+        std::cout << "  SKIPPED: " << dir << " is absent" << std::endl;
+        return;
+    }
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+        if (e.path().extension() == ".onnx") names.push_back(e.path().stem().string());
+    std::sort(names.begin(), names.end());
+    CHECK(!names.empty(), "no .onnx files in " + dir);
+    double worst = 0.0;
+    for (const std::string& name : names) {
+        const double d = test_zoo_model(dir, name);
+        if (!(d <= worst)) worst = d;
+    }
+    std::cout << "  " << names.size() << " zoo models, largest deviation " << worst << std::endl;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 2) {
-        std::cerr << "usage: " << argv[0] << " REPO_ROOT\n";
+    if (argc != 2 && argc != 3) {
+        std::cerr << "usage: " << argv[0] << " REPO_ROOT [ZOO_DIR]\n";
         return 2;
     }
     try {
@@ -451,6 +541,12 @@ int main(int argc, char** argv) {
         for (const char* name : {"drsn_cw_1d", "drsn_cw_1d.legacy", "drsn_cw_2d", "drsn_cw_2d.legacy"})
             test_fixture(dir, name);
     }
+
+    // The export zoo: argv[2], else $DRSN_ZOO, else REPO_ROOT/Tests/models/zoo.
+    const char* env_zoo = std::getenv("DRSN_ZOO");
+    test_zoo(argc == 3                                    ? std::string(argv[2])
+             : (env_zoo != nullptr && *env_zoo != '\0') ? std::string(env_zoo)
+                                                          : std::string(argv[1]) + "/Tests/models/zoo");
     std::cout << g_passed << " passed, " << g_failed << " failed" << std::endl;
     return g_failed > 0 ? 1 : 0;
 }

@@ -11,7 +11,7 @@
 #
 #  1. Hot functions. Each listed kernel function is checked WHOLE: every function listed
 #     is a hot loop or the loop nest around one (GEMM micro-kernels, the GEMM driver and
-#     its packing, conv2D with its implicit-im2col packer and depthwise path, the binary
+#     its packing, conv2D with its implicit-im2col packer, direct and depthwise paths, the binary
 #     and unary inner loops, shrink, absMean, ...), so it may contain no reference at all
 #     (call or address, found through the relocations) to swift_retain/swift_release,
 #     swift_bridgeObject*, swift_beginAccess, swift_allocObject, malloc, fmaf/fma, and no
@@ -55,6 +55,7 @@ HOT = {
     "6conv2D_5input7weights4bias10activation6output7scratch10batchRange": "conv2D(batchRange:) (+ closures)",
     "packConvPanel": "conv implicit-im2col packer",
     "9depthwise": "depthwise conv",
+    "10directConv_5input": "direct conv (stride 1)",
     "6binary_1a8aStrides": "binary (+ inner loop per op)",
     "6select9condition": "select",
     "5unary_5input": "unary (mapUnary inlined per op)",

@@ -214,6 +214,28 @@ enum DataMovementOps {
                                      inputs: [x], outputShape: outShape, dtype: x.dtype)]
     }
 
+    /// Expand: broadcasts the input to shape `broadcast(input, shape)` (numpy rules).
+    static func expand(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
+        let x = try ctx.input(0)
+        var target: [Int] = []
+        for d in try ctx.constantInput(1, "Expand shape").intValues {
+            guard d >= 0 else { throw fail(.invalidModel, "Expand shape has a negative dimension \(d)") }
+            target.append(try checkedInt(d, "Expand dimension"))
+        }
+        let outShape = try broadcastShape(x.shape, target)
+        if let t = x.constant {
+            try ctx.builder.checkConstant(outShape)
+            return [.constant(try t.gathered(broadcastSourceIndices(t.shape, to: outShape), shape: outShape))]
+        }
+        try ctx.requireRuntimeType(x, 0)
+        // An exact broadcast copy: select(true, x, x) with x read through broadcast strides.
+        let strides = stridesForBroadcast(x.shape, to: outShape)
+        let zero = [Int](repeating: 0, count: outShape.count)
+        let one = try Tensor(floats: [1], shape: [])
+        return [try ctx.builder.emit(.select(cStrides: zero, xStrides: strides, yStrides: strides, outShape: outShape),
+                                     inputs: [.constant(one), x, x], outputShape: outShape, dtype: x.dtype)]
+    }
+
     static func gather(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
         let x = try ctx.input(0)
         let xs = x.shape

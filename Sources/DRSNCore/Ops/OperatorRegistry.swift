@@ -50,6 +50,7 @@ enum OperatorRegistry {
         "Slice": DataMovementOps.slice,
         "Pad": DataMovementOps.pad,
         "Gather": DataMovementOps.gather,
+        "Expand": DataMovementOps.expand,
     ]
 
     static var supportedOperators: [String] { table.keys.sorted() }

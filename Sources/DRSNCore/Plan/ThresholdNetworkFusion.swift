@@ -6,30 +6,50 @@ import Glibc
 /// unit. Channel-wise units have a = m ([N, C]); channel-shared units scale a per-sample
 /// mean a ([N, 1]) by a one-output FC2.
 enum ThresholdNetworkFusion {
-    /// (input, weights, bias or nil, transB, n, k) of a bias-only gemm step producing `operand`.
-    static func linear(_ ctx: ShrinkageFusion.Context, _ operand: Operand)
-        -> (x: Operand, w: Operand, b: Operand?, transB: Bool, n: Int, k: Int)? {
-        guard let s = ctx.step(producing: operand),
-              case .gemm(let transA, let transB, _, let n, let k, let alpha, let beta, let cStrides) = s.kind,
-              !transA, alpha == 1 else { return nil }
-        if let cStrides {
-            guard beta == 1, cStrides[1] == 1 || n == 1, cStrides[0] == 0 else { return nil }
-            return (s.inputs[0], s.inputs[1], s.inputs[2], transB, n, k)
+    /// A fully connected layer: a bias-only Gemm, or a 1x1 Conv on a single position
+    /// ([N, C, 1] or [N, C, 1, 1]) whose weights [n, k, 1, 1] are laid out like transB.
+    struct Linear {
+        var x: Operand, w: Operand, b: Operand?, transB: Bool, n: Int, k: Int, relu: Bool
+    }
+
+    static func linear(_ ctx: ShrinkageFusion.Context, _ operand: Operand) -> Linear? {
+        guard let s = ctx.step(producing: operand) else { return nil }
+        switch s.kind {
+        case .gemm(let transA, let transB, _, let n, let k, let alpha, let beta, let cStrides):
+            guard !transA, alpha == 1 else { return nil }
+            if let cStrides {
+                guard beta == 1, cStrides[1] == 1 || n == 1, cStrides[0] == 0 else { return nil }
+                return Linear(x: s.inputs[0], w: s.inputs[1], b: s.inputs[2], transB: transB, n: n, k: k, relu: false)
+            }
+            return Linear(x: s.inputs[0], w: s.inputs[1], b: nil, transB: transB, n: n, k: k, relu: false)
+        case .conv(let p, let activation):
+            guard p.kernelHeight == 1, p.kernelWidth == 1, p.groups == 1, p.inHeight * p.inWidth == 1,
+                  p.outHeight * p.outWidth == 1, p.padTop == 0, p.padLeft == 0 else { return nil }
+            return Linear(x: s.inputs[0], w: s.inputs[1], b: s.inputs.count > 2 ? s.inputs[2] : nil, transB: true,
+                          n: p.outChannels, k: p.inChannels, relu: activation == .relu)
+        default:
+            return nil
         }
-        return (s.inputs[0], s.inputs[1], nil, transB, n, k)
     }
 
     static func run(_ steps: inout [Step], protected: Set<Int>, sizes: [Int]) {
         let ctx = ShrinkageFusion.Context(steps: steps, protected: protected, sizes: sizes)
         for i in 0..<steps.count {
-            guard case .binary(.mul, let sa, let sb, let shape) = steps[i].kind, shape.count == 2,
+            guard case .binary(.mul, let sa, let sb, let shape) = steps[i].kind, shape.count >= 2,
+                  shape[2...].allSatisfy({ $0 == 1 }),
                   ShrinkageFusion.isDense(sa, shape), ShrinkageFusion.isDense(sb, shape) else { continue }
             for (a, zOperand) in [(steps[i].inputs[0], steps[i].inputs[1]), (steps[i].inputs[1], steps[i].inputs[0])] {
                 guard let g2 = ctx.unaryInput(zOperand, { $0 == .sigmoid }),
-                      let fc2 = linear(ctx, g2),
-                      let g1 = ctx.unaryInput(fc2.x, { $0 == .relu }),
-                      let fc1 = linear(ctx, g1), case .value = fc1.x,
-                      fc2.n == shape[1], fc2.k == fc1.n else { continue }
+                      let fc2 = linear(ctx, g2), !fc2.relu else { continue }
+                let first: Linear?
+                if let g1 = ctx.unaryInput(fc2.x, { $0 == .relu }), let l = linear(ctx, g1), !l.relu {
+                    first = l
+                } else if let l = linear(ctx, fc2.x), l.relu {
+                    first = l
+                } else {
+                    first = nil
+                }
+                guard let fc1 = first, case .value = fc1.x, fc2.n == shape[1], fc2.k == fc1.n else { continue }
                 var inputs = [fc1.x, a, fc1.w, fc2.w]
                 if let b = fc1.b { inputs.append(b) }
                 if let b = fc2.b { inputs.append(b) }

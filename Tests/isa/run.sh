@@ -32,7 +32,16 @@ for f in "$FIXTURES"/*.onnx; do
     b=${f%.onnx}
     [ -f "$b.in.npy" ] && [ -f "$b.out.npy" ] && models+=("$b")
 done
-if [ ${#models[@]} -eq 0 ]; then echo "error: no fixtures (*.onnx with .in.npy/.out.npy) in $FIXTURES" >&2; exit 1; fi
+if [ ${#models[@]} -eq 0 ]; then
+    # Without the shared fixtures, use the project's own exported models (reference, post-activation
+    # and channel-shared variants, 1-D and 2-D).
+    echo "note: no fixtures in $FIXTURES; using Tests/models/zoo"
+    for f in "$ROOT"/Tests/models/zoo/*.ts17.onnx; do
+        b=${f%.onnx}
+        [ -f "$b.in.npy" ] && [ -f "$b.out.npy" ] && models+=("$b")
+    done
+fi
+if [ ${#models[@]} -eq 0 ]; then echo "error: no fixtures (*.onnx with .in.npy/.out.npy) in $FIXTURES or Tests/models/zoo" >&2; exit 1; fi
 
 if ! command -v qemu-x86_64 >/dev/null; then
     echo "== installing qemu-user (qemu-x86_64)"

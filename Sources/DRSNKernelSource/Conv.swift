@@ -53,7 +53,7 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
     if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
     if directConvApplies(p) {
         directConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
-                   scratch: scratch, batchRange: batchRange)
+                   scratch: scratch, batchRange: batchRange, channelRange: 0..<p.outChannels)
         return
     }
     let g = max(p.groups, 1)
@@ -111,6 +111,34 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
             }
         }
     }
+}
+
+/// Output channels per unit when one convolution is split over threads by output channel
+/// (`conv2D(..., batchRange:channelRange:)`): channel ranges should start at multiples of
+/// it. 0 when these parameters do not support a channel split (split the batch only).
+public func convChannelBlock(_ p: ConvParams) -> Int {
+    directChannelBlock(p)
+}
+
+/// Convolution of the images in `batchRange`, output channels `channelRange` only. Only for
+/// parameters with `convChannelBlock(p) > 0` (any other parameters compute all channels
+/// when `channelRange` starts at 0 and nothing otherwise). Threads splitting the work must
+/// each pass their own scratch of `convScratchElements(p)` floats.
+public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                   bias: UnsafePointer<Float>?, activation: Activation,
+                   output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                   batchRange: Range<Int>, channelRange: Range<Int>) {
+    if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
+    if directConvApplies(p) {
+        let lo = max(channelRange.lowerBound, 0), hi = min(channelRange.upperBound, p.outChannels)
+        if lo >= hi { return }
+        directConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
+                   scratch: scratch, batchRange: batchRange, channelRange: lo..<hi)
+        return
+    }
+    if channelRange.lowerBound > 0 { return }
+    conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
+           scratch: scratch, batchRange: batchRange)
 }
 
 @inline(__always)

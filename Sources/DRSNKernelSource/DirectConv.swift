@@ -1,59 +1,155 @@
-// Direct convolution for stride-1, ungrouped convolutions (the 3x3 and k3 convolutions that
+// Direct convolution for ungrouped convolutions with strides 1 or 2 (the 3x3 and k3
+// convolutions, plain and strided, that dominate DRSNs).
 
 import DRSNKernelTypes
-// dominate DRSNs). The GEMM formulation must pack an im2col panel (K x N) per call, which
-// costs as much as the arithmetic when the output has few channels (M = 4..64); here the
-// input image is copied once into a zero-padded buffer and each input vector load feeds
-// MR output channels with broadcast weights, so no panel is packed at all.
+
+// The GEMM formulation must pack an im2col panel (K x N) per call, which costs as much as
+// the arithmetic when the output has few channels (M = 4..128); here the input image is
+// copied once into a zero-padded buffer and each input vector load feeds MR output
+// channels with broadcast weights, so no panel is packed at all.
 //
-// Tile: MR output channels x 2 register-width vectors of consecutive output positions.
-// Rows of the padded buffer are rounded up to whole tiles, so loads never leave the buffer;
-// stores at the right edge write only the valid columns.
+// Strides: the padded image is split into sH x sW phase images, phase (ph, pw) holding the
+// padded pixels (r*sH + ph, j*sW + pw). Output (oy, ox) with tap (kh, kw) reads padded
+// (oy*sH + kh*dH, ox*sW + kw*dW) = phase ((kh*dH) % sH, (kw*dW) % sW) at
+// (oy + (kh*dH)/sH, ox + (kw*dW)/sW): a unit-stride read. Stride 1 is the single-phase case.
+//
+// Output positions are computed on the flattened phase grid q = oy * widthP + ox (columns
+// ox >= outWidth are discarded), so every kernel tap is one contiguous vector load at a
+// fixed offset from q. Tile: MR output channels (8 on AVX-512, 4 otherwise) x 2 register
+// vectors of consecutive positions. Weights are repacked once per call into
+// [block][c][kh][kw][MR] (zero rows for a partial block), in the inner loop's read order.
+// Positions are processed in chunks so that the chunk's input rows stay in L2 while every
+// channel block sweeps them.
 
 /// Output positions per tile (two register-width vectors).
 @inline(__always) @usableFromInline var directTileWidth: Int { 2 &* VG.scalarCount }
 
+/// Output channels per register tile.
+#if DRSN_ISA_AVX512
+@inline(__always) @usableFromInline var directMR: Int { 8 }
+#else
+@inline(__always) @usableFromInline var directMR: Int { 4 }
+#endif
+
 /// Whether `directConv` handles these parameters.
 @inline(__always) @usableFromInline
 func directConvApplies(_ p: ConvParams) -> Bool {
-    p.groups == 1 && p.strideHeight == 1 && p.strideWidth == 1 && p.inChannels >= 1 && p.outChannels >= 1
+    p.groups == 1 && p.strideHeight >= 1 && p.strideHeight <= 2 && p.strideWidth >= 1 && p.strideWidth <= 2
+        && p.inChannels >= 1 && p.outChannels >= 1 && p.dilationHeight >= 1 && p.dilationWidth >= 1
         && !(p.kernelHeight == 1 && p.kernelWidth == 1)
 }
 
-/// The padded image: `rows` x `width` per channel, channels `planeStride` apart. Output
-/// position (oy, ox) reads padded (oy + kh*dH, ox + kw*dW), so positions are computed on the
-/// flattened padded grid q = oy * width + ox (columns ox >= outWidth are discarded) and every
-/// kernel tap is a contiguous vector load.
-@inline(__always) @usableFromInline
-func directPaddedGeometry(_ p: ConvParams) -> (rows: Int, width: Int, planeStride: Int) {
-    let rows = p.outHeight &+ (p.kernelHeight &- 1) &* p.dilationHeight
-    let width = p.outWidth &+ (p.kernelWidth &- 1) &* p.dilationWidth
-    return (rows, width, roundUp(rows &* width &+ directTileWidth &+ (p.kernelWidth &- 1) &* p.dilationWidth, 16))
+@usableFromInline
+struct DirectGeometry {
+    /// Phase image rows / width, floats per phase image, floats per channel (all phases).
+    var rowsP: Int, widthP: Int, phasePlane: Int, chanStride: Int
+    /// Flattened output positions (outHeight * widthP).
+    var total: Int
+    /// Scratch layout (float offsets from the 64-byte aligned base).
+    var weightsOffset: Int, tapsOffset: Int, tmpOffset: Int, end: Int
 }
 
-/// Scratch floats `directConv` needs (one padded image, 64-byte aligned).
+@inline(__always) @usableFromInline
+func directGeometry(_ p: ConvParams) -> DirectGeometry {
+    let sH = p.strideHeight, sW = p.strideWidth
+    let rowsP = p.outHeight &+ ((p.kernelHeight &- 1) &* p.dilationHeight) / sH
+    let widthP = p.outWidth &+ ((p.kernelWidth &- 1) &* p.dilationWidth) / sW
+    let phasePlane = roundUp(rowsP &* widthP &+ directTileWidth, 16)
+    let chanStride = sH &* sW &* phasePlane
+    let ck = p.inChannels &* p.kernelHeight &* p.kernelWidth
+    let weightsOffset = roundUp(p.inChannels &* chanStride, 16)
+    let tapsOffset = weightsOffset &+ roundUp(roundUp(p.outChannels, 8) &* ck, 16)
+    let tmpOffset = tapsOffset &+ roundUp(2 &* ck, 16)
+    let end = tmpOffset &+ roundUp(directTileWidth, 16)
+    return DirectGeometry(rowsP: rowsP, widthP: widthP, phasePlane: phasePlane, chanStride: chanStride,
+                          total: p.outHeight &* widthP, weightsOffset: weightsOffset, tapsOffset: tapsOffset,
+                          tmpOffset: tmpOffset, end: end)
+}
+
+/// Scratch floats `directConv` needs (phase images, packed weights, tap table; 64-byte aligned).
 @usableFromInline
 func directConvScratchElements(_ p: ConvParams) -> Int {
-    let (_, _, planeStride) = directPaddedGeometry(p)
-    return p.inChannels &* planeStride &+ 16
+    directGeometry(p).end &+ 16
 }
 
-/// Copies image `src` ([C, inH, inW]) into the zero-padded buffer.
+/// Copies image `src` ([C, inH, inW]) into the zero-padded phase images (every float of
+/// the buffer that a tile can read is written: data or zero).
 @inline(__always)
-func padImage(_ p: ConvParams, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-              rows: Int, width: Int, planeStride: Int) {
-    fill(dst, p.inChannels &* planeStride, 0)
-    let inW = p.inWidth
-    let copyW = min(inW, width &- p.padLeft)
-    if copyW <= 0 { return }
+func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
+                    _ dst: UnsafeMutablePointer<Float>) {
+    let sH = p.strideHeight, sW = p.strideWidth
+    let inW = p.inWidth, inH = p.inHeight
+    let widthP = g.widthP
+    let used = g.rowsP &* widthP
+    // Valid column range [j0, j1) per column phase (at most 2).
+    var jr0 = (0, 0), jr1 = (0, 0)
+    for pw in 0..<sW {
+        let off = pw &- p.padLeft
+        var j0 = ceilDiv(-off, sW)
+        if j0 < 0 { j0 = 0 }
+        if j0 > widthP { j0 = widthP }
+        var j1 = floorDiv(inW &- 1 &- off, sW) &+ 1
+        if j1 > widthP { j1 = widthP }
+        if j1 < j0 { j1 = j0 }
+        if pw == 0 { jr0 = (j0, j1) } else { jr1 = (j0, j1) }
+    }
     for c in 0..<p.inChannels {
-        for iy in 0..<p.inHeight {
-            let py = iy &+ p.padTop
-            if py >= rows { break }
-            let s = src + ((c &* p.inHeight &+ iy) &* inW)
-            let d = dst + (c &* planeStride &+ py &* width &+ p.padLeft)
-            d.update(from: s, count: copyW)
+        let srcC = src + c &* inH &* inW
+        for ph in 0..<sH {
+            let d0 = dst + (c &* g.chanStride &+ ph &* sW &* g.phasePlane)
+            for pw in 0..<sW { fill(d0 + (pw &* g.phasePlane &+ used), g.phasePlane &- used, 0) }
+            for r in 0..<g.rowsP {
+                let iy = r &* sH &+ ph &- p.padTop
+                if iy < 0 || iy >= inH {
+                    for pw in 0..<sW { fill(d0 + (pw &* g.phasePlane &+ r &* widthP), widthP, 0) }
+                    continue
+                }
+                let srow = srcC + iy &* inW
+                let dr = d0 + r &* widthP
+                if sW == 1 {
+                    let (j0, j1) = jr0
+                    fill(dr, j0, 0)
+                    if j1 > j0 { copySegment(srow + (j0 &- p.padLeft), dr + j0, j1 &- j0) }
+                    fill(dr + j1, widthP &- j1, 0)
+                } else {
+                    // Two column phases: dr[j] = src[2j - padLeft], dr1[j] = src[2j + 1 - padLeft].
+                    let dr1 = dr + g.phasePlane
+                    let pl = p.padLeft
+                    // Vector part: j with 2j - pl >= 0 and 2j - pl + 16 <= inW, j + 8 <= widthP.
+                    let jv0 = min((pl &+ 1) / 2, widthP)
+                    var jv1 = jv0
+                    while jv1 &+ 8 <= widthP && 2 &* jv1 &- pl &+ 16 <= inW {
+                        let v = load16(srow + (2 &* jv1 &- pl))
+                        store8(v.evenHalf, dr + jv1)
+                        store8(v.oddHalf, dr1 + jv1)
+                        jv1 &+= 8
+                    }
+                    for pw in 0..<2 {
+                        let (j0, j1) = pw == 0 ? jr0 : jr1
+                        let d = pw == 0 ? dr : dr1
+                        let s = srow + (pw &- pl)
+                        var j = 0
+                        while j < widthP {
+                            if j == jv0 && jv1 > jv0 { j = jv1; continue }
+                            d[j] = (j >= j0 && j < j1) ? s[2 &* j] : 0
+                            j &+= 1
+                        }
+                    }
+                }
+            }
         }
+    }
+}
+
+/// Packs the weights of output channels m0 ..< m0+mr as [c][kh][kw][mrPack], zero-filled.
+@inline(__always)
+func packDirectWeights(_ weights: UnsafePointer<Float>, ck: Int, m0: Int, mr: Int, mrPack: Int,
+                       dst: UnsafeMutablePointer<Float>) {
+    for t in 0..<ck {
+        let d = dst + t &* mrPack
+        var i = 0
+        while i < mr { d[i] = weights[(m0 &+ i) &* ck &+ t]; i &+= 1 }
+        while i < mrPack { d[i] = 0; i &+= 1 }
     }
 }
 
@@ -64,33 +160,46 @@ func epilogue(_ v: VG, _ bias: Float, _ relu: Bool) -> VG {
     return r
 }
 
+/// Copies n floats with vector moves (overlapping tail), never touching d[n...].
+@inline(__always)
+func copySegment(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n >= 8 {
+        var i = 0
+        while i &+ 8 <= n { store8(load8(s + i), d + i); i &+= 8 }
+        if i < n { store8(load8(s + (n &- 8)), d + (n &- 8)) }
+    } else if n >= 4 {
+        UnsafeMutableRawPointer(d).storeBytes(of: UnsafeRawPointer(s).loadUnaligned(as: V4.self), as: V4.self)
+        let t = n &- 4
+        UnsafeMutableRawPointer(d + t).storeBytes(of: UnsafeRawPointer(s + t).loadUnaligned(as: V4.self), as: V4.self)
+    } else {
+        var i = 0
+        while i < n { d[i] = s[i]; i &+= 1 }
+    }
+}
+
 /// Writes a tile's 2W values for flattened positions q0 ..< q0 + 2W into the output plane,
 /// dropping the discarded columns.
 @inline(__always)
 func scatterTile(_ lo: VG, _ hi: VG, q0: Int, total: Int, width: Int, outWidth: Int,
-                 plane: UnsafeMutablePointer<Float>) {
+                 plane: UnsafeMutablePointer<Float>, tmp: UnsafeMutablePointer<Float>) {
     let W = VG.scalarCount
-    var q = q0
     let end = min(q0 &+ 2 &* W, total)
-    var oy = q / width, ox = q &- oy &* width
+    var oy = q0 / width, ox = q0 &- oy &* width
     // Fast path: the whole tile lies inside one output row.
-    if ox &+ (end &- q) <= outWidth && end &- q == 2 &* W {
+    if ox &+ 2 &* W <= outWidth && end &- q0 == 2 &* W {
         let d = plane + (oy &* outWidth &+ ox)
-        UnsafeMutableRawPointer(d).storeBytes(of: lo, as: VG.self)
-        UnsafeMutableRawPointer(d + W).storeBytes(of: hi, as: VG.self)
+        storeG(lo, d)
+        storeG(hi, d + W)
         return
     }
+    storeG(lo, tmp)
+    storeG(hi, tmp + W)
+    var q = q0
     while q < end {
         let seg = min(width &- ox, end &- q)
         if ox < outWidth {
             let n = min(seg, outWidth &- ox)
-            let d = plane + (oy &* outWidth &+ ox)
-            var i = 0
-            while i < n {
-                let lane = q &- q0 &+ i
-                d[i] = lane < W ? lo[lane] : hi[lane &- W]
-                i &+= 1
-            }
+            copySegment(tmp + (q &- q0), plane + (oy &* outWidth &+ ox), n)
         }
         q &+= seg
         oy &+= 1
@@ -98,107 +207,192 @@ func scatterTile(_ lo: VG, _ hi: VG, q0: Int, total: Int, width: Int, outWidth: 
     }
 }
 
-/// Tile of 4 output channels from `m0` at flattened positions q0 ..< q0 + 2W.
+/// Bias, activation and store of one output channel's tile.
 @inline(__always)
-func directTile4(_ p: ConvParams, padded: UnsafePointer<Float>, width: Int, planeStride: Int,
-                 weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool,
-                 out: UnsafeMutablePointer<Float>, m0: Int, q0: Int, total: Int) {
-    let W = VG.scalarCount
-    let kH = p.kernelHeight, kW = p.kernelWidth
-    let ck = p.inChannels &* kH &* kW
+func directPut(_ lo: VG, _ hi: VG, _ m: Int, _ q0: Int, _ bias: UnsafePointer<Float>?, _ relu: Bool, _ total: Int,
+               _ width: Int, _ outWidth: Int, _ plane: UnsafeMutablePointer<Float>, _ tmp: UnsafeMutablePointer<Float>) {
+    let bv = bias?[m] ?? 0
+    scatterTile(epilogue(lo, bv, relu), epilogue(hi, bv, relu), q0: q0, total: total, width: width,
+                outWidth: outWidth, plane: plane, tmp: tmp)
+}
+
+// MARK: - Register tiles
+
+#if DRSN_ISA_AVX512
+@usableFromInline
+struct DirectAcc8 {
     var a0 = VG(), b0 = VG(), a1 = VG(), b1 = VG(), a2 = VG(), b2 = VG(), a3 = VG(), b3 = VG()
-    let w0 = weights + (m0 &* ck)
-    var idx = 0
-    for c in 0..<p.inChannels {
-        let base = padded + (c &* planeStride &+ q0)
-        for kh in 0..<kH {
-            let row = base + (kh &* p.dilationHeight &* width)
-            for kw in 0..<kW {
-                let s = row + (kw &* p.dilationWidth)
-                let u = loadG(s), v = loadG(s + W)
-                let wa = VG(repeating: w0[idx]), wb = VG(repeating: w0[idx &+ ck])
-                let wc = VG(repeating: w0[idx &+ 2 &* ck]), wd = VG(repeating: w0[idx &+ 3 &* ck])
-                a0 = madd(a0, u, wa); b0 = madd(b0, v, wa)
-                a1 = madd(a1, u, wb); b1 = madd(b1, v, wb)
-                a2 = madd(a2, u, wc); b2 = madd(b2, v, wc)
-                a3 = madd(a3, u, wd); b3 = madd(b3, v, wd)
-                idx &+= 1
-            }
-        }
-    }
-    let plane = p.outHeight &* p.outWidth
-    @inline(__always) func put(_ lo: VG, _ hi: VG, _ i: Int) {
-        let bv = bias?[m0 &+ i] ?? 0
-        scatterTile(epilogue(lo, bv, relu), epilogue(hi, bv, relu), q0: q0, total: total, width: width,
-                    outWidth: p.outWidth, plane: out + ((m0 &+ i) &* plane))
-    }
-    put(a0, b0, 0); put(a1, b1, 1); put(a2, b2, 2); put(a3, b3, 3)
+    var a4 = VG(), b4 = VG(), a5 = VG(), b5 = VG(), a6 = VG(), b6 = VG(), a7 = VG(), b7 = VG()
 }
 
-/// Tile of a single output channel (channel counts that are not multiples of 4).
 @inline(__always)
-func directTile1(_ p: ConvParams, padded: UnsafePointer<Float>, width: Int, planeStride: Int,
-                 weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool,
-                 out: UnsafeMutablePointer<Float>, m0: Int, q0: Int, total: Int) {
-    let W = VG.scalarCount
-    let kH = p.kernelHeight, kW = p.kernelWidth
-    let ck = p.inChannels &* kH &* kW
-    var a = VG(), b = VG()
-    let w0 = weights + (m0 &* ck)
-    var idx = 0
-    for c in 0..<p.inChannels {
-        let base = padded + (c &* planeStride &+ q0)
-        for kh in 0..<kH {
-            let row = base + (kh &* p.dilationHeight &* width)
-            for kw in 0..<kW {
-                let s = row + (kw &* p.dilationWidth)
-                let w = VG(repeating: w0[idx])
-                a = madd(a, loadG(s), w)
-                b = madd(b, loadG(s + W), w)
-                idx &+= 1
-            }
-        }
-    }
-    let bv = bias?[m0] ?? 0
-    scatterTile(epilogue(a, bv, relu), epilogue(b, bv, relu), q0: q0, total: total, width: width,
-                outWidth: p.outWidth, plane: out + (m0 &* p.outHeight &* p.outWidth))
+func directTap8(_ acc: inout DirectAcc8, _ s: UnsafePointer<Float>, _ w: UnsafePointer<Float>) {
+    let u = loadG(s), v = loadG(s + VG.scalarCount)
+    var x = VG(repeating: w[0]); acc.a0 = madd(acc.a0, u, x); acc.b0 = madd(acc.b0, v, x)
+    x = VG(repeating: w[1]); acc.a1 = madd(acc.a1, u, x); acc.b1 = madd(acc.b1, v, x)
+    x = VG(repeating: w[2]); acc.a2 = madd(acc.a2, u, x); acc.b2 = madd(acc.b2, v, x)
+    x = VG(repeating: w[3]); acc.a3 = madd(acc.a3, u, x); acc.b3 = madd(acc.b3, v, x)
+    x = VG(repeating: w[4]); acc.a4 = madd(acc.a4, u, x); acc.b4 = madd(acc.b4, v, x)
+    x = VG(repeating: w[5]); acc.a5 = madd(acc.a5, u, x); acc.b5 = madd(acc.b5, v, x)
+    x = VG(repeating: w[6]); acc.a6 = madd(acc.a6, u, x); acc.b6 = madd(acc.b6, v, x)
+    x = VG(repeating: w[7]); acc.a7 = madd(acc.a7, u, x); acc.b7 = madd(acc.b7, v, x)
 }
 
-/// Direct convolution of the images in `batchRange`; `scratch` holds
-/// `directConvScratchElements(p)` floats (per thread).
+/// 8 output channels x 2W positions from q0; `wp` is the block's packed weights.
+@inline(never)
+func directTile8(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, count: Int,
+                 wp: UnsafePointer<Float>, q0: Int) -> DirectAcc8 {
+    var acc = DirectAcc8()
+    let base = padded + q0
+    var w = wp
+    var o = offsets
+    let oEnd = offsets + count
+    while o < oEnd {
+        directTap8(&acc, base + o[0], w)
+        w += 8
+        o += 1
+    }
+    return acc
+}
+#endif
+
+@usableFromInline
+struct DirectAcc4 {
+    var a0 = VG(), b0 = VG(), a1 = VG(), b1 = VG(), a2 = VG(), b2 = VG(), a3 = VG(), b3 = VG()
+}
+
+@inline(__always)
+func directTap4(_ acc: inout DirectAcc4, _ s: UnsafePointer<Float>, _ w: UnsafePointer<Float>) {
+    let u = loadG(s), v = loadG(s + VG.scalarCount)
+    var x = VG(repeating: w[0]); acc.a0 = madd(acc.a0, u, x); acc.b0 = madd(acc.b0, v, x)
+    x = VG(repeating: w[1]); acc.a1 = madd(acc.a1, u, x); acc.b1 = madd(acc.b1, v, x)
+    x = VG(repeating: w[2]); acc.a2 = madd(acc.a2, u, x); acc.b2 = madd(acc.b2, v, x)
+    x = VG(repeating: w[3]); acc.a3 = madd(acc.a3, u, x); acc.b3 = madd(acc.b3, v, x)
+}
+
+/// 4 output channels x 2W positions from q0; `wp` is the block's packed weights.
+@inline(never)
+func directTile4(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, count: Int,
+                 wp: UnsafePointer<Float>, q0: Int) -> DirectAcc4 {
+    var acc = DirectAcc4()
+    let base = padded + q0
+    var w = wp
+    var o = offsets
+    let oEnd = offsets + count
+    while o < oEnd {
+        directTap4(&acc, base + o[0], w)
+        w += 4
+        o += 1
+    }
+    return acc
+}
+
+// MARK: - Driver
+
+/// Output channels per unit of work when a convolution's channels are split over threads
+/// (`conv2D(..., channelRange:)`); 0 when the convolution cannot be split by channels.
+@usableFromInline
+func directChannelBlock(_ p: ConvParams) -> Int {
+    directConvApplies(p) ? directMR : 0
+}
+
+/// Direct convolution of the images in `batchRange`, output channels `channelRange`;
+/// `scratch` holds `directConvScratchElements(p)` floats (per thread).
 @usableFromInline
 func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                 bias: UnsafePointer<Float>?, activation: Activation,
-                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, batchRange: Range<Int>) {
-    let (rows, width, planeStride) = directPaddedGeometry(p)
-    let padded = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: scratch) &+ 63) & ~63)!
+                output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                batchRange: Range<Int>, channelRange: Range<Int>) {
+    if channelRange.isEmpty { return }
+    let g = directGeometry(p)
+    let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: scratch) &+ 63) & ~63)!
+    let padded = aligned
+    let packed = aligned + g.weightsOffset
+    let taps = UnsafeMutableRawPointer(aligned + g.tapsOffset).assumingMemoryBound(to: Int.self)
+    let tmp = aligned + g.tmpOffset
     let relu = activation == .relu
     let tile = directTileWidth
-    let total = p.outHeight &* width
-    let inImage = p.inChannels &* p.inHeight &* p.inWidth
-    let outImage = p.outChannels &* p.outHeight &* p.outWidth
-    let m4 = p.outChannels & ~3
-    for b in batchRange {
-        padImage(p, input + (b &* inImage), padded, rows: rows, width: width, planeStride: planeStride)
-        let out = output + (b &* outImage)
-        var m0 = 0
-        while m0 < m4 {
-            var q0 = 0
-            while q0 < total {
-                directTile4(p, padded: padded, width: width, planeStride: planeStride, weights: weights,
-                            bias: bias, relu: relu, out: out, m0: m0, q0: q0, total: total)
-                q0 &+= tile
-            }
-            m0 &+= 4
+    let kH = p.kernelHeight, kW = p.kernelWidth
+    let sH = p.strideHeight, sW = p.strideWidth
+    let C = p.inChannels
+    let ck = C &* kH &* kW
+    let total = g.total
+    let plane = p.outHeight &* p.outWidth
+    let inImage = C &* p.inHeight &* p.inWidth
+    let outImage = p.outChannels &* plane
+    let MR = directMR
+
+    // Offsets of every (c, kh, kw) tap from the tile's first position, in packed-weight order.
+    for kh in 0..<kH {
+        let ry = kh &* p.dilationHeight
+        for kw in 0..<kW {
+            let rx = kw &* p.dilationWidth
+            taps[kh &* kW &+ kw] = ((ry % sH) &* sW &+ rx % sW) &* g.phasePlane &+ (ry / sH) &* g.widthP &+ rx / sW
         }
-        while m0 < p.outChannels {
-            var q0 = 0
-            while q0 < total {
-                directTile1(p, padded: padded, width: width, planeStride: planeStride, weights: weights,
-                            bias: bias, relu: relu, out: out, m0: m0, q0: q0, total: total)
-                q0 &+= tile
+    }
+    let kArea = kH &* kW
+    for c in 1..<max(C, 1) {
+        for t in 0..<kArea { taps[c &* kArea &+ t] = c &* g.chanStride &+ taps[t] }
+    }
+
+    // Blocks: m0 steps by MR from channelRange.lowerBound; a last block of <= 4 channels
+    // uses the 4-wide tile (on AVX-512), anything else is zero-padded to MR.
+    let mLo = channelRange.lowerBound, mHi = channelRange.upperBound
+    var m0 = mLo
+    var off = 0
+    while m0 < mHi {
+        let mr = min(MR, mHi &- m0)
+        let pack = mr <= 4 ? 4 : MR
+        packDirectWeights(weights, ck: ck, m0: m0, mr: mr, mrPack: pack, dst: packed + off)
+        off &+= ck &* pack
+        m0 &+= mr
+    }
+
+    // Positions per chunk: the chunk's input (all channels) should fit in ~192 KB of L2.
+    let rowsSpan = ((kH &- 1) &* p.dilationHeight) / sH &* g.widthP
+    var chunk = (48 &* 1024) / max(C &* sH &* sW, 1) &- rowsSpan
+    chunk = max(tile, chunk / tile &* tile)
+
+    for b in batchRange {
+        padImagePhases(p, g, input + (b &* inImage), padded)
+        let out = output + (b &* outImage)
+        var c0 = 0
+        while c0 < total {
+            let c1 = min(c0 &+ chunk, total)
+            var m0 = mLo
+            var off = 0
+            while m0 < mHi {
+                let mr = min(MR, mHi &- m0)
+                let wp = UnsafePointer(packed + off)
+                var q0 = c0
+#if DRSN_ISA_AVX512
+                if mr > 4 {
+                    while q0 < c1 {
+                        let a = directTile8(padded: padded, offsets: taps, count: ck, wp: wp, q0: q0)
+                        directPut(a.a0, a.b0, m0 &+ 0, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 0) &* plane), tmp); directPut(a.a1, a.b1, m0 &+ 1, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 1) &* plane), tmp); directPut(a.a2, a.b2, m0 &+ 2, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 2) &* plane), tmp)
+                        directPut(a.a3, a.b3, m0 &+ 3, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 3) &* plane), tmp); directPut(a.a4, a.b4, m0 &+ 4, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 4) &* plane), tmp)
+                        if mr > 5 { directPut(a.a5, a.b5, m0 &+ 5, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 5) &* plane), tmp) }
+                        if mr > 6 { directPut(a.a6, a.b6, m0 &+ 6, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 6) &* plane), tmp) }
+                        if mr > 7 { directPut(a.a7, a.b7, m0 &+ 7, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 7) &* plane), tmp) }
+                        q0 &+= tile
+                    }
+                    off &+= ck &* MR
+                    m0 &+= mr
+                    continue
+                }
+#endif
+                while q0 < c1 {
+                    let a = directTile4(padded: padded, offsets: taps, count: ck, wp: wp, q0: q0)
+                    directPut(a.a0, a.b0, m0 &+ 0, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 0) &* plane), tmp)
+                    if mr > 1 { directPut(a.a1, a.b1, m0 &+ 1, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 1) &* plane), tmp) }
+                    if mr > 2 { directPut(a.a2, a.b2, m0 &+ 2, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 2) &* plane), tmp) }
+                    if mr > 3 { directPut(a.a3, a.b3, m0 &+ 3, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 3) &* plane), tmp) }
+                    q0 &+= tile
+                }
+                off &+= ck &* 4
+                m0 &+= mr
             }
-            m0 &+= 1
+            c0 = c1
         }
     }
 }

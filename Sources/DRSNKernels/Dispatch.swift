@@ -117,6 +117,28 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
     }
 }
 
+/// Output channels per unit when a convolution is split over threads by output channel; 0 when it cannot be. Forwards to the active ISA variant.
+public func convChannelBlock(_ p: ConvParams) -> Int {
+    switch activeISA {
+#if arch(x86_64)
+    case .avx512: return DRSNKernelsAVX512.convChannelBlock(p)
+    case .avx2: return DRSNKernelsAVX2.convChannelBlock(p)
+#endif
+    default: return DRSNKernelsBaseline.convChannelBlock(p)
+    }
+}
+
+/// Convolution of the images in `batchRange`, output channels `channelRange` (ranges starting at multiples of `convChannelBlock(p)`; own scratch per thread). Forwards to the active ISA variant.
+public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, batchRange: Range<Int>, channelRange: Range<Int>) {
+    switch activeISA {
+#if arch(x86_64)
+    case .avx512: return DRSNKernelsAVX512.conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output, scratch: scratch, batchRange: batchRange, channelRange: channelRange)
+    case .avx2: return DRSNKernelsAVX2.conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output, scratch: scratch, batchRange: batchRange, channelRange: channelRange)
+#endif
+    default: return DRSNKernelsBaseline.conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output, scratch: scratch, batchRange: batchRange, channelRange: channelRange)
+    }
+}
+
 /// Elementwise unary op; may run in place. Forwards to the active ISA variant.
 public func unary(_ op: UnaryOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
     switch activeISA {
@@ -337,14 +359,3 @@ public func shrink(input: UnsafePointer<Float>, tau: UnsafePointer<Float>, tauOf
     }
 }
 
-
-/// Per-channel scale and shift followed by ReLU. Forwards to the active ISA variant.
-public func channelScaleShiftRelu(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, channels: Int, inner: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) {
-    switch activeISA {
-#if arch(x86_64)
-    case .avx512: return DRSNKernelsAVX512.channelScaleShiftRelu(input: input, output: output, batch: batch, channels: channels, inner: inner, scale: scale, shift: shift)
-    case .avx2: return DRSNKernelsAVX2.channelScaleShiftRelu(input: input, output: output, batch: batch, channels: channels, inner: inner, scale: scale, shift: shift)
-#endif
-    default: return DRSNKernelsBaseline.channelScaleShiftRelu(input: input, output: output, batch: batch, channels: channels, inner: inner, scale: scale, shift: shift)
-    }
-}

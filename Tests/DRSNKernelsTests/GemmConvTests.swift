@@ -302,6 +302,80 @@ final class ConvTests: XCTestCase {
         check(make(batch: 1, c: 3, h: 1, w: 65, oc: 3, kh: 1, kw: 7, pl: 3, pr: 3, g: 3), bias: false, relu: false, seed: 18)
     }
 
+    func testDirectChannelRemainders() {
+        // 3x3 stride 1 (unrolled path): output channels around the 4- and 8-wide register tiles.
+        for (i, oc) in [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 20, 25].enumerated() {
+            check(make(batch: 2, c: 3 + i % 4, h: 9, w: 11, oc: oc, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1),
+                  bias: i % 2 == 0, relu: i % 3 == 0, seed: UInt64(100 + i))
+        }
+        // 1-D k3 (unrolled 1x3 path).
+        for (i, oc) in [1, 3, 4, 6, 8, 11, 16, 19].enumerated() {
+            check(make(batch: 3, c: 1 + 2 * i, h: 1, w: 67, oc: oc, kh: 1, kw: 3, pl: 1, pr: 1),
+                  bias: i % 2 == 1, relu: i % 2 == 0, seed: UInt64(120 + i))
+        }
+    }
+
+    func testDirectStride2() {
+        // Stride-2 3x3 (DRSN stage entry): even/odd sizes, pads, channel remainders.
+        check(make(batch: 2, c: 16, h: 32, w: 32, oc: 32, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: true, seed: 140)
+        check(make(batch: 1, c: 5, h: 17, w: 15, oc: 13, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: false, seed: 141)
+        check(make(batch: 3, c: 3, h: 8, w: 9, oc: 6, kh: 3, kw: 3, sh: 2, sw: 2, pt: 0, pl: 2, pb: 1, pr: 0), bias: false, relu: false, seed: 142)
+        check(make(batch: 1, c: 4, h: 2, w: 2, oc: 9, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: false, seed: 143)
+        check(make(batch: 1, c: 4, h: 21, w: 70, oc: 8, kh: 3, kw: 3, sh: 1, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: false, seed: 144)
+        check(make(batch: 1, c: 4, h: 21, w: 20, oc: 5, kh: 3, kw: 3, sh: 2, sw: 1, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: true, seed: 145)
+        check(make(batch: 1, c: 3, h: 19, w: 23, oc: 10, kh: 3, kw: 3, sh: 2, sw: 2, dh: 2, dw: 2, pt: 2, pl: 2, pb: 2, pr: 2), bias: true, relu: false, seed: 146)
+        check(make(batch: 1, c: 3, h: 12, w: 12, oc: 7, kh: 4, kw: 2, sh: 2, sw: 2, pt: 1, pl: 0, pb: 2, pr: 1), bias: false, relu: true, seed: 147)
+        // 1-D k3 stride 2, wide and narrow.
+        check(make(batch: 2, c: 8, h: 1, w: 4097, oc: 16, kh: 1, kw: 3, sw: 2, pl: 1, pr: 1), bias: true, relu: true, seed: 148)
+        check(make(batch: 2, c: 3, h: 1, w: 5, oc: 5, kh: 1, kw: 3, sw: 2, pl: 1, pr: 1), bias: true, relu: false, seed: 149)
+        check(make(batch: 1, c: 2, h: 1, w: 2, oc: 3, kh: 1, kw: 3, sw: 2, pl: 1, pr: 1), bias: false, relu: false, seed: 150)
+        check(make(batch: 1, c: 6, h: 1, w: 100, oc: 9, kh: 1, kw: 3, sw: 2, pl: 0, pr: 0), bias: true, relu: false, seed: 151)
+    }
+
+    func testDirectNarrowWideAndChunked() {
+        check(make(batch: 2, c: 3, h: 5, w: 1, oc: 9, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: false, seed: 160)
+        check(make(batch: 2, c: 3, h: 1, w: 2, oc: 9, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: false, seed: 161)
+        check(make(batch: 1, c: 2, h: 3, w: 3, oc: 4, kh: 3, kw: 3), bias: true, relu: false, seed: 162)
+        check(make(batch: 1, c: 4, h: 6, w: 300, oc: 12, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: true, seed: 163)
+        check(make(batch: 1, c: 1, h: 1, w: 1, oc: 4, kh: 1, kw: 3, pl: 1, pr: 1), bias: true, relu: false, seed: 164)
+        check(make(batch: 1, c: 5, h: 1, w: 5000, oc: 9, kh: 1, kw: 3, pl: 1, pr: 1), bias: true, relu: true, seed: 165)
+        // Many channels: several position chunks per image.
+        check(make(batch: 1, c: 300, h: 1, w: 1000, oc: 10, kh: 1, kw: 3, pl: 1, pr: 1), bias: true, relu: false, seed: 166)
+        check(make(batch: 1, c: 130, h: 20, w: 40, oc: 9, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1), bias: true, relu: false, seed: 167)
+        check(make(batch: 1, c: 200, h: 11, w: 64, oc: 8, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1), bias: false, relu: true, seed: 168)
+        // Generic tap loop: 3x1, 5x5, 1x5 dilated.
+        check(make(batch: 1, c: 3, h: 9, w: 9, oc: 9, kh: 3, kw: 1, pt: 1, pb: 1), bias: true, relu: false, seed: 169)
+        check(make(batch: 1, c: 3, h: 12, w: 13, oc: 11, kh: 5, kw: 5, pt: 2, pl: 2, pb: 2, pr: 2), bias: true, relu: false, seed: 170)
+        check(make(batch: 1, c: 3, h: 1, w: 90, oc: 6, kh: 1, kw: 5, dw: 3, pl: 6, pr: 6), bias: true, relu: false, seed: 171)
+    }
+
+    func testChannelRange() {
+        for (i, p) in [make(batch: 2, c: 5, h: 9, w: 13, oc: 21, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1),
+                       make(batch: 1, c: 4, h: 16, w: 16, oc: 32, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1),
+                       make(batch: 1, c: 3, h: 1, w: 300, oc: 13, kh: 1, kw: 3, pl: 1, pr: 1),
+                       make(batch: 2, c: 8, h: 9, w: 9, oc: 6, kh: 1, kw: 1, g: 2)].enumerated() {
+            var rng = RNG(seed: UInt64(180 + i))
+            let x = rng.floats(p.batch * p.inChannels * p.inHeight * p.inWidth)
+            let w = rng.floats(p.outChannels * (p.inChannels / p.groups) * p.kernelHeight * p.kernelWidth)
+            let b = rng.floats(p.outChannels)
+            let expected = refConv(p, input: x, weights: w, bias: b, relu: true)
+            var y = [Float](repeating: .nan, count: expected.count)
+            var s = [Float](repeating: .nan, count: convScratchElements(p))
+            let block = convChannelBlock(p)
+            if i < 3 { XCTAssertGreaterThan(block, 0) }
+            let step = block > 0 ? block : p.outChannels
+            for bi in 0..<p.batch {
+                var m0 = 0
+                while m0 < p.outChannels {
+                    conv2D(p, input: x, weights: w, bias: b, activation: .relu, output: &y, scratch: &s,
+                           batchRange: bi..<(bi + 1), channelRange: m0..<min(m0 + step, p.outChannels))
+                    m0 += step
+                }
+            }
+            assertClose(y, expected, tol: 1e-4, relative: true, "\(p)")
+        }
+    }
+
     func testBatchRange() {
         let p = make(batch: 5, c: 3, h: 9, w: 9, oc: 4, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1)
         var rng = RNG(seed: 19)

@@ -359,3 +359,14 @@ public func shrink(input: UnsafePointer<Float>, tau: UnsafePointer<Float>, tauOf
     }
 }
 
+
+/// Per-channel scale and shift followed by ReLU. Forwards to the active ISA variant.
+public func channelScaleShiftRelu(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, channels: Int, inner: Int, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) {
+    switch activeISA {
+#if arch(x86_64)
+    case .avx512: return DRSNKernelsAVX512.channelScaleShiftRelu(input: input, output: output, batch: batch, channels: channels, inner: inner, scale: scale, shift: shift)
+    case .avx2: return DRSNKernelsAVX2.channelScaleShiftRelu(input: input, output: output, batch: batch, channels: channels, inner: inner, scale: scale, shift: shift)
+#endif
+    default: return DRSNKernelsBaseline.channelScaleShiftRelu(input: input, output: output, batch: batch, channels: channels, inner: inner, scale: scale, shift: shift)
+    }
+}

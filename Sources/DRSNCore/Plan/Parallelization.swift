@@ -8,12 +8,23 @@ enum Parallelization {
     /// Elementwise ranges are split at multiples of this many elements.
     static let elementBlock = 64
 
+    /// Output-channel blocks per image when a convolution is split over channels as well as
+    /// images (the batch does not divide evenly over the threads, e.g. batch 1); 1 otherwise.
+    /// Unit u of such a step is image u / blocks, channels of block u % blocks.
+    static func convChannelBlocks(_ p: ConvParams, threads: Int) -> (blocks: Int, channelsPerBlock: Int) {
+        guard threads > 1, p.batch < 4 * threads, p.batch % threads != 0 else { return (1, p.outChannels) }
+        let cb = convChannelBlock(p)
+        guard cb > 0, p.outChannels > cb else { return (1, p.outChannels) }
+        return ((p.outChannels + cb - 1) / cb, cb)
+    }
+
     /// (units, work per unit); units == 1 means the step is not split.
-    static func units(_ kind: StepKind) -> (Int, Int) {
+    static func units(_ kind: StepKind, threads: Int) -> (Int, Int) {
         switch kind {
         case .conv(let p, _):
             let perImage = p.outChannels * p.outHeight * p.outWidth * (p.inChannels / max(p.groups, 1)) * p.kernelHeight * p.kernelWidth * 2
-            return (p.batch, perImage)
+            let (blocks, _) = convChannelBlocks(p, threads: threads)
+            return (p.batch * blocks, perImage / blocks)
         case .gemm(_, _, let m, let n, let k, _, _, _):
             return (m, 2 * n * k)
         case .batchedMatMul(let batch, let m, let n, let k, _, _):
@@ -44,7 +55,7 @@ enum Parallelization {
 
     static func tasks(for kind: StepKind, threads: Int) -> Int {
         guard threads > 1 else { return 1 }
-        let (units, perUnit) = units(kind)
+        let (units, perUnit) = units(kind, threads: threads)
         guard units > 1 else { return 1 }
         let total = units * max(perUnit, 1)
         let byWork = total / minWorkPerTask

@@ -78,15 +78,26 @@ struct Executor {
     /// Runs units [task * units / tasks, (task + 1) * units / tasks) of a split step
     /// (see `Parallelization.units`).
     func executePart(_ step: Step, task: Int, of tasks: Int, scratch: UnsafeMutablePointer<Float>) {
-        let (units, _) = Parallelization.units(step.kind)
+        let (units, _) = Parallelization.units(step.kind, threads: plan.threads)
         let lo = units * task / tasks, hi = units * (task + 1) / tasks
         if lo >= hi { return }
         let out = pointer(step.outputs[0])
         let ins = step.inputs
         switch step.kind {
         case .conv(let p, let activation):
-            conv2D(p, input: read(ins[0]), weights: read(ins[1]), bias: ins.count > 2 ? read(ins[2]) : nil,
-                   activation: activation, output: out, scratch: scratch, batchRange: lo..<hi)
+            let (blocks, cb) = Parallelization.convChannelBlocks(p, threads: plan.threads)
+            if blocks == 1 {
+                conv2D(p, input: read(ins[0]), weights: read(ins[1]), bias: ins.count > 2 ? read(ins[2]) : nil,
+                       activation: activation, output: out, scratch: scratch, batchRange: lo..<hi)
+            } else {
+                // Units are (image, channel block) pairs: one call per image touched.
+                for image in (lo / blocks)...((hi - 1) / blocks) {
+                    let b0 = max(lo, image * blocks) - image * blocks, b1 = min(hi, (image + 1) * blocks) - image * blocks
+                    conv2D(p, input: read(ins[0]), weights: read(ins[1]), bias: ins.count > 2 ? read(ins[2]) : nil,
+                           activation: activation, output: out, scratch: scratch, batchRange: image..<(image + 1),
+                           channelRange: (b0 * cb)..<min(b1 * cb, p.outChannels))
+                }
+            }
         case .gemm(let transA, let transB, _, let n, let k, let alpha, let beta, let cStrides):
             let m = plan.gemmRows(step)
             let rows = hi - lo

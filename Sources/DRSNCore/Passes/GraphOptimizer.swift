@@ -15,7 +15,7 @@ public enum GraphOptimizer {
         try step("identity elimination") { (g: inout Graph) throws(DRSNError) in try IdentityElimination.run(&g) }
         try step("constant folding") { (g: inout Graph) throws(DRSNError) in try ConstantFolding.run(&g) }
         try step("batchnorm folding") { (g: inout Graph) throws(DRSNError) in try BatchNormFolding.run(&g) }
-        try step("gemm+batchnorm folding") { (g: inout Graph) throws(DRSNError) in try GemmBatchNormFolding.run(&g) }
+        try step("gemm+batchnorm folding") { (g: inout Graph) throws(DRSNError) in try BatchNormFolding.runGemm(&g) }
         try step("conv+relu fusion") { (g: inout Graph) throws(DRSNError) in ConvActivationFusion.run(&g) }
         try step("dead node elimination") { (g: inout Graph) throws(DRSNError) in DeadNodeElimination.run(&g) }
         return applied

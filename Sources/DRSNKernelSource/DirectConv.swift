@@ -153,7 +153,7 @@ func packDirectWeights(_ weights: UnsafePointer<Float>, ck: Int, m0: Int, mr: In
     }
 }
 
-@inline(__always)
+@_transparent
 func epilogue(_ v: VG, _ bias: Float, _ relu: Bool) -> VG {
     var r = v + VG(repeating: bias)
     if relu { r.replace(with: VG(), where: r .< VG()) }
@@ -216,6 +216,29 @@ func directPut(_ lo: VG, _ hi: VG, _ m: Int, _ q0: Int, _ bias: UnsafePointer<Fl
                 outWidth: outWidth, plane: plane, tmp: tmp)
 }
 
+/// Stores output channel m0 + i of a tile: row mode writes the two vectors at oA / oB
+/// (oB only when hasB), flattened mode scatters 2W positions from q0.
+@_transparent
+func directStore(_ lo: VG, _ hi: VG, _ i: Int, _ m0: Int, _ rowMode: Bool, _ q0: Int, _ oA: Int, _ oB: Int,
+                 _ hasB: Bool, _ bias: UnsafePointer<Float>?, _ relu: Bool, _ total: Int, _ width: Int,
+                 _ outWidth: Int, _ outM: UnsafeMutablePointer<Float>, _ plane: Int, _ tmp: UnsafeMutablePointer<Float>) {
+    let bv = bias?[m0 &+ i] ?? 0
+    let dst = outM + i &* plane
+    if rowMode {
+        storeG(epilogue(lo, bv, relu), dst + oA)
+        if hasB { storeG(epilogue(hi, bv, relu), dst + oB) }
+    } else {
+        directScatterStore(lo, hi, bv, relu, q0, total, width, outWidth, dst, tmp)
+    }
+}
+
+@inline(never)
+func directScatterStore(_ lo: VG, _ hi: VG, _ bv: Float, _ relu: Bool, _ q0: Int, _ total: Int, _ width: Int,
+                        _ outWidth: Int, _ dst: UnsafeMutablePointer<Float>, _ tmp: UnsafeMutablePointer<Float>) {
+    scatterTile(epilogue(lo, bv, relu), epilogue(hi, bv, relu), q0: q0, total: total, width: width,
+                outWidth: outWidth, plane: dst, tmp: tmp)
+}
+
 // MARK: - Register tiles
 
 #if DRSN_ISA_AVX512
@@ -226,8 +249,8 @@ struct DirectAcc8 {
 }
 
 @inline(__always)
-func directTap8(_ acc: inout DirectAcc8, _ s: UnsafePointer<Float>, _ w: UnsafePointer<Float>) {
-    let u = loadG(s), v = loadG(s + VG.scalarCount)
+func directTap8(_ acc: inout DirectAcc8, _ s: UnsafePointer<Float>, _ vs: Int, _ w: UnsafePointer<Float>) {
+    let u = loadG(s), v = loadG(s + vs)
     var x = VG(repeating: w[0]); acc.a0 = madd(acc.a0, u, x); acc.b0 = madd(acc.b0, v, x)
     x = VG(repeating: w[1]); acc.a1 = madd(acc.a1, u, x); acc.b1 = madd(acc.b1, v, x)
     x = VG(repeating: w[2]); acc.a2 = madd(acc.a2, u, x); acc.b2 = madd(acc.b2, v, x)
@@ -241,14 +264,14 @@ func directTap8(_ acc: inout DirectAcc8, _ s: UnsafePointer<Float>, _ w: UnsafeP
 /// 8 output channels x 2W positions from q0; `wp` is the block's packed weights.
 @inline(never)
 func directTile8(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, count: Int,
-                 wp: UnsafePointer<Float>, q0: Int) -> DirectAcc8 {
+                 wp: UnsafePointer<Float>, q0: Int, vs: Int) -> DirectAcc8 {
     var acc = DirectAcc8()
     let base = padded + q0
     var w = wp
     var o = offsets
     let oEnd = offsets + count
     while o < oEnd {
-        directTap8(&acc, base + o[0], w)
+        directTap8(&acc, base + o[0], vs, w)
         w += 8
         o += 1
     }
@@ -262,8 +285,8 @@ struct DirectAcc4 {
 }
 
 @inline(__always)
-func directTap4(_ acc: inout DirectAcc4, _ s: UnsafePointer<Float>, _ w: UnsafePointer<Float>) {
-    let u = loadG(s), v = loadG(s + VG.scalarCount)
+func directTap4(_ acc: inout DirectAcc4, _ s: UnsafePointer<Float>, _ vs: Int, _ w: UnsafePointer<Float>) {
+    let u = loadG(s), v = loadG(s + vs)
     var x = VG(repeating: w[0]); acc.a0 = madd(acc.a0, u, x); acc.b0 = madd(acc.b0, v, x)
     x = VG(repeating: w[1]); acc.a1 = madd(acc.a1, u, x); acc.b1 = madd(acc.b1, v, x)
     x = VG(repeating: w[2]); acc.a2 = madd(acc.a2, u, x); acc.b2 = madd(acc.b2, v, x)
@@ -273,14 +296,14 @@ func directTap4(_ acc: inout DirectAcc4, _ s: UnsafePointer<Float>, _ w: UnsafeP
 /// 4 output channels x 2W positions from q0; `wp` is the block's packed weights.
 @inline(never)
 func directTile4(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, count: Int,
-                 wp: UnsafePointer<Float>, q0: Int) -> DirectAcc4 {
+                 wp: UnsafePointer<Float>, q0: Int, vs: Int) -> DirectAcc4 {
     var acc = DirectAcc4()
     let base = padded + q0
     var w = wp
     var o = offsets
     let oEnd = offsets + count
     while o < oEnd {
-        directTap4(&acc, base + o[0], w)
+        directTap4(&acc, base + o[0], vs, w)
         w += 4
         o += 1
     }
@@ -353,43 +376,73 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
     var chunk = (48 &* 1024) / max(C &* sH &* sW, 1) &- rowsSpan
     chunk = max(tile, chunk / tile &* tile)
 
+    // Row mode (outWidth a multiple of W): each tile is two whole vectors of output row
+    // segments ("slots", row-major), so nothing is computed for discarded columns and every
+    // store is a full vector. Otherwise tiles are 2W consecutive flattened positions.
+    let W = VG.scalarCount
+    let rowMode = p.outWidth % W == 0
+    let vpr = p.outWidth / W
+    let nItems = rowMode ? p.outHeight &* vpr : total
+    let step = rowMode ? 2 : tile
+    let chunkItems = rowMode ? max(2, (chunk / W) & ~1) : chunk
+    let widthP = g.widthP, outW = p.outWidth
+
     for b in batchRange {
         padImagePhases(p, g, input + (b &* inImage), padded)
         let out = output + (b &* outImage)
         var c0 = 0
-        while c0 < total {
-            let c1 = min(c0 &+ chunk, total)
+        while c0 < nItems {
+            let c1 = min(c0 &+ chunkItems, nItems)
             var m0 = mLo
             var off = 0
             while m0 < mHi {
                 let mr = min(MR, mHi &- m0)
                 let wp = UnsafePointer(packed + off)
-                var q0 = c0
-#if DRSN_ISA_AVX512
-                if mr > 4 {
-                    while q0 < c1 {
-                        let a = directTile8(padded: padded, offsets: taps, count: ck, wp: wp, q0: q0)
-                        directPut(a.a0, a.b0, m0 &+ 0, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 0) &* plane), tmp); directPut(a.a1, a.b1, m0 &+ 1, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 1) &* plane), tmp); directPut(a.a2, a.b2, m0 &+ 2, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 2) &* plane), tmp)
-                        directPut(a.a3, a.b3, m0 &+ 3, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 3) &* plane), tmp); directPut(a.a4, a.b4, m0 &+ 4, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 4) &* plane), tmp)
-                        if mr > 5 { directPut(a.a5, a.b5, m0 &+ 5, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 5) &* plane), tmp) }
-                        if mr > 6 { directPut(a.a6, a.b6, m0 &+ 6, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 6) &* plane), tmp) }
-                        if mr > 7 { directPut(a.a7, a.b7, m0 &+ 7, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 7) &* plane), tmp) }
-                        q0 &+= tile
+                let outM = out + m0 &* plane
+                var k = c0
+                // Row mode: (ya, xa) is slot k's row and first column, advanced incrementally.
+                var ya = rowMode ? c0 / vpr : 0
+                var xa = rowMode ? (c0 &- ya &* vpr) &* W : 0
+                while k < c1 {
+                    var qa = k, vs = W, oA = 0, oB = 0, hasB = true
+                    if rowMode {
+                        qa = ya &* widthP &+ xa
+                        oA = ya &* outW &+ xa
+                        xa &+= W
+                        if xa == outW { xa = 0; ya &+= 1 }
+                        if k &+ 1 < nItems {
+                            vs = ya &* widthP &+ xa &- qa
+                            oB = ya &* outW &+ xa
+                        } else {
+                            vs = 0
+                            hasB = false
+                        }
+                        xa &+= W
+                        if xa == outW { xa = 0; ya &+= 1 }
                     }
-                    off &+= ck &* MR
-                    m0 &+= mr
-                    continue
-                }
+#if DRSN_ISA_AVX512
+                    if mr > 4 {
+                        let a = directTile8(padded: padded, offsets: taps, count: ck, wp: wp, q0: qa, vs: vs)
+                        directStore(a.a0, a.b0, 0, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
+                        directStore(a.a1, a.b1, 1, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
+                        directStore(a.a2, a.b2, 2, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
+                        directStore(a.a3, a.b3, 3, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
+                        directStore(a.a4, a.b4, 4, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
+                        if mr > 5 { directStore(a.a5, a.b5, 5, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
+                        if mr > 6 { directStore(a.a6, a.b6, 6, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
+                        if mr > 7 { directStore(a.a7, a.b7, 7, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
+                        k &+= step
+                        continue
+                    }
 #endif
-                while q0 < c1 {
-                    let a = directTile4(padded: padded, offsets: taps, count: ck, wp: wp, q0: q0)
-                    directPut(a.a0, a.b0, m0 &+ 0, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 0) &* plane), tmp)
-                    if mr > 1 { directPut(a.a1, a.b1, m0 &+ 1, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 1) &* plane), tmp) }
-                    if mr > 2 { directPut(a.a2, a.b2, m0 &+ 2, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 2) &* plane), tmp) }
-                    if mr > 3 { directPut(a.a3, a.b3, m0 &+ 3, q0, bias, relu, total, g.widthP, p.outWidth, out + ((m0 &+ 3) &* plane), tmp) }
-                    q0 &+= tile
+                    let a = directTile4(padded: padded, offsets: taps, count: ck, wp: wp, q0: qa, vs: vs)
+                    directStore(a.a0, a.b0, 0, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
+                    if mr > 1 { directStore(a.a1, a.b1, 1, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
+                    if mr > 2 { directStore(a.a2, a.b2, 2, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
+                    if mr > 3 { directStore(a.a3, a.b3, 3, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
+                    k &+= step
                 }
-                off &+= ck &* 4
+                off &+= ck &* (mr > 4 ? MR : 4)
                 m0 &+= mr
             }
             c0 = c1

@@ -349,6 +349,23 @@ final class ConvTests: XCTestCase {
         check(make(batch: 1, c: 3, h: 1, w: 90, oc: 6, kh: 1, kw: 5, dw: 3, pl: 6, pr: 6), bias: true, relu: false, seed: 171)
     }
 
+    func testDirectRowMode() {
+        // Output widths that are multiples of the vector width: tiles of whole row segments,
+        // pairs spanning rows, odd slot counts.
+        var seed: UInt64 = 200
+        for (h, w) in [(5, 16), (3, 32), (3, 48), (1, 16), (2, 64), (7, 8), (1, 4), (3, 12)] {
+            for oc in [3, 8, 13] {
+                check(make(batch: 2, c: 3, h: h, w: w, oc: oc, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1),
+                      bias: oc != 8, relu: oc == 13, seed: seed)
+                seed += 1
+            }
+            check(make(batch: 1, c: 4, h: 1, w: w * h, oc: 9, kh: 1, kw: 3, pl: 1, pr: 1), bias: true, relu: false, seed: seed)
+            check(make(batch: 1, c: 4, h: 2 * h + 1, w: 2 * w, oc: 10, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1),
+                  bias: true, relu: true, seed: seed + 1)
+            seed += 2
+        }
+    }
+
     func testChannelRange() {
         for (i, p) in [make(batch: 2, c: 5, h: 9, w: 13, oc: 21, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1),
                        make(batch: 1, c: 4, h: 16, w: 16, oc: 32, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1),

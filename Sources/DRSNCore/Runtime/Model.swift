@@ -321,8 +321,11 @@ public final class Model: @unchecked Sendable {
             guard let b = AlignedBuffer(copying: x) else { throw fail(.outOfMemory, "input allocation failed") }
             return b
         }
-        try run(inputs: inputBuffers.map { UnsafePointer($0.pointer) }, inputShapes: shapes,
-                outputs: buffers.map(\.pointer), outputCapacities: buffers.map(\.count))
+        // The buffers must outlive the run: the pointers below do not keep them alive.
+        try withExtendedLifetime((inputBuffers, buffers)) { () throws(DRSNError) in
+            try run(inputs: inputBuffers.map { UnsafePointer($0.pointer) }, inputShapes: shapes,
+                    outputs: buffers.map(\.pointer), outputCapacities: buffers.map(\.count))
+        }
         return buffers.map(\.array)
     }
 }

@@ -42,6 +42,7 @@ let package = Package(
     name: "drsn",
     products: [
         .library(name: "drsn", type: .dynamic, targets: ["DRSNCAPI"]),
+        .library(name: "DRSNCore", targets: ["DRSNCore"]),
     ],
     targets: [
         .target(name: "CDRSNSupport"),

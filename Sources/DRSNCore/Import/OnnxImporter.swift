@@ -90,6 +90,10 @@ enum OnnxImporter {
             }
             let node = Node(name: n.name.isEmpty ? "\(n.opType)_\(index)" : n.name, opType: n.opType, domain: n.domain,
                             inputs: n.inputs, outputs: n.outputs, attributes: attributes)
+            // Every operator has at least one output; the graph passes rely on it.
+            guard node.outputs.contains(where: { !$0.isEmpty }) else {
+                throw fail(.invalidModel, "node '\(node.name)' (\(node.opType)) has no outputs")
+            }
             if node.opType == "Constant" && (node.domain.isEmpty || node.domain == "ai.onnx"), let out = node.outputs.first {
                 do throws(DRSNError) {
                     constants[out] = try ShapeOps.constantValue(of: node)

@@ -72,6 +72,16 @@ public struct Tensor: Sendable {
         }
     }
 
+    /// Whether both tensors view the same stored values (a reshape or alias of one another).
+    func sharesStorage(with other: Tensor) -> Bool {
+        switch (storage, other.storage) {
+        case (.floats(let a), .floats(let b)): return a === b
+        case (.ints(let a), .ints(let b)):
+            return a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in pa.baseAddress == pb.baseAddress } }
+        default: return false
+        }
+    }
+
     /// The scalar value of a one-element tensor.
     var scalarInt: Int64? { count == 1 ? intValues.first : nil }
     var scalarFloat: Float? { count == 1 ? floatValues.first : nil }

@@ -74,6 +74,7 @@ enum ConvOps {
         let (scale, shift) = try batchNormCoefficients(ctx, channels: channels)
         let inner = xs.count > 2 ? xs[2...].reduce(1, *) : 1
         if let t = x.constant {
+            try ctx.builder.checkConstant(xs)
             var v = t.floatValues
             for i in 0..<v.count { let ch = (i / inner) % channels; v[i] = v[i] * scale[ch] + shift[ch] }
             return [.constant(try Tensor(floats: v, shape: xs))]

@@ -13,6 +13,7 @@ enum DataMovementOps {
         }
         let outShape = perm.map { xs[$0] }
         if let t = x.constant {
+            try ctx.builder.checkConstant(outShape)
             let inStrides = denseStrides(xs)
             let permuted = perm.map { inStrides[$0] }
             return [.constant(try t.gathered(broadcastSourceIndicesStrided(permuted, outShape), shape: outShape))]
@@ -63,6 +64,7 @@ enum DataMovementOps {
         let outer = first.shape[..<axis].reduce(1, *)
         let inner = first.shape[(axis + 1)...].reduce(1, *)
         if parts.allSatisfy({ $0.constant != nil }) {
+            try ctx.builder.checkConstant(outShape)
             let tensors = parts.map { $0.constant! }
             let floatOut = tensors.contains { if case .floats = $0.storage { return true } else { return false } }
             if floatOut {
@@ -142,6 +144,7 @@ enum DataMovementOps {
             outShape[axis] = Int(count)
         }
         if let t = x.constant {
+            try ctx.builder.checkConstant(outShape)
             let dense = denseStrides(xs)
             let strides = zip(dense, step).map { $0 * $1 }
             let base = zip(begin, dense).reduce(0) { $0 + $1.0 * $1.1 }
@@ -252,6 +255,7 @@ enum DataMovementOps {
         }
         let outShape = Array(xs[..<axis]) + indicesTensor.shape + Array(xs[(axis + 1)...])
         if let t = x.constant {
+            try ctx.builder.checkConstant(outShape)
             let outer = xs[..<axis].reduce(1, *), inner = xs[(axis + 1)...].reduce(1, *)
             var src: [Int] = []
             src.reserveCapacity(outer * indices.count * inner)

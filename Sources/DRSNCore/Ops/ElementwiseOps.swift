@@ -25,6 +25,7 @@ enum ElementwiseOps {
 
     static func applyUnary(_ op: UnaryOp, _ x: BoundValue, _ ctx: OpContext) throws(DRSNError) -> BoundValue {
         if let t = x.constant {
+            try ctx.builder.checkConstant(t.shape)
             if case .ints(let v) = t.storage {
                 let f = unaryFunction(op)
                 return .constant(Tensor(ints: v.map { Int64(f(Float($0))) }, shape: t.shape, dtype: t.dtype))
@@ -63,6 +64,7 @@ enum ElementwiseOps {
             throw fail(.unsupported, "Cast 'to' attribute is missing or names an unsupported type")
         }
         if let t = x.constant {
+            try ctx.builder.checkConstant(t.shape)
             if to.isFloatingPoint {
                 return [.constant(try Tensor(floats: t.floatValues, shape: t.shape, dtype: to))]
             }

@@ -3,7 +3,8 @@
 /// node elimination.
 public enum GraphOptimizer {
     /// Names of the passes that changed the graph, for `inspect`-style reporting.
-    public static func run(_ graph: inout Graph) throws(DRSNError) -> [String] {
+    /// `maxValueElements` bounds each constant computed by folding and their total.
+    public static func run(_ graph: inout Graph, maxValueElements: Int = Options().maxValueElements) throws(DRSNError) -> [String] {
         var applied: [String] = []
         for node in graph.nodes { _ = try OperatorRegistry.function(for: node, opset: graph.opset) }
         try TopologicalSort.run(&graph)
@@ -13,7 +14,7 @@ public enum GraphOptimizer {
             if graph.nodes.count != before { applied.append("\(name) (-\(before - graph.nodes.count) nodes)") }
         }
         try step("identity elimination") { (g: inout Graph) throws(DRSNError) in try IdentityElimination.run(&g) }
-        try step("constant folding") { (g: inout Graph) throws(DRSNError) in try ConstantFolding.run(&g) }
+        try step("constant folding") { (g: inout Graph) throws(DRSNError) in try ConstantFolding.run(&g, maxValueElements: maxValueElements) }
         try step("batchnorm folding") { (g: inout Graph) throws(DRSNError) in try BatchNormFolding.run(&g) }
         try step("gemm+batchnorm folding") { (g: inout Graph) throws(DRSNError) in try BatchNormFolding.runGemm(&g) }
         try step("conv+relu fusion") { (g: inout Graph) throws(DRSNError) in ConvActivationFusion.run(&g) }

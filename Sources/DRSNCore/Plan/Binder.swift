@@ -46,6 +46,7 @@ enum Binder {
         do throws(DRSNError) {
             let f = try OperatorRegistry.function(for: node, opset: graph.opset)
             let outs = try f(OpContext(node: node, opset: graph.opset, inputs: inputs, builder: builder))
+            try builder.countComputedConstants(outs, inputs: inputs)
             for (k, name) in node.outputs.enumerated() where !name.isEmpty {
                 guard k < outs.count else {
                     throw fail(.unsupported, "output \(k) ('\(name)') is not supported")

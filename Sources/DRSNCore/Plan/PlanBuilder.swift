@@ -41,8 +41,13 @@ final class PlanBuilder {
     /// Constant buffers referenced by steps; kept alive by the plan.
     private(set) var keepAlive: [AlignedBuffer] = []
     var currentNode = ""
-    /// Most elements any runtime value may have (Options.maxValueElements).
+    /// Most elements any runtime value may have (Options.maxValueElements). Also the most
+    /// elements all constants computed while binding may have together, so that a small
+    /// file cannot make a load allocate without bound (a chain of nodes each computing
+    /// a new constant as large as the limit).
     var maxValueElements = Options().maxValueElements
+    /// Elements of the constants computed so far by this builder's nodes.
+    private(set) var constantElements = 0
 
     /// Checks the size of a constant about to be computed at bind time.
     func checkConstant(_ shape: [Int]) throws(DRSNError) {
@@ -50,6 +55,23 @@ final class PlanBuilder {
         guard n <= maxValueElements else {
             throw fail(.limitExceeded, "a constant of shape \(describe(shape)) (\(n) elements) exceeds the limit of \(maxValueElements) elements per tensor (DRSN_LIMIT_MAX_VALUE_ELEMENTS)")
         }
+        guard n <= maxValueElements - constantElements else { throw constantTotalExceeded(n) }
+    }
+
+    /// Counts the constants a node computed (outputs that are not views of its constant
+    /// inputs) against the total of `maxValueElements`.
+    func countComputedConstants(_ outputs: [BoundValue], inputs: [BoundValue?]) throws(DRSNError) {
+        for case .constant(let t) in outputs {
+            let isView = inputs.contains { v in v?.constant.map { t.sharesStorage(with: $0) } ?? false }
+            if isView { continue }
+            let n = t.count
+            guard n <= maxValueElements - constantElements else { throw constantTotalExceeded(n) }
+            constantElements += n
+        }
+    }
+
+    private func constantTotalExceeded(_ n: Int) -> DRSNError {
+        fail(.limitExceeded, "constants computed at load would total more than \(maxValueElements) elements (\(constantElements) so far, \(n) more), the limit of DRSN_LIMIT_MAX_VALUE_ELEMENTS")
     }
 
     func newValue(shape: [Int], dtype: DType) throws(DRSNError) -> RuntimeValue {

@@ -75,7 +75,7 @@ public final class Model: @unchecked Sendable {
         self.opset = graph.opset
         self.producer = proto.producerName + (proto.producerVersion.isEmpty ? "" : " " + proto.producerVersion)
         self.parameterCount = graph.constants.values.reduce(0) { $0 + ($1.dtype.isFloatingPoint ? $1.count : 0) }
-        appliedPasses = try GraphOptimizer.run(&graph)
+        appliedPasses = try GraphOptimizer.run(&graph, maxValueElements: options.maxValueElements)
         var optimizedOps: [String: Int] = [:]
         for n in graph.nodes { optimizedOps[n.opType, default: 0] += 1 }
         self.optimizedOperatorCounts = optimizedOps

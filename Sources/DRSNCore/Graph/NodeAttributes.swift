@@ -67,16 +67,20 @@ func checkedInt(_ v: Int64, _ what: @autoclosure () -> String) throws(DRSNError)
     return Int(v)
 }
 
-/// Product of dimensions with overflow detection.
+/// Product of dimensions with overflow detection. The product of the nonzero dimensions
+/// must not exceed 2^40 either, so that no product of some of the dimensions of a checked
+/// shape can overflow, even when a zero dimension makes the tensor empty.
 func elementCount(_ shape: [Int]) throws(DRSNError) -> Int {
-    var n = 1
+    var nonzero = 1
+    var empty = false
     for d in shape {
         guard d >= 0 else { throw fail(.shapeMismatch, "negative dimension in shape \(describe(shape))") }
-        let (p, o) = n.multipliedReportingOverflow(by: d)
+        if d == 0 { empty = true; continue }
+        let (p, o) = nonzero.multipliedReportingOverflow(by: d)
         guard !o, p <= (1 << 40) else { throw fail(.limitExceeded, "shape \(describe(shape)) has too many elements") }
-        n = p
+        nonzero = p
     }
-    return n
+    return empty ? 0 : nonzero
 }
 
 /// Normalises an axis in [-rank, rank) to [0, rank).

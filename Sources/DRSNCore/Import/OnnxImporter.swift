@@ -26,6 +26,12 @@ enum OnnxImporter {
         guard let dtype = DType(rawValue: d.dataType) else {
             throw fail(.unsupported, "tensor '\(proto.name)' has unsupported data type \(d.dataType)")
         }
+        // The decoder accepts any dims after a zero; the core needs every product of dims bounded.
+        do throws(DRSNError) {
+            _ = try elementCount(d.dims)
+        } catch {
+            throw DRSNError(error.status, "tensor '\(proto.name)': \(error.message)")
+        }
         if let f = d.floats { return try Tensor(floats: f, shape: d.dims, dtype: dtype) }
         return Tensor(ints: d.ints ?? [], shape: d.dims, dtype: dtype)
     }

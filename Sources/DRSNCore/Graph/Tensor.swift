@@ -47,11 +47,14 @@ public struct Tensor: Sendable {
         switch storage {
         case .ints(let v): return v
         case .floats(let b):
-            return UnsafeBufferPointer(start: b.pointer, count: b.count).map { f in
-                guard f.isFinite, f > -9.2e18, f < 9.2e18 else { return 0 }
-                return Int64(f)
-            }
+            return UnsafeBufferPointer(start: b.pointer, count: b.count).map(Tensor.int64)
         }
+    }
+
+    /// `f` truncated toward zero; NaN, infinities and values outside Int64 become 0.
+    static func int64(_ f: Float) -> Int64 {
+        guard f.isFinite, f > -9.2e18, f < 9.2e18 else { return 0 }
+        return Int64(f)
     }
 
     /// Same values, new shape (element count must match; checked by callers).

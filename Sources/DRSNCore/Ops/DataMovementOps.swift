@@ -207,7 +207,8 @@ enum DataMovementOps {
                 while d >= 0 { index[d] += 1; if index[d] < outShape[d] { break }; index[d] = 0; d -= 1 }
             }
             if case .ints(let v) = t.storage {
-                return [.constant(Tensor(ints: src.map { $0 < 0 ? Int64(value) : v[$0] }, shape: outShape, dtype: t.dtype))]
+                let fill = Tensor.int64(value)
+                return [.constant(Tensor(ints: src.map { $0 < 0 ? fill : v[$0] }, shape: outShape, dtype: t.dtype))]
             }
             let v = t.floatValues
             return [.constant(try Tensor(floats: src.map { $0 < 0 ? value : v[$0] }, shape: outShape, dtype: t.dtype))]

@@ -28,7 +28,7 @@ enum ElementwiseOps {
             try ctx.builder.checkConstant(t.shape)
             if case .ints(let v) = t.storage {
                 let f = unaryFunction(op)
-                return .constant(Tensor(ints: v.map { Int64(f(Float($0))) }, shape: t.shape, dtype: t.dtype))
+                return .constant(Tensor(ints: v.map { Tensor.int64(f(Float($0))) }, shape: t.shape, dtype: t.dtype))
             }
             let f = unaryFunction(op)
             return .constant(try Tensor(floats: t.floatValues.map(f), shape: t.shape, dtype: t.dtype))

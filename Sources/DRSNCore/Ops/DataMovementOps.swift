@@ -124,8 +124,11 @@ enum DataMovementOps {
             let axis = try normalizeAxis(axes?[j] ?? Int64(j), rank: xs.count)
             guard seen.insert(axis).inserted else { throw fail(.invalidModel, "Slice axes repeat axis \(axis)") }
             let dim = Int64(xs[axis])
-            let st = steps?[j] ?? 1
-            guard st != 0 else { throw fail(.invalidModel, "Slice step must not be 0") }
+            let rawStep = steps?[j] ?? 1
+            guard rawStep != 0 else { throw fail(.invalidModel, "Slice step must not be 0") }
+            // A step longer than the axis selects at most one element, as a step of the axis
+            // length does; clamping keeps -step and step * stride from overflowing.
+            let st = min(max(rawStep, -max(dim, 1)), max(dim, 1))
             var s = starts[j], e = ends[j]
             if s < 0 { s += dim }
             if e < 0 { e += dim }
@@ -140,7 +143,7 @@ enum DataMovementOps {
                 count = s > e ? (s - e + (-st) - 1) / (-st) : 0
             }
             begin[axis] = Int(max(s, 0))
-            step[axis] = try checkedInt(st, "Slice step")
+            step[axis] = Int(st)
             outShape[axis] = Int(count)
         }
         if let t = x.constant {

@@ -15,7 +15,7 @@ enum ConvOps {
         }
         let group = try checkedInt(try ctx.node.int("group", default: 1), "group")
         let c = xs[1], m = ws[0]
-        guard group >= 1, c % group == 0, m % group == 0, ws[1] * group == c else {
+        guard group >= 1, c % group == 0, m % group == 0, ws[1] == c / group else {
             throw fail(.shapeMismatch, "Conv input channels \(c), weight shape \(describe(ws)) and group \(group) do not agree")
         }
         if let b = bias, b.shape != [m] {

@@ -71,16 +71,22 @@ func checkedInt(_ v: Int64, _ what: @autoclosure () -> String) throws(DRSNError)
 /// must not exceed 2^40 either, so that no product of some of the dimensions of a checked
 /// shape can overflow, even when a zero dimension makes the tensor empty.
 func elementCount(_ shape: [Int]) throws(DRSNError) -> Int {
+    let e = try extent(shape)
+    return shape.contains(0) ? 0 : e
+}
+
+/// Product of the nonzero dimensions (the element count when no dimension is 0): bounds
+/// every loop over some of the dimensions, which run even when another one is 0.
+func extent(_ shape: [Int]) throws(DRSNError) -> Int {
     var nonzero = 1
-    var empty = false
     for d in shape {
         guard d >= 0 else { throw fail(.shapeMismatch, "negative dimension in shape \(describe(shape))") }
-        if d == 0 { empty = true; continue }
+        if d == 0 { continue }
         let (p, o) = nonzero.multipliedReportingOverflow(by: d)
         guard !o, p <= (1 << 40) else { throw fail(.limitExceeded, "shape \(describe(shape)) has too many elements") }
         nonzero = p
     }
-    return empty ? 0 : nonzero
+    return nonzero
 }
 
 /// Normalises an axis in [-rank, rank) to [0, rank).

@@ -27,10 +27,14 @@ enum OnnxImporter {
             throw fail(.unsupported, "tensor '\(proto.name)' has unsupported data type \(d.dataType)")
         }
         // The decoder accepts any dims after a zero; the core needs every product of dims bounded.
+        let dimsExtent: Int
         do throws(DRSNError) {
-            _ = try elementCount(d.dims)
+            dimsExtent = try extent(d.dims)
         } catch {
             throw DRSNError(error.status, "tensor '\(proto.name)': \(error.message)")
+        }
+        guard dimsExtent <= limits.maxTensorElements else {
+            throw fail(.limitExceeded, "tensor '\(proto.name)': dims \(describe(d.dims)) span more than maxTensorElements \(limits.maxTensorElements) (the product of the nonzero dims counts)")
         }
         if let f = d.floats { return try Tensor(floats: f, shape: d.dims, dtype: dtype) }
         return Tensor(ints: d.ints ?? [], shape: d.dims, dtype: dtype)

@@ -50,6 +50,8 @@ enum MatrixOps {
         var outShape = batchShape
         if a.shape.count > 1 { outShape.append(m) }
         if b.shape.count > 1 { outShape.append(n) }
+        try ctx.builder.checkShape(outShape)
+        try ctx.builder.checkShape(batchShape)
         let batch = batchShape.reduce(1, *)
         let aIdx = broadcastSourceIndices(batchA, to: batchShape).map { $0 * m * k }
         let bIdx = broadcastSourceIndices(batchB, to: batchShape).map { $0 * k * n }

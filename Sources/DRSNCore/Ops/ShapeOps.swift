@@ -73,6 +73,7 @@ enum ShapeOps {
         guard try elementCount(out) == total else {
             throw fail(.shapeMismatch, "cannot reshape input of shape \(describe(xs)) (\(total) elements) to \(describe(out))")
         }
+        try ctx.builder.checkShape(out)
         return [view(x, out)]
     }
 

@@ -49,12 +49,20 @@ final class PlanBuilder {
     /// Elements of the constants computed so far by this builder's nodes.
     private(set) var constantElements = 0
 
+    /// Checks a shape computed at bind time: its elements, and the product of its nonzero
+    /// dimensions (what loops over part of an empty tensor's dimensions cost), must not
+    /// exceed maxValueElements.
+    func checkShape(_ shape: [Int], _ what: String = "a tensor") throws(DRSNError) {
+        let n = try extent(shape)
+        guard n <= maxValueElements else {
+            throw fail(.limitExceeded, "\(what) of shape \(describe(shape)) (\(n) elements) exceeds the limit of \(maxValueElements) elements per tensor (DRSN_LIMIT_MAX_VALUE_ELEMENTS)")
+        }
+    }
+
     /// Checks the size of a constant about to be computed at bind time.
     func checkConstant(_ shape: [Int]) throws(DRSNError) {
+        try checkShape(shape, "a constant")
         let n = try elementCount(shape)
-        guard n <= maxValueElements else {
-            throw fail(.limitExceeded, "a constant of shape \(describe(shape)) (\(n) elements) exceeds the limit of \(maxValueElements) elements per tensor (DRSN_LIMIT_MAX_VALUE_ELEMENTS)")
-        }
         guard n <= maxValueElements - constantElements else { throw constantTotalExceeded(n) }
     }
 
@@ -75,10 +83,8 @@ final class PlanBuilder {
     }
 
     func newValue(shape: [Int], dtype: DType) throws(DRSNError) -> RuntimeValue {
+        try checkShape(shape)
         let n = try elementCount(shape)
-        guard n <= maxValueElements else {
-            throw fail(.limitExceeded, "a tensor of shape \(describe(shape)) (\(n) elements) exceeds the limit of \(maxValueElements) elements per tensor (DRSN_LIMIT_MAX_VALUE_ELEMENTS)")
-        }
         valueSizes.append(n)
         return RuntimeValue(id: valueSizes.count - 1, shape: shape, dtype: dtype)
     }

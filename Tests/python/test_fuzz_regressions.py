@@ -1,0 +1,28 @@
+"""Every input in Tests/fuzz/regressions (inputs that once crashed, hung or over-allocated
+in the loader fuzzer or the corrupt-file suite) must load through libdrsn with a clean
+status (and, when it loads, run once) in a subprocess that exits normally."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import corrupt_driver  # noqa: E402
+
+REGRESSIONS = HERE.parent / "fuzz" / "regressions"
+
+pytestmark = pytest.mark.usefixtures("needs_library")
+
+
+def test_fuzz_regressions(tmp_path):
+    files = sorted(p for p in REGRESSIONS.iterdir() if p.is_file() and not p.name.startswith("README"))
+    assert files, f"no regression inputs in {REGRESSIONS}"
+    records = [(corrupt_driver.KIND_MEMORY, p.read_bytes()) for p in files]
+    results = corrupt_driver.run_batches(records, tmp_path)
+    _, bad, slow = corrupt_driver.report("fuzz regressions", [p.name for p in files], results)
+    for p, r in zip(files, results):
+        print(f"  {p.name}: {corrupt_driver.outcome(r)} ({r[2]:.1f} ms)")
+    assert not bad, "\n".join(f"{n}: {r}" for n, r in bad)
+    assert not slow, f"slower than {corrupt_driver.SLOW_MS} ms: {slow}"

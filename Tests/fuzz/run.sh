@@ -2,9 +2,9 @@
 # Tests/fuzz/run.sh SECONDS - builds the libFuzzer target for drsn's model loader and fuzzes
 # for SECONDS seconds (default 60).
 #
-# The target (Sources/DRSNLoadFuzzer) feeds each input to Model.load(bytes:) with default
-# limits and, when the load succeeds, runs the model once on its declared input shape
-# (dynamic dims = 1, at most 65536 elements). Built with -sanitize=fuzzer,address in
+# The target (Sources/DRSNLoadFuzzer) feeds each input to Model.load(bytes:) with the
+# default limits except max value elements (2^22) and, when the load succeeds, runs the
+# model once on its declared input shape (dynamic dims = 1, at most 65536 elements). Built with -sanitize=fuzzer,address in
 # release mode into $FUZZ_SCRATCH (default /tmp/drsn-fuzz-build), separate from .build.
 #
 # Seeds: Tests/fuzz/corpus (small generated models + the two 1-D fixtures) plus, when
@@ -14,6 +14,7 @@
 # (> 1 s), oom-* (> 2 GiB RSS or a single malloc > 1 GiB). The run keeps going after a
 # finding (fork mode, one worker) so one session collects them all.
 #
+# Mutations use the dictionary Tests/fuzz/onnx.dict (operator and attribute names, tags).
 # Extra libFuzzer flags can be passed in FUZZ_FLAGS. Set FUZZ_NO_BUILD=1 to reuse the binary.
 set -euo pipefail
 SECONDS_TO_RUN=${1:-60}
@@ -46,6 +47,6 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1:m
 "$BIN" "$CORPUS" "${SEEDS[@]}" \
     -max_total_time="$SECONDS_TO_RUN" -timeout=1 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
     -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-    -artifact_prefix="$ARTIFACTS/" -print_final_stats=1 -print_funcs=0 ${FUZZ_FLAGS:-}
+    -dict="$HERE/onnx.dict" -artifact_prefix="$ARTIFACTS/" -print_final_stats=1 -print_funcs=0 ${FUZZ_FLAGS:-}
 echo "== findings:"
 ls -la "$ARTIFACTS"

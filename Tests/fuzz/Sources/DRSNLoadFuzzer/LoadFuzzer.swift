@@ -12,6 +12,10 @@ public func drsnFuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int3
     guard let data, size > 0 else { return 0 }
     var options = Options()
     options.numThreads = 1
+    // Default limits except the computed-tensor limit: at the default 2^27 elements a legal
+    // load may take a second or more, which would drown real hangs in -timeout reports.
+    // (How the defaults bound a tiny hostile file is checked in Tests/python.)
+    options.maxValueElements = 1 << 22
     let model: Model
     do throws(DRSNError) {
         model = try Model.load(bytes: UnsafeRawBufferPointer(start: data, count: size), options: options)

@@ -34,8 +34,10 @@ struct OpenFile {
             throw OnnxError(.io, "cannot open an empty path")
         }
         var descriptor: Int32 = -1
+        // O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; such files
+        // are then rejected by regularFileSize(). It has no effect on regular files.
         repeat {
-            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         } while descriptor < 0 && errno == EINTR
         guard descriptor >= 0 else {
             throw OnnxError(.io, "cannot open \(path): \(OpenFile.describe(errno))")

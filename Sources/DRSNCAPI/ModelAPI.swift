@@ -25,6 +25,7 @@ public func drsn_model_load_memory(_ data: UnsafeRawPointer?, _ size: Int, _ opt
     guard let out else { return invalid("drsn_model_load_memory", "out_model is NULL") }
     out.pointee = nil
     guard let data else { return invalid("drsn_model_load_memory", "data is NULL") }
+    guard size >= 0 else { return invalid("drsn_model_load_memory", "size \(UInt(bitPattern: size)) is larger than any buffer") }
     guard size > 0 else { return report(.invalidModel, "drsn_model_load_memory: the buffer is empty (size 0)") }
     let o = options(opts)?.options ?? Options()
     do throws(DRSNError) {
@@ -93,12 +94,17 @@ public func drsn_model_output_dtype(_ p: OpaquePointer?, _ index: Int, _ out: Un
 func writeShape(_ function: String, _ shape: [Int], _ dims: UnsafeMutablePointer<Int64>?, _ capacity: Int,
                 _ outRank: UnsafeMutablePointer<Int>?) -> Int32 {
     guard let outRank else { return invalid(function, "out_rank is NULL") }
-    guard capacity == 0 || dims != nil else { return invalid(function, "dims is NULL but capacity is \(capacity)") }
-    outRank.pointee = shape.count
-    guard capacity >= shape.count else {
+    guard capacity == 0 || dims != nil else { return invalid(function, "dims is NULL but capacity is \(UInt(bitPattern: capacity))") }
+    // size_t arguments arrive as Int: a capacity above Int.max reads as negative (and is huge).
+    UnsafeMutableRawPointer(outRank).storeBytes(of: shape.count, as: Int.self)
+    guard capacity < 0 || capacity >= shape.count else {
         return report(.bufferTooSmall, "\(function): the shape has rank \(shape.count), capacity is \(capacity)")
     }
-    if let dims { for (i, d) in shape.enumerated() { dims[i] = Int64(d) } }
+    // Byte-wise stores: the caller's arrays need not be aligned.
+    if let dims {
+        let raw = UnsafeMutableRawPointer(dims)
+        for (i, d) in shape.enumerated() { raw.storeBytes(of: Int64(d), toByteOffset: i * 8, as: Int64.self) }
+    }
     return ok
 }
 
@@ -132,17 +138,21 @@ func readShapes(_ function: String, _ m: ModelHandle, _ count: Int, _ dims: Unsa
         return .failure(DRSNError(.invalidArgument, "\(function): input_dims or input_ranks is NULL"))
     }
     var shapes: [[Int]] = []
+    // Unaligned loads: the caller's arrays need not be aligned.
+    let rankArray = UnsafeRawPointer(ranks)
+    let dimsArray = UnsafeRawPointer(dims)
     for i in 0..<count {
-        let rank = ranks![i]
+        let rank = rankArray!.loadUnaligned(fromByteOffset: i * MemoryLayout<Int>.stride, as: Int.self)
         guard rank >= 0, rank <= maxRank else {
-            return .failure(DRSNError(.invalidArgument, "\(function): input_ranks[\(i)] is \(rank); ranks must be 0...\(maxRank)"))
+            return .failure(DRSNError(.invalidArgument, "\(function): input_ranks[\(i)] is \(UInt(bitPattern: rank)); ranks must be 0...\(maxRank)"))
         }
-        guard rank == 0 || dims![i] != nil else {
+        let row = dimsArray!.loadUnaligned(fromByteOffset: i * MemoryLayout<UnsafeRawPointer?>.stride, as: UnsafeRawPointer?.self)
+        guard rank == 0 || row != nil else {
             return .failure(DRSNError(.invalidArgument, "\(function): input_dims[\(i)] is NULL"))
         }
         var shape: [Int] = []
         for k in 0..<rank {
-            let d = dims![i]![k]
+            let d = row!.loadUnaligned(fromByteOffset: k * 8, as: Int64.self)
             guard d >= 1, d <= (1 << 31) else {
                 return .failure(DRSNError(.shapeMismatch, "\(function): input '\(m.model.inputs[i].name)' dimension \(k) is \(d); dimensions must be between 1 and 2^31"))
             }

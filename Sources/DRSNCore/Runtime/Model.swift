@@ -234,7 +234,8 @@ public final class Model: @unchecked Sendable {
         }
         for j in 0..<outputs.count {
             let need = plan.outputElementCounts[j]
-            guard outputCapacities[j] >= need else {
+            // A capacity below 0 is a C size_t above Int.max: huge, so enough.
+            guard outputCapacities[j] < 0 || outputCapacities[j] >= need else {
                 throw fail(.bufferTooSmall, "output '\(self.outputs[j].name)' of shape \(describe(plan.outputShapes[j])) needs \(need) floats, buffer holds \(outputCapacities[j])")
             }
         }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Tests/c/run_hardening.sh - boundary and concurrency tests of libdrsn.so from C:
+#   test_boundary  every exported function with hostile argument values (no trap, no hang)
+#   stress         8 threads x 1000 runs on one shared model, then one model per thread,
+#                  batch sizes 1..9, outputs bit-identical to single-threaded runs
+# Environment: DRSN_LIBDIR (default .build/release), CC (default gcc), DRSN_FIXTURES,
+# DRSN_STRESS_RUNS (runs per thread, default 1000). About 10 s on 2 cores.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LIBDIR=${DRSN_LIBDIR:-$ROOT/.build/release}
+OUT=${DRSN_TEST_OUT:-$ROOT/.build/c-tests}
+CC=${CC:-gcc}
+FIXTURES=${DRSN_FIXTURES:-$ROOT/../shared/fixtures}
+mkdir -p "$OUT"
+FLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -O2 -g -I"$ROOT/include" -I"$ROOT/Tests/c")
+LINK=(-L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -ldrsn -pthread -lm)
+"$CC" "${FLAGS[@]}" "$ROOT/Tests/c/test_boundary.c" -o "$OUT/test_boundary" "${LINK[@]}"
+"$CC" "${FLAGS[@]}" "$ROOT/Tests/c/stress.c" -o "$OUT/stress" "${LINK[@]}"
+echo "== test_boundary"
+timeout 120 "$OUT/test_boundary"
+echo "== stress"
+timeout 300 "$OUT/stress" "$FIXTURES/drsn_cw_1d.onnx"

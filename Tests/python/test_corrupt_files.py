@@ -474,3 +474,77 @@ def test_mutated_models(workdir):
     assert not bad, "crashes, hangs or internal errors:\n" + "\n".join(f"{n}: {r}" for n, r in bad[:20])
     assert not wrong, "\n".join(wrong)
     assert not slow, f"files slower than {SLOW_MS} ms: {slow[:10]}"
+
+
+# ---- tiny files, bounded work --------------------------------------------------------------
+
+TINY_LIMIT = 1 << 22  # max_value_elements for the test below (16 MiB of floats)
+
+
+def tiny_hostile_models():
+    """Files of a few hundred bytes that ask for huge computed tensors at load."""
+    n = helper.make_node
+    i64 = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)  # noqa: E731
+    out_any = [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]
+    big = 1 << 27
+
+    def tiny(name, nodes, inits, inputs=()):
+        g = helper.make_graph(nodes, "", list(inputs), out_any, initializer=inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+        m.ClearField("ir_version")
+        return name, m.SerializeToString()
+
+    return [
+        tiny("ConstantOfShape [2^27]", [n("ConstantOfShape", ["s"], ["y"])], [i64("s", [big])]),
+        tiny("chain of 12 Abs of a 2^27 constant",
+             [n("ConstantOfShape", ["s"], ["c0"])] + [n("Abs", [f"c{k}"], [f"c{k + 1}"]) for k in range(11)]
+             + [n("Abs", ["c11"], ["y"])], [i64("s", [big])]),
+        tiny("two 2^27 constants added", [n("ConstantOfShape", ["s"], ["a"]), n("ConstantOfShape", ["s"], ["b"]),
+                                          n("Add", ["a", "b"], ["y"])], [i64("s", [big])]),
+        tiny("broadcast [2^13,1] + [1,2^14]", [n("ConstantOfShape", ["s1"], ["a"]), n("ConstantOfShape", ["s2"], ["b"]),
+                                               n("Add", ["a", "b"], ["y"])], [i64("s1", [1 << 13, 1]), i64("s2", [1, 1 << 14])]),
+        tiny("Concat of 64 copies of 2^21", [n("ConstantOfShape", ["s"], ["a"]), n("Concat", ["a"] * 64, ["y"], axis=0)],
+             [i64("s", [1 << 21])]),
+        tiny("Pad to 2^27 at run time", [n("Pad", ["x", "p"], ["y"])], [i64("p", [big - 2, 0])],
+             [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])]),
+    ]
+
+
+LOAD_AND_MEASURE = """
+import resource, sys, time
+sys.path.insert(0, sys.argv[1])
+import drsn
+data = open(sys.argv[2], "rb").read()
+with drsn.Model(open(sys.argv[4], "rb").read(), num_threads=1) as warm:  # library and pool warmed up
+    pass
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.time()
+try:
+    with drsn.Model(data, num_threads=1, limits={"max_value_elements": int(sys.argv[3])}) as m:
+        status = "OK"
+except drsn.Error as e:
+    status = type(e).__name__
+print(status, round(time.time() - t, 3), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base)
+"""
+
+
+def test_tiny_files_bounded_by_limits(tmp_path):
+    """With max_value_elements = 2^22 (16 MiB of floats), none of these few-hundred-byte files
+    may make a load raise the peak RSS by 100 MB or take a second (with the default of 2^27 the same
+    files cost up to about 1-2.6 GB: see the limit's documentation)."""
+    import subprocess
+    binding = str(HERE.parents[1] / "bindings" / "python")
+    warm = tmp_path / "warm.onnx"
+    warm.write_bytes(small_models()["conv_bn_relu"])
+    for name, data in tiny_hostile_models():
+        path = tmp_path / "m.onnx"
+        path.write_bytes(data)
+        out = subprocess.run([sys.executable, "-c", LOAD_AND_MEASURE, binding, str(path), str(TINY_LIMIT), str(warm)],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, f"{name}: exit {out.returncode}: {out.stderr[-1000:]}"
+        status, secs, grown_kb = out.stdout.split()
+        grown_mb = int(grown_kb) / 1024  # growth of the peak RSS over a process that loaded a small model
+        print(f"  {name} ({len(data)} bytes): {status}, {secs} s, peak RSS +{grown_mb:.0f} MB")
+        assert status in ("OK", "LimitExceededError"), f"{name}: {status}"
+        assert grown_mb < 100, f"{name}: peak RSS grew by {grown_mb:.0f} MB"
+        assert float(secs) < 1.0, f"{name}: {secs} s"

@@ -34,5 +34,8 @@ bash Tests/alloc/run.sh
 echo "== ISA variants on the fixtures: native (DRSN_FORCE_ISA) and under qemu (Haswell, qemu64)"
 bash Tests/isa/run.sh
 
+echo "== C boundary and concurrency stress tests"
+bash Tests/c/run_hardening.sh
+
 echo "== Python tests (oracle: onnxruntime)"
 python3 -m pytest -q Tests/python

@@ -15,7 +15,8 @@ protocol UnaryKernel {
     @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 { absV(x) }
 }
 @usableFromInline struct NegK: UnaryKernel {
-    @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 { -x }
+    // Not `-x`: SIMD negation is 0 - x, which maps +0 to +0. x * -1 flips the sign exactly.
+    @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 { x * V8(repeating: -1) }
 }
 @usableFromInline struct SignK: UnaryKernel {
     @inline(__always) @usableFromInline func callAsFunction(_ x: V8) -> V8 {

@@ -261,6 +261,19 @@ func directTap8(_ acc: inout DirectAcc8, _ s: UnsafePointer<Float>, _ vs: Int, _
     x = VG(repeating: w[7]); acc.a7 = madd(acc.a7, u, x); acc.b7 = madd(acc.b7, v, x)
 }
 
+@inline(__always)
+func directTap8x1(_ acc: inout DirectAcc8, _ s: UnsafePointer<Float>, _ w: UnsafePointer<Float>) {
+    let u = loadG(s)
+    acc.a0 = madd(acc.a0, u, VG(repeating: w[0]))
+    acc.a1 = madd(acc.a1, u, VG(repeating: w[1]))
+    acc.a2 = madd(acc.a2, u, VG(repeating: w[2]))
+    acc.a3 = madd(acc.a3, u, VG(repeating: w[3]))
+    acc.a4 = madd(acc.a4, u, VG(repeating: w[4]))
+    acc.a5 = madd(acc.a5, u, VG(repeating: w[5]))
+    acc.a6 = madd(acc.a6, u, VG(repeating: w[6]))
+    acc.a7 = madd(acc.a7, u, VG(repeating: w[7]))
+}
+
 /// 8 output channels x 2W positions from q0; `wp` is the block's packed weights.
 @inline(never)
 func directTile8(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, count: Int,
@@ -270,6 +283,15 @@ func directTile8(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, coun
     var w = wp
     var o = offsets
     let oEnd = offsets + count
+    if vs == 0 {
+        // Single-vector tile (a tail of at most W positions): the b accumulators stay 0.
+        while o < oEnd {
+            directTap8x1(&acc, base + o[0], w)
+            w += 8
+            o += 1
+        }
+        return acc
+    }
     while o < oEnd {
         directTap8(&acc, base + o[0], vs, w)
         w += 8
@@ -293,6 +315,15 @@ func directTap4(_ acc: inout DirectAcc4, _ s: UnsafePointer<Float>, _ vs: Int, _
     x = VG(repeating: w[3]); acc.a3 = madd(acc.a3, u, x); acc.b3 = madd(acc.b3, v, x)
 }
 
+@inline(__always)
+func directTap4x1(_ acc: inout DirectAcc4, _ s: UnsafePointer<Float>, _ w: UnsafePointer<Float>) {
+    let u = loadG(s)
+    acc.a0 = madd(acc.a0, u, VG(repeating: w[0]))
+    acc.a1 = madd(acc.a1, u, VG(repeating: w[1]))
+    acc.a2 = madd(acc.a2, u, VG(repeating: w[2]))
+    acc.a3 = madd(acc.a3, u, VG(repeating: w[3]))
+}
+
 /// 4 output channels x 2W positions from q0; `wp` is the block's packed weights.
 @inline(never)
 func directTile4(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, count: Int,
@@ -302,6 +333,15 @@ func directTile4(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, coun
     var w = wp
     var o = offsets
     let oEnd = offsets + count
+    if vs == 0 {
+        // Single-vector tile (a tail of at most W positions): the b accumulators stay 0.
+        while o < oEnd {
+            directTap4x1(&acc, base + o[0], w)
+            w += 4
+            o += 1
+        }
+        return acc
+    }
     while o < oEnd {
         directTap4(&acc, base + o[0], vs, w)
         w += 4
@@ -404,7 +444,7 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
                 var ya = rowMode ? c0 / vpr : 0
                 var xa = rowMode ? (c0 &- ya &* vpr) &* W : 0
                 while k < c1 {
-                    var qa = k, vs = W, oA = 0, oB = 0, hasB = true
+                    var qa = k, vs = total &- k <= W ? 0 : W, oA = 0, oB = 0, hasB = true
                     if rowMode {
                         qa = ya &* widthP &+ xa
                         oA = ya &* outW &+ xa

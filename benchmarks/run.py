@@ -238,6 +238,12 @@ def make_ov(path: Path, threads: int, inputs: dict[int, np.ndarray]):
         request = compiled.create_infer_request()
         request.set_input_tensor(ov.Tensor(x, shared_memory=True))
         keep.append((compiled, request))
+        if not hasattr(make_ov, "shown"):
+            make_ov.shown = True
+            props = {k: str(compiled.get_property(k)) for k in
+                     ("INFERENCE_PRECISION_HINT", "INFERENCE_NUM_THREADS", "NUM_STREAMS",
+                      "PERFORMANCE_HINT")}
+            print(f"OpenVINO compiled-model properties: {props}")
         runners[b] = Runner(request.infer, lambda request=request: request.get_output_tensor(0).data)
     return keep, runners
 
@@ -320,6 +326,13 @@ def main(argv=None) -> int:
     print(f"drsn {drsn.library_version()} ({drsn.library_path()}), onnxruntime {ort.__version__}, "
           f"OpenVINO {ov_description(0) if use_ov else 'skipped (' + ('--no-ov' if ov else 'not installed') + ')'}, "
           f"numpy {np.__version__}, python {platform.python_version()}")
+    lib = Path(drsn.library_path())
+    if lib.is_file():
+        import hashlib
+        digest = hashlib.sha256(lib.read_bytes()).hexdigest()[:12]
+        print(f"libdrsn: {lib.stat().st_size} bytes, modified "
+              f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(lib.stat().st_mtime))} UTC, "
+              f"sha256 {digest}")
     print(f"load average at start: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}")
     print(f"rounds {rounds}, burst ~{b1_burst}s (batch 1) / ~{b64_burst}s (batch {BIG_BATCH}) "
           f"per runtime per round")

@@ -5,17 +5,33 @@ import DRSNKernels
 enum Parallelization {
     /// Work below this many flop-equivalents per task is not worth waking a thread (~2 us).
     static let minWorkPerTask = 24_000
+    /// A convolution image is split over output channels only when each part has at least this many flops.
+    static let minChannelSplitWork = 4_000_000
     /// Elementwise ranges are split at multiples of this many elements.
     static let elementBlock = 64
 
-    /// Output-channel blocks per image when a convolution is split over channels as well as
-    /// images (the batch does not divide evenly over the threads, e.g. batch 1); 1 otherwise.
-    /// Unit u of such a step is image u / blocks, channels of block u % blocks.
-    static func convChannelBlocks(_ p: ConvParams, threads: Int) -> (blocks: Int, channelsPerBlock: Int) {
-        guard threads > 1, p.batch < 4 * threads, p.batch % threads != 0 else { return (1, p.outChannels) }
+    /// How a convolution is split over output channels as well as images when the batch does
+    /// not divide evenly over the threads (e.g. batch 1): each image is split into `parts`
+    /// (<= threads) contiguous ranges of `blocks` channel blocks of `channelsPerBlock`
+    /// channels; unit u is image u / parts, part u % parts. parts == 1: images only.
+    /// Few parts per image, because every part pads the image again.
+    static func convChannelSplit(_ p: ConvParams, threads: Int) -> (parts: Int, blocks: Int, channelsPerBlock: Int) {
+        guard threads > 1, p.batch < 4 * threads, p.batch % threads != 0 else { return (1, 1, p.outChannels) }
         let cb = convChannelBlock(p)
-        guard cb > 0, p.outChannels > cb else { return (1, p.outChannels) }
-        return ((p.outChannels + cb - 1) / cb, cb)
+        guard cb > 0, p.outChannels > cb else { return (1, 1, p.outChannels) }
+        let blocks = (p.outChannels + cb - 1) / cb
+        let parts = min(blocks, threads)
+        // Each part must outweigh waking a worker and padding the image again (~30 us of FMAs).
+        let perImage = p.outChannels * p.outHeight * p.outWidth * p.inChannels * p.kernelHeight * p.kernelWidth * 2
+        guard perImage / parts >= minChannelSplitWork else { return (1, 1, p.outChannels) }
+        return (parts, blocks, cb)
+    }
+
+    /// Output channels of units lo ..< hi of one image (all units of the same image) under `convChannelSplit`.
+    static func convChannelRange(partLo: Int, partHi: Int, parts: Int, blocks: Int, channelsPerBlock cb: Int,
+                                 outChannels: Int) -> Range<Int> {
+        let b0 = partLo * blocks / parts, b1 = partHi * blocks / parts
+        return (b0 * cb)..<min(b1 * cb, outChannels)
     }
 
     /// (units, work per unit); units == 1 means the step is not split.
@@ -23,8 +39,8 @@ enum Parallelization {
         switch kind {
         case .conv(let p, _):
             let perImage = p.outChannels * p.outHeight * p.outWidth * (p.inChannels / max(p.groups, 1)) * p.kernelHeight * p.kernelWidth * 2
-            let (blocks, _) = convChannelBlocks(p, threads: threads)
-            return (p.batch * blocks, perImage / blocks)
+            let (parts, _, _) = convChannelSplit(p, threads: threads)
+            return (p.batch * parts, perImage / parts)
         case .gemm(_, _, let m, let n, let k, _, _, _):
             return (m, 2 * n * k)
         case .batchedMatMul(let batch, let m, let n, let k, _, _):

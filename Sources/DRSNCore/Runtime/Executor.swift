@@ -85,17 +85,19 @@ struct Executor {
         let ins = step.inputs
         switch step.kind {
         case .conv(let p, let activation):
-            let (blocks, cb) = Parallelization.convChannelBlocks(p, threads: plan.threads)
-            if blocks == 1 {
+            let (parts, blocks, cb) = Parallelization.convChannelSplit(p, threads: plan.threads)
+            if parts == 1 {
                 conv2D(p, input: read(ins[0]), weights: read(ins[1]), bias: ins.count > 2 ? read(ins[2]) : nil,
                        activation: activation, output: out, scratch: scratch, batchRange: lo..<hi)
             } else {
-                // Units are (image, channel block) pairs: one call per image touched.
-                for image in (lo / blocks)...((hi - 1) / blocks) {
-                    let b0 = max(lo, image * blocks) - image * blocks, b1 = min(hi, (image + 1) * blocks) - image * blocks
+                // Units are (image, part) pairs: one call per image touched.
+                for image in (lo / parts)...((hi - 1) / parts) {
+                    let p0 = max(lo, image * parts) - image * parts, p1 = min(hi, (image + 1) * parts) - image * parts
+                    let channels = Parallelization.convChannelRange(partLo: p0, partHi: p1, parts: parts, blocks: blocks,
+                                                                    channelsPerBlock: cb, outChannels: p.outChannels)
                     conv2D(p, input: read(ins[0]), weights: read(ins[1]), bias: ins.count > 2 ? read(ins[2]) : nil,
                            activation: activation, output: out, scratch: scratch, batchRange: image..<(image + 1),
-                           channelRange: (b0 * cb)..<min(b1 * cb, p.outChannels))
+                           channelRange: channels)
                 }
             }
         case .gemm(let transA, let transB, _, let n, let k, let alpha, let beta, let cStrides):

@@ -154,8 +154,9 @@ typedef enum drsn_limit {
     DRSN_LIMIT_MAX_RANK = 5,
     /** Most elements of any tensor computed while running (inputs and constants computed at load included). Default 2^27.
      *  Also bounds the elements of all constants computed at load taken together, and the product of
-     *  the nonzero dimensions of any shape. At the default, a load may use a few times 2^27 * 4 bytes
-     *  (about 0.5-2.5 GiB) for a small hostile file: lower it when loading untrusted models. */
+     *  the nonzero dimensions of any shape. At the default, a small hostile file can still make a load
+     *  use a small multiple of 2^27 * 4 bytes (0.5 GiB and more) for a second or two: lower it when
+     *  loading untrusted models. */
     DRSN_LIMIT_MAX_VALUE_ELEMENTS = 6
 } drsn_limit;
 

@@ -51,6 +51,31 @@ func broadcastSourceIndices(_ shape: [Int], to out: [Int]) -> [Int] {
     return result
 }
 
+/// Calls `body(k, i, j)` for every flat index k of `out`, with the flat indices i and j of the
+/// elements of tensors of shapes `a` and `b` (each broadcast to `out`) that element k reads.
+/// Walks the indices instead of materialising them (no memory proportional to `out`).
+func forEachBroadcastPair(_ a: [Int], _ b: [Int], to out: [Int], _ body: (Int, Int, Int) -> Void) {
+    let sa = stridesForBroadcast(a, to: out), sb = stridesForBroadcast(b, to: out)
+    let total = out.reduce(1, *)
+    guard total > 0 else { return }
+    var index = [Int](repeating: 0, count: out.count)
+    var i = 0, j = 0
+    for k in 0..<total {
+        body(k, i, j)
+        var d = out.count - 1
+        while d >= 0 {
+            index[d] += 1
+            i += sa[d]
+            j += sb[d]
+            if index[d] < out[d] { break }
+            i -= sa[d] * out[d]
+            j -= sb[d] * out[d]
+            index[d] = 0
+            d -= 1
+        }
+    }
+}
+
 /// Row-major strides of a dense shape.
 func denseStrides(_ shape: [Int]) -> [Int] {
     var strides = [Int](repeating: 1, count: shape.count)

@@ -164,23 +164,29 @@ enum ElementwiseOps {
         let comparison = isComparison(op)
         if let ta = a.constant, let tb = b.constant {
             try ctx.builder.checkConstant(outShape)
-            let ia = broadcastSourceIndices(ta.shape, to: outShape)
-            let ib = broadcastSourceIndices(tb.shape, to: outShape)
+            // Results are written straight into their final storage, and source indices are
+            // walked, not materialised: a [2^13,1] + [1,2^14] constant costs its output only.
+            let total = try elementCount(outShape)
             if case .ints(let va) = ta.storage, case .ints(let vb) = tb.storage {
                 let f = intFunction(op)
-                var out = [Int64](repeating: 0, count: ia.count)
-                for k in 0..<ia.count { out[k] = f(va[ia[k]], vb[ib[k]]) }
+                var out = [Int64](repeating: 0, count: total)
+                forEachBroadcastPair(ta.shape, tb.shape, to: outShape) { k, i, j in out[k] = f(va[i], vb[j]) }
                 return .constant(Tensor(ints: out, shape: outShape, dtype: comparison ? .bool : ta.dtype))
             }
             let va = ta.floatValues, vb = tb.floatValues
             let f = floatFunction(op)
-            var out = [Float](repeating: 0, count: ia.count)
-            for k in 0..<ia.count { out[k] = f(va[ia[k]], vb[ib[k]]) }
             if comparison {
-                return .constant(Tensor(ints: out.map { Int64($0) }, shape: outShape, dtype: .bool))
+                var out = [Int64](repeating: 0, count: total)
+                forEachBroadcastPair(ta.shape, tb.shape, to: outShape) { k, i, j in out[k] = f(va[i], vb[j]) != 0 ? 1 : 0 }
+                return .constant(Tensor(ints: out, shape: outShape, dtype: .bool))
             }
+            guard let buffer = AlignedBuffer(count: total) else {
+                throw fail(.outOfMemory, "cannot allocate \(total) floats for a constant")
+            }
+            let out = buffer.pointer
+            forEachBroadcastPair(ta.shape, tb.shape, to: outShape) { k, i, j in out[k] = f(va[i], vb[j]) }
             let dtype = ta.dtype.isFloatingPoint ? ta.dtype : tb.dtype
-            return .constant(try Tensor(floats: out, shape: outShape, dtype: dtype))
+            return .constant(Tensor(buffer: buffer, shape: outShape, dtype: dtype))
         }
         try ctx.requireRuntimeType(a, 0)
         try ctx.requireRuntimeType(b, 1)

@@ -145,7 +145,12 @@ enum ShapeOps {
             return [.constant(Tensor(ints: [Int64](repeating: v.first ?? 0, count: n), shape: shape, dtype: value.dtype))]
         }
         let f = value?.floatValues.first ?? 0
-        return [.constant(try Tensor(floats: [Float](repeating: f, count: n), shape: shape, dtype: value?.dtype ?? .float32))]
+        // Filled in place: no temporary array as large as the constant.
+        guard let buffer = AlignedBuffer(count: n) else {
+            throw fail(.outOfMemory, "cannot allocate \(n) floats for a constant")
+        }
+        if f != 0 || f.sign == .minus { buffer.pointer.update(repeating: f, count: n) }
+        return [.constant(Tensor(buffer: buffer, shape: shape, dtype: value?.dtype ?? .float32))]
     }
 
     static func constant(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {

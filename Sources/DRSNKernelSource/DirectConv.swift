@@ -39,15 +39,13 @@ func directConvApplies(_ p: ConvParams) -> Bool {
         && !(p.kernelHeight == 1 && p.kernelWidth == 1)
 }
 
+/// Phase image rows / width, floats per phase image, floats per channel (all phases);
+/// flattened output positions (outHeight * widthP); scratch layout (float offsets from the
+/// 64-byte aligned base). A tuple, not a struct: a struct's value witnesses would be shared
+/// weak symbols across the ISA variants (Tests/hygiene.sh).
 @usableFromInline
-struct DirectGeometry {
-    /// Phase image rows / width, floats per phase image, floats per channel (all phases).
-    var rowsP: Int, widthP: Int, phasePlane: Int, chanStride: Int
-    /// Flattened output positions (outHeight * widthP).
-    var total: Int
-    /// Scratch layout (float offsets from the 64-byte aligned base).
-    var weightsOffset: Int, tapsOffset: Int, tmpOffset: Int, end: Int
-}
+typealias DirectGeometry = (rowsP: Int, widthP: Int, phasePlane: Int, chanStride: Int, total: Int,
+                            weightsOffset: Int, tapsOffset: Int, tmpOffset: Int, end: Int)
 
 @inline(__always) @usableFromInline
 func directGeometry(_ p: ConvParams) -> DirectGeometry {
@@ -61,9 +59,9 @@ func directGeometry(_ p: ConvParams) -> DirectGeometry {
     let tapsOffset = weightsOffset &+ roundUp(roundUp(p.outChannels, 8) &* ck, 16)
     let tmpOffset = tapsOffset &+ roundUp(2 &* ck, 16)
     let end = tmpOffset &+ roundUp(directTileWidth, 16)
-    return DirectGeometry(rowsP: rowsP, widthP: widthP, phasePlane: phasePlane, chanStride: chanStride,
-                          total: p.outHeight &* widthP, weightsOffset: weightsOffset, tapsOffset: tapsOffset,
-                          tmpOffset: tmpOffset, end: end)
+    return (rowsP: rowsP, widthP: widthP, phasePlane: phasePlane, chanStride: chanStride,
+            total: p.outHeight &* widthP, weightsOffset: weightsOffset, tapsOffset: tapsOffset,
+            tmpOffset: tmpOffset, end: end)
 }
 
 /// Scratch floats `directConv` needs (phase images, packed weights, tap table; 64-byte aligned).
@@ -242,11 +240,9 @@ func directScatterStore(_ lo: VG, _ hi: VG, _ bv: Float, _ relu: Bool, _ q0: Int
 // MARK: - Register tiles
 
 #if DRSN_ISA_AVX512
-@usableFromInline
-struct DirectAcc8 {
-    var a0 = VG(), b0 = VG(), a1 = VG(), b1 = VG(), a2 = VG(), b2 = VG(), a3 = VG(), b3 = VG()
-    var a4 = VG(), b4 = VG(), a5 = VG(), b5 = VG(), a6 = VG(), b6 = VG(), a7 = VG(), b7 = VG()
-}
+/// Accumulators of an 8-channel tile (a tuple: see DirectGeometry).
+typealias DirectAcc8 = (a0: VG, b0: VG, a1: VG, b1: VG, a2: VG, b2: VG, a3: VG, b3: VG,
+                        a4: VG, b4: VG, a5: VG, b5: VG, a6: VG, b6: VG, a7: VG, b7: VG)
 
 @inline(__always)
 func directTap8(_ acc: inout DirectAcc8, _ s: UnsafePointer<Float>, _ vs: Int, _ w: UnsafePointer<Float>) {
@@ -278,7 +274,8 @@ func directTap8x1(_ acc: inout DirectAcc8, _ s: UnsafePointer<Float>, _ w: Unsaf
 @inline(never)
 func directTile8(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, count: Int,
                  wp: UnsafePointer<Float>, q0: Int, vs: Int) -> DirectAcc8 {
-    var acc = DirectAcc8()
+    let z = VG()
+    var acc: DirectAcc8 = (z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z)
     let base = padded + q0
     var w = wp
     var o = offsets
@@ -301,10 +298,8 @@ func directTile8(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, coun
 }
 #endif
 
-@usableFromInline
-struct DirectAcc4 {
-    var a0 = VG(), b0 = VG(), a1 = VG(), b1 = VG(), a2 = VG(), b2 = VG(), a3 = VG(), b3 = VG()
-}
+/// Accumulators of a 4-channel tile.
+typealias DirectAcc4 = (a0: VG, b0: VG, a1: VG, b1: VG, a2: VG, b2: VG, a3: VG, b3: VG)
 
 @inline(__always)
 func directTap4(_ acc: inout DirectAcc4, _ s: UnsafePointer<Float>, _ vs: Int, _ w: UnsafePointer<Float>) {
@@ -328,7 +323,8 @@ func directTap4x1(_ acc: inout DirectAcc4, _ s: UnsafePointer<Float>, _ w: Unsaf
 @inline(never)
 func directTile4(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, count: Int,
                  wp: UnsafePointer<Float>, q0: Int, vs: Int) -> DirectAcc4 {
-    var acc = DirectAcc4()
+    let z = VG()
+    var acc: DirectAcc4 = (z, z, z, z, z, z, z, z)
     let base = padded + q0
     var w = wp
     var o = offsets

@@ -30,12 +30,17 @@ func stridesForBroadcast(_ shape: [Int], to out: [Int]) -> [Int] {
 
 /// Flat source index for each element of `out` when reading a tensor of `shape` broadcast to it.
 func broadcastSourceIndices(_ shape: [Int], to out: [Int]) -> [Int] {
-    let strides = stridesForBroadcast(shape, to: out)
+    sourceIndices(strides: stridesForBroadcast(shape, to: out), out)
+}
+
+/// Flat source index of every element of `out` for explicit per-dimension source strides
+/// (broadcast, transposed or sliced reads), starting at `base`.
+func sourceIndices(strides: [Int], _ out: [Int], base: Int = 0) -> [Int] {
     let total = out.reduce(1, *)
     var result = [Int](repeating: 0, count: total)
     guard total > 0 else { return result }
     var index = [Int](repeating: 0, count: out.count)
-    var offset = 0
+    var offset = base
     for k in 0..<total {
         result[k] = offset
         var d = out.count - 1

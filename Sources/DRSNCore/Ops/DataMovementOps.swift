@@ -16,32 +16,10 @@ enum DataMovementOps {
             try ctx.builder.checkConstant(outShape)
             let inStrides = denseStrides(xs)
             let permuted = perm.map { inStrides[$0] }
-            return [.constant(try t.gathered(broadcastSourceIndicesStrided(permuted, outShape), shape: outShape))]
+            return [.constant(try t.gathered(sourceIndices(strides: permuted, outShape), shape: outShape))]
         }
         try ctx.requireRuntimeType(x, 0)
         return [try ctx.builder.emit(.transpose(shape: xs, permutation: perm), inputs: [x], outputShape: outShape, dtype: x.dtype)]
-    }
-
-    /// Flat source index of every output element for explicit per-dimension source strides.
-    static func broadcastSourceIndicesStrided(_ strides: [Int], _ out: [Int], base: Int = 0) -> [Int] {
-        let total = out.reduce(1, *)
-        var result = [Int](repeating: 0, count: total)
-        guard total > 0 else { return result }
-        var index = [Int](repeating: 0, count: out.count)
-        var offset = base
-        for k in 0..<total {
-            result[k] = offset
-            var d = out.count - 1
-            while d >= 0 {
-                index[d] += 1
-                offset += strides[d]
-                if index[d] < out[d] { break }
-                offset -= strides[d] * out[d]
-                index[d] = 0
-                d -= 1
-            }
-        }
-        return result
     }
 
     static func concat(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
@@ -151,7 +129,7 @@ enum DataMovementOps {
             let dense = denseStrides(xs)
             let strides = zip(dense, step).map { $0 * $1 }
             let base = zip(begin, dense).reduce(0) { $0 + $1.0 * $1.1 }
-            return [.constant(try t.gathered(broadcastSourceIndicesStrided(strides, outShape, base: base), shape: outShape))]
+            return [.constant(try t.gathered(sourceIndices(strides: strides, outShape, base: base), shape: outShape))]
         }
         try ctx.requireRuntimeType(x, 0)
         return [try ctx.builder.emit(.slice(shape: xs, starts: begin, steps: step, outShape: outShape),

@@ -128,7 +128,7 @@ enum ShrinkageFusion {
         while k > 0 && tauStrides[k - 1] == 0 { k -= 1 }
         let lead = Array(shape[..<k])
         let planeSize = shape[k...].reduce(1, *)
-        let offsets = DataMovementOps.broadcastSourceIndicesStrided(Array(tauStrides[..<k]), lead)
+        let offsets = sourceIndices(strides: Array(tauStrides[..<k]), lead)
         return (lead.reduce(1, *), planeSize, offsets)
     }
 

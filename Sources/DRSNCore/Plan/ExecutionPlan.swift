@@ -109,8 +109,8 @@ final class ExecutionPlan: @unchecked Sendable {
         for (id, loc) in locations.enumerated() where loc != nil { protectedIds.insert(id) }
         let units = fuse ? ShrinkageFusion.run(&steps, protected: protectedIds, sizes: sizes) : []
         if fuse {
-            ThresholdNetworkFusion.run(&steps, protected: protectedIds, sizes: sizes)
-            ThresholdNetworkFusion.fuseScaleShiftRelu(&steps, protected: protectedIds, sizes: sizes)
+            ThresholdNetworkFusion.run(&steps)
+            ThresholdNetworkFusion.fuseScaleShiftRelu(&steps, protected: protectedIds)
         }
 
         // Dead step elimination: keep steps whose outputs reach a graph output.

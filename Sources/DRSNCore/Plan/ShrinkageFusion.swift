@@ -24,13 +24,9 @@ enum ShrinkageFusion {
         var steps: [Step]
         var producer: [Int: Int] = [:]
         var readers: [Int: Int] = [:]
-        let protected: Set<Int>
-        let sizes: [Int]
 
-        init(steps: [Step], protected: Set<Int>, sizes: [Int]) {
+        init(steps: [Step]) {
             self.steps = steps
-            self.protected = protected
-            self.sizes = sizes
             for (i, s) in steps.enumerated() {
                 for o in s.outputs { producer[o] = i }
                 for case .value(let v) in s.inputs { readers[v, default: 0] += 1 }
@@ -133,7 +129,7 @@ enum ShrinkageFusion {
     }
 
     static func run(_ steps: inout [Step], protected: Set<Int>, sizes: [Int]) -> [Unit] {
-        var ctx = Context(steps: steps, protected: protected, sizes: sizes)
+        var ctx = Context(steps: steps)
         var units: [Unit] = []
         for i in 0..<ctx.steps.count {
             guard let (r, tau, st, shape) = softThreshold(ctx, at: i), shape.count >= 1 else { continue }

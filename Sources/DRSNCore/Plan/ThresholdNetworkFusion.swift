@@ -32,8 +32,8 @@ enum ThresholdNetworkFusion {
         }
     }
 
-    static func run(_ steps: inout [Step], protected: Set<Int>, sizes: [Int]) {
-        let ctx = ShrinkageFusion.Context(steps: steps, protected: protected, sizes: sizes)
+    static func run(_ steps: inout [Step]) {
+        let ctx = ShrinkageFusion.Context(steps: steps)
         for i in 0..<steps.count {
             guard case .binary(.mul, let sa, let sb, let shape) = steps[i].kind, shape.count >= 2,
                   shape[2...].allSatisfy({ $0 == 1 }),
@@ -65,8 +65,8 @@ enum ThresholdNetworkFusion {
 
     /// Fuses a BatchNormalization (scale-shift) step with the ReLU that is its only reader:
     /// the pre-activation BN -> ReLU of a residual unit becomes one pass over the data.
-    static func fuseScaleShiftRelu(_ steps: inout [Step], protected: Set<Int>, sizes: [Int]) {
-        let ctx = ShrinkageFusion.Context(steps: steps, protected: protected, sizes: sizes)
+    static func fuseScaleShiftRelu(_ steps: inout [Step], protected: Set<Int>) {
+        let ctx = ShrinkageFusion.Context(steps: steps)
         for i in 0..<steps.count {
             guard case .unary(.relu, _) = steps[i].kind, case .value(let x) = steps[i].inputs[0],
                   ctx.readers[x] == 1, !protected.contains(x), let j = ctx.producer[x],

@@ -53,7 +53,7 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
     if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
     if directConvApplies(p) {
         directConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
-                   scratch: scratch, batchRange: batchRange, channelRange: 0..<p.outChannels)
+                   scratch: scratch, batchRange: batchRange, channelRange: 0..<p.outChannels, fusion: ConvFusion())
         return
     }
     let g = max(p.groups, 1)
@@ -123,22 +123,48 @@ public func convChannelBlock(_ p: ConvParams) -> Int {
 /// Convolution of the images in `batchRange`, output channels `channelRange` only. Only for
 /// parameters with `convChannelBlock(p) > 0` (any other parameters compute all channels
 /// when `channelRange` starts at 0 and nothing otherwise). Threads splitting the work must
-/// each pass their own scratch of `convScratchElements(p)` floats.
+/// each pass their own scratch of `convScratchElements(p)` floats. `fusion` (see
+/// `ConvFusion`): a prologue only when `convSupportsFusion(p)`; pre-packed weights are used
+/// only there; `absMean` is always honoured.
 public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                    bias: UnsafePointer<Float>?, activation: Activation,
                    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                   batchRange: Range<Int>, channelRange: Range<Int>) {
+                   batchRange: Range<Int>, channelRange: Range<Int>, fusion: ConvFusion) {
     if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
     if directConvApplies(p) {
         let lo = max(channelRange.lowerBound, 0), hi = min(channelRange.upperBound, p.outChannels)
         if lo >= hi { return }
         directConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
-                   scratch: scratch, batchRange: batchRange, channelRange: lo..<hi)
+                   scratch: scratch, batchRange: batchRange, channelRange: lo..<hi, fusion: fusion)
         return
     }
+    assert(!fusion.hasPrologue, "conv2D: a prologue needs convSupportsFusion(p)")
     if channelRange.lowerBound > 0 { return }
     conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
            scratch: scratch, batchRange: batchRange)
+    if let am = fusion.absMean {
+        let plane = p.outHeight &* p.outWidth
+        for b in batchRange {
+            absMean(input: output + b &* p.outChannels &* plane, output: am + b &* p.outChannels,
+                    planes: p.outChannels, planeSize: plane)
+        }
+    }
+}
+
+/// Whether `conv2D` applies a `ConvFusion` prologue and pre-packed weights for these parameters.
+public func convSupportsFusion(_ p: ConvParams) -> Bool {
+    directConvApplies(p)
+}
+
+/// Floats of pre-packed weights for these parameters (0 when the path packs nothing).
+public func convPackedWeightsCount(_ p: ConvParams) -> Int {
+    directPackedWeightsCount(p)
+}
+
+/// Writes `convPackedWeightsCount(p)` floats of packed weights (for `ConvFusion.packedWeights`
+/// of this same ISA variant) from weights [outC, inC, kH, kW].
+public func packConvWeights(_ p: ConvParams, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    directPackWeights(p, weights: weights, output: output)
 }
 
 @inline(__always)

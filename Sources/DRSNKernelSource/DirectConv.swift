@@ -16,7 +16,7 @@ import DRSNKernelTypes
 // Output positions are computed on the flattened phase grid q = oy * widthP + ox (columns
 // ox >= outWidth are discarded), so every kernel tap is one contiguous vector load at a
 // fixed offset from q. Tile: MR output channels (8 on AVX-512, 4 otherwise) x 2 register
-// vectors of consecutive positions. Weights are repacked once per call into
+// vectors of consecutive positions. Weights are packed (at load, or else once per call) into
 // [block][c][kh][kw][MR] (zero rows for a partial block), in the inner loop's read order.
 // Positions are processed in chunks so that the chunk's input rows stay in L2 while every
 // channel block sweeps them.
@@ -71,10 +71,12 @@ func directConvScratchElements(_ p: ConvParams) -> Int {
 }
 
 /// Copies image `src` ([C, inH, inW]) into the zero-padded phase images (every float of
-/// the buffer that a tile can read is written: data or zero).
+/// the buffer that a tile can read is written: data or zero). With `preScale`/`preShift`,
+/// channel c's data is written as max(x * preScale[c] + preShift[c], 0); padding stays 0.
 @inline(__always)
 func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
-                    _ dst: UnsafeMutablePointer<Float>) {
+                    _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
+                    preShift: UnsafePointer<Float>?) {
     let sH = p.strideHeight, sW = p.strideWidth
     let inW = p.inWidth, inH = p.inHeight
     let widthP = g.widthP
@@ -91,8 +93,11 @@ func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<F
         if j1 < j0 { j1 = j0 }
         if pw == 0 { jr0 = (j0, j1) } else { jr1 = (j0, j1) }
     }
+    let pre = preScale != nil && preShift != nil
     for c in 0..<p.inChannels {
         let srcC = src + c &* inH &* inW
+        let k: Float = pre ? preScale.unsafelyUnwrapped[c] : 1
+        let t: Float = pre ? preShift.unsafelyUnwrapped[c] : 0
         for ph in 0..<sH {
             let d0 = dst + (c &* g.chanStride &+ ph &* sW &* g.phasePlane)
             for pw in 0..<sW { fill(d0 + (pw &* g.phasePlane &+ used), g.phasePlane &- used, 0) }
@@ -107,7 +112,13 @@ func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<F
                 if sW == 1 {
                     let (j0, j1) = jr0
                     fill(dr, j0, 0)
-                    if j1 > j0 { copySegment(srow + (j0 &- p.padLeft), dr + j0, j1 &- j0) }
+                    if j1 > j0 {
+                        if pre {
+                            copySegmentScaleShiftRelu(srow + (j0 &- p.padLeft), dr + j0, j1 &- j0, k, t)
+                        } else {
+                            copySegment(srow + (j0 &- p.padLeft), dr + j0, j1 &- j0)
+                        }
+                    }
                     fill(dr + j1, widthP &- j1, 0)
                 } else {
                     // Two column phases: dr[j] = src[2j - padLeft], dr1[j] = src[2j + 1 - padLeft].
@@ -117,7 +128,8 @@ func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<F
                     let jv0 = min((pl &+ 1) / 2, widthP)
                     var jv1 = jv0
                     while jv1 &+ 8 <= widthP && 2 &* jv1 &- pl &+ 16 <= inW {
-                        let v = load16(srow + (2 &* jv1 &- pl))
+                        var v = load16(srow + (2 &* jv1 &- pl))
+                        if pre { v = scaleShiftRelu16(v, k, t) }
                         store8(v.evenHalf, dr + jv1)
                         store8(v.oddHalf, dr1 + jv1)
                         jv1 &+= 8
@@ -129,7 +141,7 @@ func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<F
                         var j = 0
                         while j < widthP {
                             if j == jv0 && jv1 > jv0 { j = jv1; continue }
-                            d[j] = (j >= j0 && j < j1) ? s[2 &* j] : 0
+                            d[j] = (j >= j0 && j < j1) ? (pre ? scaleShiftRelu1(s[2 &* j], k, t) : s[2 &* j]) : 0
                             j &+= 1
                         }
                     }
@@ -172,6 +184,40 @@ func copySegment(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ 
     } else {
         var i = 0
         while i < n { d[i] = s[i]; i &+= 1 }
+    }
+}
+
+@_transparent
+func scaleShiftRelu1(_ x: Float, _ k: Float, _ t: Float) -> Float {
+    let y = x * k + t
+    return y < 0 ? 0 : y
+}
+
+@_transparent
+func scaleShiftRelu8(_ x: V8, _ k: Float, _ t: Float) -> V8 {
+    var y = madd(V8(repeating: t), x, V8(repeating: k))
+    y.replace(with: V8(), where: y .< V8())
+    return y
+}
+
+@_transparent
+func scaleShiftRelu16(_ x: V16, _ k: Float, _ t: Float) -> V16 {
+    var y = madd(V16(repeating: t), x, V16(repeating: k))
+    y.replace(with: V16(), where: y .< V16())
+    return y
+}
+
+/// `copySegment` writing max(x * k + t, 0) (NaN stays NaN).
+@inline(__always)
+func copySegmentScaleShiftRelu(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int,
+                               _ k: Float, _ t: Float) {
+    if n >= 8 {
+        var i = 0
+        while i &+ 8 <= n { store8(scaleShiftRelu8(load8(s + i), k, t), d + i); i &+= 8 }
+        if i < n { store8(scaleShiftRelu8(load8(s + (n &- 8)), k, t), d + (n &- 8)) }
+    } else {
+        var i = 0
+        while i < n { d[i] = scaleShiftRelu1(s[i], k, t); i &+= 1 }
     }
 }
 
@@ -361,12 +407,12 @@ func directChannelBlock(_ p: ConvParams) -> Int {
 func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                 bias: UnsafePointer<Float>?, activation: Activation,
                 output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                batchRange: Range<Int>, channelRange: Range<Int>) {
+                batchRange: Range<Int>, channelRange: Range<Int>, fusion: ConvFusion) {
     if channelRange.isEmpty { return }
     let g = directGeometry(p)
     let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: scratch) &+ 63) & ~63)!
     let padded = aligned
-    let packed = aligned + g.weightsOffset
+    let scratchWeights = aligned + g.weightsOffset
     let taps = UnsafeMutableRawPointer(aligned + g.tapsOffset).assumingMemoryBound(to: Int.self)
     let tmp = aligned + g.tmpOffset
     let relu = activation == .relu
@@ -395,16 +441,23 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
     }
 
     // Blocks: m0 steps by MR from channelRange.lowerBound; a last block of <= 4 channels
-    // uses the 4-wide tile (on AVX-512), anything else is zero-padded to MR.
+    // uses the 4-wide tile (on AVX-512), anything else is zero-padded to MR. Weights packed
+    // at load (`packConvWeights`: blocks from channel 0, only the last one partial) are used
+    // when the range's blocks are those blocks; otherwise they are packed here.
     let mLo = channelRange.lowerBound, mHi = channelRange.upperBound
-    var m0 = mLo
-    var off = 0
-    while m0 < mHi {
-        let mr = min(MR, mHi &- m0)
-        let pack = mr <= 4 ? 4 : MR
-        packDirectWeights(weights, ck: ck, m0: m0, mr: mr, mrPack: pack, dst: packed + off)
-        off &+= ck &* pack
-        m0 &+= mr
+    var packed = UnsafePointer(scratchWeights)
+    if let pre = fusion.packedWeights, mLo % MR == 0, mHi % MR == 0 || mHi == p.outChannels {
+        packed = pre + (mLo / MR) &* ck &* MR
+    } else {
+        var m0 = mLo
+        var off = 0
+        while m0 < mHi {
+            let mr = min(MR, mHi &- m0)
+            let pack = mr <= 4 ? 4 : MR
+            packDirectWeights(weights, ck: ck, m0: m0, mr: mr, mrPack: pack, dst: scratchWeights + off)
+            off &+= ck &* pack
+            m0 &+= mr
+        }
     }
 
     // Positions per chunk: the chunk's input (all channels) should fit in ~192 KB of L2.
@@ -424,7 +477,7 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
     let widthP = g.widthP, outW = p.outWidth
 
     for b in batchRange {
-        padImagePhases(p, g, input + (b &* inImage), padded)
+        padImagePhases(p, g, input + (b &* inImage), padded, preScale: fusion.preScale, preShift: fusion.preShift)
         let out = output + (b &* outImage)
         var c0 = 0
         while c0 < nItems {
@@ -483,5 +536,36 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
             }
             c0 = c1
         }
+        if let am = fusion.absMean {
+            absMean(input: out + mLo &* plane, output: am + (b &* p.outChannels &+ mLo), planes: mHi &- mLo,
+                    planeSize: plane)
+        }
+    }
+}
+
+/// Floats `packConvWeights` writes for these parameters (0: the convolution does not use
+/// packed weights).
+@usableFromInline
+func directPackedWeightsCount(_ p: ConvParams) -> Int {
+    guard directConvApplies(p) else { return 0 }
+    let ck = p.inChannels &* p.kernelHeight &* p.kernelWidth
+    let MR = directMR
+    let full = p.outChannels / MR, rest = p.outChannels &- full &* MR
+    return ck &* (full &* MR &+ (rest == 0 ? 0 : (rest <= 4 ? 4 : MR)))
+}
+
+/// Packs all output channels' weights in the order `directConv` reads them (blocks of MR
+/// channels from channel 0).
+@usableFromInline
+func directPackWeights(_ p: ConvParams, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    let ck = p.inChannels &* p.kernelHeight &* p.kernelWidth
+    let MR = directMR
+    var m0 = 0, off = 0
+    while m0 < p.outChannels {
+        let mr = min(MR, p.outChannels &- m0)
+        let pack = mr <= 4 ? 4 : MR
+        packDirectWeights(weights, ck: ck, m0: m0, mr: mr, mrPack: pack, dst: output + off)
+        off &+= ck &* pack
+        m0 &+= mr
     }
 }

@@ -128,14 +128,47 @@ public func convChannelBlock(_ p: ConvParams) -> Int {
     }
 }
 
-/// Convolution of the images in `batchRange`, output channels `channelRange` (ranges starting at multiples of `convChannelBlock(p)`; own scratch per thread). Forwards to the active ISA variant.
-public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, batchRange: Range<Int>, channelRange: Range<Int>) {
+/// Convolution of the images in `batchRange`, output channels `channelRange` (ranges starting at multiples of `convChannelBlock(p)`; own scratch per thread), with the extra work of `fusion`. Forwards to the active ISA variant.
+public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, batchRange: Range<Int>, channelRange: Range<Int>, fusion: ConvFusion = ConvFusion()) {
     switch activeISA {
 #if arch(x86_64)
-    case .avx512: return DRSNKernelsAVX512.conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output, scratch: scratch, batchRange: batchRange, channelRange: channelRange)
-    case .avx2: return DRSNKernelsAVX2.conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output, scratch: scratch, batchRange: batchRange, channelRange: channelRange)
+    case .avx512: return DRSNKernelsAVX512.conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output, scratch: scratch, batchRange: batchRange, channelRange: channelRange, fusion: fusion)
+    case .avx2: return DRSNKernelsAVX2.conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output, scratch: scratch, batchRange: batchRange, channelRange: channelRange, fusion: fusion)
 #endif
-    default: return DRSNKernelsBaseline.conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output, scratch: scratch, batchRange: batchRange, channelRange: channelRange)
+    default: return DRSNKernelsBaseline.conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output, scratch: scratch, batchRange: batchRange, channelRange: channelRange, fusion: fusion)
+    }
+}
+
+/// Whether `conv2D` honours a `ConvFusion` prologue and pre-packed weights for these parameters. Forwards to the active ISA variant.
+public func convSupportsFusion(_ p: ConvParams) -> Bool {
+    switch activeISA {
+#if arch(x86_64)
+    case .avx512: return DRSNKernelsAVX512.convSupportsFusion(p)
+    case .avx2: return DRSNKernelsAVX2.convSupportsFusion(p)
+#endif
+    default: return DRSNKernelsBaseline.convSupportsFusion(p)
+    }
+}
+
+/// Floats of pre-packed weights `packConvWeights` writes (0: nothing to pack). Forwards to the active ISA variant.
+public func convPackedWeightsCount(_ p: ConvParams) -> Int {
+    switch activeISA {
+#if arch(x86_64)
+    case .avx512: return DRSNKernelsAVX512.convPackedWeightsCount(p)
+    case .avx2: return DRSNKernelsAVX2.convPackedWeightsCount(p)
+#endif
+    default: return DRSNKernelsBaseline.convPackedWeightsCount(p)
+    }
+}
+
+/// Packs weights [outC, inC, kH, kW] for `ConvFusion.packedWeights` (the active ISA variant's order). Forwards to the active ISA variant.
+public func packConvWeights(_ p: ConvParams, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    switch activeISA {
+#if arch(x86_64)
+    case .avx512: return DRSNKernelsAVX512.packConvWeights(p, weights: weights, output: output)
+    case .avx2: return DRSNKernelsAVX2.packConvWeights(p, weights: weights, output: output)
+#endif
+    default: return DRSNKernelsBaseline.packConvWeights(p, weights: weights, output: output)
     }
 }
 

@@ -393,6 +393,72 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// ConvFusion: BN -> ReLU prologue, pre-packed weights and per-plane mean |y|, against
+    /// the reference convolution of max(x * s + t, 0); whole calls and channel-range splits
+    /// (including ranges that do not start on a packed block, which pack per call).
+    func testFusion() {
+        var seed: UInt64 = 400
+        for p in [make(batch: 2, c: 5, h: 9, w: 13, oc: 21, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1),
+                  make(batch: 3, c: 16, h: 8, w: 8, oc: 16, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1),
+                  make(batch: 1, c: 4, h: 16, w: 16, oc: 32, kh: 3, kw: 3, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1),
+                  make(batch: 2, c: 4, h: 7, w: 32, oc: 12, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1),
+                  make(batch: 2, c: 3, h: 1, w: 300, oc: 13, kh: 1, kw: 3, pl: 1, pr: 1),
+                  make(batch: 2, c: 6, h: 1, w: 101, oc: 7, kh: 1, kw: 3, sw: 2, pl: 1, pr: 1),
+                  make(batch: 1, c: 3, h: 19, w: 23, oc: 10, kh: 3, kw: 3, sh: 2, sw: 2, dh: 2, dw: 2, pt: 2, pl: 2, pb: 2, pr: 2)] {
+            XCTAssertTrue(convSupportsFusion(p), "\(p)")
+            var rng = RNG(seed: seed)
+            seed += 1
+            var x = rng.floats(p.batch * p.inChannels * p.inHeight * p.inWidth)
+            x[x.count / 3] = .nan // NaN survives the prologue's ReLU and reaches the outputs it touches
+            let w = rng.floats(p.outChannels * p.inChannels * p.kernelHeight * p.kernelWidth)
+            let b = rng.floats(p.outChannels)
+            let scale = rng.floats(p.inChannels), shift = rng.floats(p.inChannels)
+            let plane = p.inHeight * p.inWidth
+            let xPre = x.enumerated().map { i, v -> Float in
+                let c = (i / plane) % p.inChannels
+                let y = v * scale[c] + shift[c]
+                return y < 0 ? 0 : y
+            }
+            let expected = refConv(p, input: xPre, weights: w, bias: b, relu: true)
+            let outPlane = p.outHeight * p.outWidth
+            let expectedMeans = (0..<(p.batch * p.outChannels)).map { q -> Float in
+                var sum: Float = 0
+                for i in 0..<outPlane { sum += Swift.abs(expected[q * outPlane + i]) }
+                return sum / Float(outPlane)
+            }
+            var packed = [Float](repeating: .nan, count: convPackedWeightsCount(p))
+            XCTAssertGreaterThan(packed.count, 0)
+            packConvWeights(p, weights: w, output: &packed)
+            let block = convChannelBlock(p)
+            for step in [p.outChannels, block, max(block / 2, 1)] {
+                var y = [Float](repeating: .nan, count: expected.count)
+                var means = [Float](repeating: .nan, count: p.batch * p.outChannels)
+                var s = [Float](repeating: .nan, count: convScratchElements(p))
+                scale.withUnsafeBufferPointer { sp in
+                    shift.withUnsafeBufferPointer { tp in
+                        packed.withUnsafeBufferPointer { pp in
+                            means.withUnsafeMutableBufferPointer { mp in
+                                let f = ConvFusion(preScale: sp.baseAddress, preShift: tp.baseAddress,
+                                                   packedWeights: pp.baseAddress, absMean: mp.baseAddress)
+                                for bi in 0..<p.batch {
+                                    var m0 = 0
+                                    while m0 < p.outChannels {
+                                        conv2D(p, input: x, weights: w, bias: b, activation: .relu, output: &y, scratch: &s,
+                                               batchRange: bi..<(bi + 1), channelRange: m0..<min(m0 + step, p.outChannels),
+                                               fusion: f)
+                                        m0 += step
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                assertClose(y, expected, tol: 1e-4, relative: true, "\(p) step \(step)")
+                assertClose(means, expectedMeans, tol: 1e-4, relative: true, "means \(p) step \(step)")
+            }
+        }
+    }
+
     func testBatchRange() {
         let p = make(batch: 5, c: 3, h: 9, w: 9, oc: 4, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1)
         var rng = RNG(seed: 19)

@@ -41,7 +41,7 @@ final class ExecutionPlan: @unchecked Sendable {
     var flops: Int {
         steps.reduce(0) { total, step in
             switch step.kind {
-            case .conv(let p, _):
+            case .conv(let p, _, _):
                 return total + 2 * p.batch * p.outChannels * p.outHeight * p.outWidth * (p.inChannels / max(p.groups, 1)) * p.kernelHeight * p.kernelWidth
             case .gemm(_, _, let m, let n, let k, _, _, _):
                 return total + 2 * m * n * k
@@ -112,6 +112,7 @@ final class ExecutionPlan: @unchecked Sendable {
             ThresholdNetworkFusion.run(&steps)
             ThresholdNetworkFusion.fuseScaleShiftRelu(&steps, protected: protectedIds)
         }
+        extra += try ConvFusionPass.run(&steps, protected: protectedIds, fuse: fuse)
 
         // Dead step elimination: keep steps whose outputs reach a graph output.
         var needed = [Bool](repeating: false, count: valueCount)

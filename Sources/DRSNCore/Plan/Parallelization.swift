@@ -6,7 +6,7 @@ enum Parallelization {
     /// Work below this many flop-equivalents per task is not worth waking a thread (~2 us).
     static let minWorkPerTask = 24_000
     /// A convolution image is split over output channels only when each part has at least this many flops.
-    static let minChannelSplitWork = 4_000_000
+    static let minChannelSplitWork = 1_000_000
     /// Elementwise ranges are split at multiples of this many elements.
     static let elementBlock = 64
 
@@ -37,7 +37,7 @@ enum Parallelization {
     /// (units, work per unit); units == 1 means the step is not split.
     static func units(_ kind: StepKind, threads: Int) -> (Int, Int) {
         switch kind {
-        case .conv(let p, _):
+        case .conv(let p, _, _):
             let perImage = p.outChannels * p.outHeight * p.outWidth * (p.inChannels / max(p.groups, 1)) * p.kernelHeight * p.kernelWidth * 2
             let (parts, _, _) = convChannelSplit(p, threads: threads)
             return (p.batch * parts, perImage / parts)

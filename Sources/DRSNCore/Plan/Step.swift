@@ -10,7 +10,7 @@ enum Operand {
 
 /// One kernel invocation with every shape and parameter resolved.
 enum StepKind {
-    case conv(ConvParams, activation: Activation)        // inputs: x, w, [bias]
+    case conv(ConvParams, activation: Activation, fusion: ConvStepFusion = ConvStepFusion()) // inputs: x, w, [bias]; outputs: y, [|y| means]
     case gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
               cStrides: [Int]?)                           // inputs: a, b, [c broadcast to m x n]
     case batchedMatMul(batch: Int, m: Int, n: Int, k: Int, aOffsets: [Int], bOffsets: [Int]) // inputs: a, b
@@ -36,6 +36,17 @@ enum StepKind {
                           bias1: Bool, bias2: Bool)
     /// Per-plane mean of |x|.
     case absMean(planes: Int, planeSize: Int)
+}
+
+/// What a conv step does besides the convolution (`ConvFusionPass`; kernel side: `ConvFusion`).
+struct ConvStepFusion {
+    /// BatchNorm -> ReLU applied to the input while it is padded: constant scale / shift per input channel.
+    var preScale: UnsafePointer<Float>? = nil
+    var preShift: UnsafePointer<Float>? = nil
+    /// The weights in the kernel's packed order, kept alive by the plan.
+    var packedWeights: UnsafePointer<Float>? = nil
+    /// The step's second output receives mean |y| per (image, output channel).
+    var absMean: Bool = false
 }
 
 struct Step {

@@ -22,7 +22,7 @@ enum ThresholdNetworkFusion {
                 return Linear(x: s.inputs[0], w: s.inputs[1], b: s.inputs[2], transB: transB, n: n, k: k, relu: false)
             }
             return Linear(x: s.inputs[0], w: s.inputs[1], b: nil, transB: transB, n: n, k: k, relu: false)
-        case .conv(let p, let activation):
+        case .conv(let p, let activation, _):
             guard p.kernelHeight == 1, p.kernelWidth == 1, p.groups == 1, p.inHeight * p.inWidth == 1,
                   p.outHeight * p.outWidth == 1, p.padTop == 0, p.padLeft == 0 else { return nil }
             return Linear(x: s.inputs[0], w: s.inputs[1], b: s.inputs.count > 2 ? s.inputs[2] : nil, transB: true,

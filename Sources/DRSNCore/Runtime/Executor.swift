@@ -84,11 +84,12 @@ struct Executor {
         let out = pointer(step.outputs[0])
         let ins = step.inputs
         switch step.kind {
-        case .conv(let p, let activation):
+        case .conv(let p, let activation, let f):
             let (parts, blocks, cb) = Parallelization.convChannelSplit(p, threads: plan.threads)
             if parts == 1 {
                 conv2D(p, input: read(ins[0]), weights: read(ins[1]), bias: ins.count > 2 ? read(ins[2]) : nil,
-                       activation: activation, output: out, scratch: scratch, batchRange: lo..<hi)
+                       activation: activation, output: out, scratch: scratch, batchRange: lo..<hi,
+                       channelRange: 0..<p.outChannels, fusion: convFusion(f, step))
             } else {
                 // Units are (image, part) pairs: one call per image touched.
                 for image in (lo / parts)...((hi - 1) / parts) {
@@ -97,7 +98,7 @@ struct Executor {
                                                                     channelsPerBlock: cb, outChannels: p.outChannels)
                     conv2D(p, input: read(ins[0]), weights: read(ins[1]), bias: ins.count > 2 ? read(ins[2]) : nil,
                            activation: activation, output: out, scratch: scratch, batchRange: image..<(image + 1),
-                           channelRange: channels)
+                           channelRange: channels, fusion: convFusion(f, step))
                 }
             }
         case .gemm(let transA, let transB, _, let n, let k, let alpha, let beta, let cStrides):
@@ -178,9 +179,10 @@ struct Executor {
         let out = pointer(step.outputs[0])
         let ins = step.inputs
         switch step.kind {
-        case .conv(let p, let activation):
+        case .conv(let p, let activation, let f):
             conv2D(p, input: read(ins[0]), weights: read(ins[1]), bias: ins.count > 2 ? read(ins[2]) : nil,
-                   activation: activation, output: out, scratch: scratch)
+                   activation: activation, output: out, scratch: scratch, batchRange: 0..<p.batch,
+                   channelRange: 0..<p.outChannels, fusion: convFusion(f, step))
         case .gemm(let transA, let transB, let m, let n, let k, let alpha, let beta, let cStrides):
             if let cStrides {
                 let c = read(ins[2])
@@ -245,6 +247,13 @@ struct Executor {
         case .thresholdNetwork(let batch, let inChannels, let hidden, let outChannels, let transB1, let transB2, let bias1, let bias2):
             runThresholdNetwork(ins, out, rows: 0..<batch, inChannels, hidden, outChannels, transB1, transB2, bias1, bias2, scratch)
         }
+    }
+
+    /// The kernel-side form of a conv step's fusion (pointers resolved for this run).
+    @inline(__always)
+    func convFusion(_ f: ConvStepFusion, _ step: Step) -> ConvFusion {
+        ConvFusion(preScale: f.preScale, preShift: f.preShift, packedWeights: f.packedWeights,
+                   absMean: f.absMean ? pointer(step.outputs[1]) : nil)
     }
 
     func runThresholdNetwork(_ ins: [Operand], _ out: UnsafeMutablePointer<Float>, rows: Range<Int>, _ inChannels: Int,

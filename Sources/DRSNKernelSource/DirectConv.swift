@@ -41,19 +41,28 @@ func directConvApplies(_ p: ConvParams) -> Bool {
 
 /// Phase image rows / width, floats per phase image, floats per channel (all phases);
 /// flattened output positions (outHeight * widthP); scratch layout (float offsets from the
-/// 64-byte aligned base). A tuple, not a struct: a struct's value witnesses would be shared
-/// weak symbols across the ISA variants (Tests/hygiene.sh).
+/// 64-byte aligned base); `dense`: the shifted-copy layout (below). A tuple, not a struct: a
+/// struct's value witnesses would be shared weak symbols across the ISA variants
+/// (Tests/hygiene.sh).
+///
+/// Dense layout (stride 1, several output rows, output width not a multiple of the vector
+/// width, e.g. 8x8 maps on AVX-512): instead of one padded image whose flattened grid has
+/// (kW - 1) discarded columns per row, each channel holds kW copies of the padded rows
+/// without horizontal padding, copy kw shifted left by kw * dilationWidth. Tap (kh, kw) of
+/// output q = oy * outWidth + ox then reads copy kw at q + kh * dilationHeight * outWidth:
+/// every computed position is an output, so nothing is wasted on discarded columns.
 @usableFromInline
 typealias DirectGeometry = (rowsP: Int, widthP: Int, phasePlane: Int, chanStride: Int, total: Int,
-                            weightsOffset: Int, tapsOffset: Int, tmpOffset: Int, end: Int)
+                            weightsOffset: Int, tapsOffset: Int, tmpOffset: Int, end: Int, dense: Bool)
 
 @inline(__always) @usableFromInline
 func directGeometry(_ p: ConvParams) -> DirectGeometry {
     let sH = p.strideHeight, sW = p.strideWidth
+    let dense = sH == 1 && sW == 1 && p.outHeight > 1 && p.kernelWidth > 1 && p.outWidth % VG.scalarCount != 0
     let rowsP = p.outHeight &+ ((p.kernelHeight &- 1) &* p.dilationHeight) / sH
-    let widthP = p.outWidth &+ ((p.kernelWidth &- 1) &* p.dilationWidth) / sW
+    let widthP = dense ? p.outWidth : p.outWidth &+ ((p.kernelWidth &- 1) &* p.dilationWidth) / sW
     let phasePlane = roundUp(rowsP &* widthP &+ directTileWidth, 16)
-    let chanStride = sH &* sW &* phasePlane
+    let chanStride = dense ? p.kernelWidth &* phasePlane : sH &* sW &* phasePlane
     let ck = p.inChannels &* p.kernelHeight &* p.kernelWidth
     let weightsOffset = roundUp(p.inChannels &* chanStride, 16)
     let tapsOffset = weightsOffset &+ roundUp(roundUp(p.outChannels, 8) &* ck, 16)
@@ -61,13 +70,54 @@ func directGeometry(_ p: ConvParams) -> DirectGeometry {
     let end = tmpOffset &+ roundUp(directTileWidth, 16)
     return (rowsP: rowsP, widthP: widthP, phasePlane: phasePlane, chanStride: chanStride,
             total: p.outHeight &* widthP, weightsOffset: weightsOffset, tapsOffset: tapsOffset,
-            tmpOffset: tmpOffset, end: end)
+            tmpOffset: tmpOffset, end: end, dense: dense)
 }
 
 /// Scratch floats `directConv` needs (phase images, packed weights, tap table; 64-byte aligned).
 @usableFromInline
 func directConvScratchElements(_ p: ConvParams) -> Int {
     directGeometry(p).end &+ 16
+}
+
+/// Copies image `src` ([C, inH, inW]) into the dense layout's kW shifted copies per channel
+/// (see `DirectGeometry`); every float a tile can read is written. Prologue as in
+/// `padImagePhases`.
+@inline(__always)
+func padImageDense(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
+                   _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
+                   preShift: UnsafePointer<Float>?) {
+    let inW = p.inWidth, inH = p.inHeight, outW = p.outWidth
+    let used = g.rowsP &* outW
+    let pre = preScale != nil && preShift != nil
+    for c in 0..<p.inChannels {
+        let srcC = src + c &* inH &* inW
+        let k: Float = pre ? preScale.unsafelyUnwrapped[c] : 1
+        let t: Float = pre ? preShift.unsafelyUnwrapped[c] : 0
+        for kw in 0..<p.kernelWidth {
+            let d0 = dst + (c &* g.chanStride &+ kw &* g.phasePlane)
+            fill(d0 + used, g.phasePlane &- used, 0)
+            // Output column x reads input column x + shift: valid for x in [x0, x1).
+            let shift = kw &* p.dilationWidth &- p.padLeft
+            let x0 = min(max(0, -shift), outW)
+            let x1 = max(min(outW, inW &- shift), x0)
+            for r in 0..<g.rowsP {
+                let dr = d0 + r &* outW
+                let iy = r &- p.padTop
+                if iy < 0 || iy >= inH || x1 == x0 {
+                    fill(dr, outW, 0)
+                    continue
+                }
+                fill(dr, x0, 0)
+                let s = srcC + (iy &* inW &+ x0 &+ shift)
+                if pre {
+                    copySegmentScaleShiftRelu(s, dr + x0, x1 &- x0, k, t)
+                } else {
+                    copySegment(s, dr + x0, x1 &- x0)
+                }
+                fill(dr + x1, outW &- x1, 0)
+            }
+        }
+    }
 }
 
 /// Copies image `src` ([C, inH, inW]) into the zero-padded phase images (every float of
@@ -227,6 +277,12 @@ func copySegmentScaleShiftRelu(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePoin
 func scatterTile(_ lo: VG, _ hi: VG, q0: Int, total: Int, width: Int, outWidth: Int,
                  plane: UnsafeMutablePointer<Float>, tmp: UnsafeMutablePointer<Float>) {
     let W = VG.scalarCount
+    // Flattened grid without discarded columns (dense layout, kW == 1): positions are outputs.
+    if width == outWidth && q0 &+ 2 &* W <= total {
+        storeG(lo, plane + q0)
+        storeG(hi, plane + (q0 &+ W))
+        return
+    }
     let end = min(q0 &+ 2 &* W, total)
     var oy = q0 / width, ox = q0 &- oy &* width
     // Fast path: the whole tile lies inside one output row.
@@ -432,7 +488,9 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
         let ry = kh &* p.dilationHeight
         for kw in 0..<kW {
             let rx = kw &* p.dilationWidth
-            taps[kh &* kW &+ kw] = ((ry % sH) &* sW &+ rx % sW) &* g.phasePlane &+ (ry / sH) &* g.widthP &+ rx / sW
+            taps[kh &* kW &+ kw] = g.dense
+                ? kw &* g.phasePlane &+ ry &* g.widthP
+                : ((ry % sH) &* sW &+ rx % sW) &* g.phasePlane &+ (ry / sH) &* g.widthP &+ rx / sW
         }
     }
     let kArea = kH &* kW
@@ -462,14 +520,14 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
 
     // Positions per chunk: the chunk's input (all channels) should fit in ~192 KB of L2.
     let rowsSpan = ((kH &- 1) &* p.dilationHeight) / sH &* g.widthP
-    var chunk = (48 &* 1024) / max(C &* sH &* sW, 1) &- rowsSpan
+    var chunk = (48 &* 1024) / max(C &* (g.dense ? kW : sH &* sW), 1) &- rowsSpan
     chunk = max(tile, chunk / tile &* tile)
 
     // Row mode (outWidth a multiple of W): each tile is two whole vectors of output row
     // segments ("slots", row-major), so nothing is computed for discarded columns and every
     // store is a full vector. Otherwise tiles are 2W consecutive flattened positions.
     let W = VG.scalarCount
-    let rowMode = p.outWidth % W == 0
+    let rowMode = !g.dense && p.outWidth % W == 0
     let vpr = p.outWidth / W
     let nItems = rowMode ? p.outHeight &* vpr : total
     let step = rowMode ? 2 : tile
@@ -477,7 +535,11 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
     let widthP = g.widthP, outW = p.outWidth
 
     for b in batchRange {
-        padImagePhases(p, g, input + (b &* inImage), padded, preScale: fusion.preScale, preShift: fusion.preShift)
+        if g.dense {
+            padImageDense(p, g, input + (b &* inImage), padded, preScale: fusion.preScale, preShift: fusion.preShift)
+        } else {
+            padImagePhases(p, g, input + (b &* inImage), padded, preScale: fusion.preScale, preShift: fusion.preShift)
+        }
         let out = output + (b &* outImage)
         var c0 = 0
         while c0 < nItems {

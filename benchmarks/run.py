@@ -16,7 +16,11 @@ For every model and thread count:
 2. Timing, interleaved: in each round every runtime (in a rotating order) runs a burst of
    calls, each call timed on its own (perf_counter_ns); two untimed calls precede each
    burst so that a runtime's thread pool is awake. Load changes on the machine therefore
-   hit all runtimes alike. Batch 1: median latency in ms over all calls. Batch 64:
+   hit all runtimes alike. With more than one thread, each burst starts after a pause
+   (--settle, 0.15 s): onnxruntime's intra-op workers spin for ~50 ms after a run and
+   would otherwise occupy the second core during the next runtime's first calls (measured:
+   drsn's 2-thread batch-64 calls on drsn_cw_1d take 3.0 ms instead of 1.77 ms for the
+   first ~50 ms after an onnxruntime burst; drsn's own workers spin 0.2 ms). Batch 1: median latency in ms over all calls. Batch 64:
    samples/s = 64 / median batch time.
 
 Runtimes (all fp32, all given the same thread count):
@@ -268,8 +272,9 @@ def warm(runner: Runner, seconds: float, min_calls: int = 3) -> float:
 
 
 def interleaved(runners: dict[str, Runner], rounds: int, burst_seconds: float,
-                min_burst: int) -> dict[str, list[float]]:
-    """Per-call times (s) of every runtime, measured in interleaved rounds."""
+                min_burst: int, settle: float = 0.0) -> dict[str, list[float]]:
+    """Per-call times (s) of every runtime, measured in interleaved rounds; ``settle``
+    seconds of sleep before each burst let the previous runtime's idle workers park."""
     names = list(runners)
     est = {n: warm(runners[n], min(0.3, burst_seconds)) for n in names}
     burst = {n: max(min_burst, int(math.ceil(burst_seconds / max(est[n], 1e-7)))) for n in names}
@@ -278,6 +283,8 @@ def interleaved(runners: dict[str, Runner], rounds: int, burst_seconds: float,
         order = names[r % len(names):] + names[:r % len(names)]
         for n in order:
             run = runners[n].call
+            if settle > 0:
+                time.sleep(settle)
             run()
             run()  # wake the thread pool; untimed
             ts = times[n]
@@ -308,6 +315,10 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter rounds (smoke run)")
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 7, quick 2)")
+    ap.add_argument("--settle", type=float, default=0.15,
+                    help="seconds of sleep before each multi-threaded burst, so that the previous "
+                         "runtime's spinning workers (onnxruntime's spin ~50 ms after a run) are "
+                         "parked (default 0.15; 0 measures with that interference)")
     ap.add_argument("--no-ov", action="store_true", help="leave OpenVINO out")
     ap.add_argument("--json", type=Path, default=None, help="write all statistics here")
     args = ap.parse_args(argv)
@@ -406,7 +417,8 @@ def main(argv=None) -> int:
             order = [n for n in RUNTIMES if n in runners]
             for b, key, burst, min_burst in ((1, "b1", b1_burst, 20),
                                              (BIG_BATCH, "b64", b64_burst, 3)):
-                ts = interleaved({n: runners[n][b] for n in order}, rounds, burst, min_burst)
+                ts = interleaved({n: runners[n][b] for n in order}, rounds, burst, min_burst,
+                                 settle=args.settle if t > 1 else 0.0)
                 for n in order:
                     row[key][n] = summary(ts[n])
                 print(f"threads {t}: batch {b}: " + ", ".join(

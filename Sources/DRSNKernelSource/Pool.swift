@@ -98,6 +98,13 @@ public func maxPool2D(_ p: PoolParams, input: UnsafePointer<Float>, output: Unsa
 public func averagePool2D(_ p: PoolParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
     let inPlane = p.inHeight &* p.inWidth
     let outPlane = p.outHeight &* p.outWidth
+    if p.kernelHeight == 1 && p.kernelWidth == 1 && p.padTop == 0 && p.padLeft == 0 && p.outHeight > 0 && p.outWidth > 0
+        && (p.outHeight &- 1) &* p.strideHeight < p.inHeight && (p.outWidth &- 1) &* p.strideWidth < p.inWidth {
+        // 1x1 window inside the input (the strided shortcut of a residual unit): every
+        // window holds exactly one element, so the average is that element.
+        subsample(p, input: input, output: output)
+        return
+    }
     let dh = p.dilationHeight, dw = p.dilationWidth, inW = p.inWidth, outW = p.outWidth
     for pl in 0..<p.planes {
         let src = input + pl &* inPlane
@@ -112,6 +119,37 @@ public func averagePool2D(_ p: PoolParams, input: UnsafePointer<Float>, output: 
                 kh &+= 1
             }
             dst[oh &* outW &+ ow] = cnt > 0 ? s / Float(cnt) : 0
+        }
+    }
+}
+
+/// out[oh, ow] = in[oh * strideHeight, ow * strideWidth] per plane (1x1 pooling windows).
+@inline(__always)
+func subsample(_ p: PoolParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    let inPlane = p.inHeight &* p.inWidth, outPlane = p.outHeight &* p.outWidth
+    let inW = p.inWidth, outW = p.outWidth, sH = p.strideHeight, sW = p.strideWidth
+    for pl in 0..<p.planes {
+        let src = input + pl &* inPlane
+        let dst = output + pl &* outPlane
+        for oh in 0..<p.outHeight {
+            let s = src + oh &* sH &* inW
+            let d = dst + oh &* outW
+            var ow = 0
+            if sW == 1 {
+                copySegment(s, d, outW)
+                continue
+            }
+            if sW == 2 {
+                // Even elements of 16-float loads; the last load must end inside the row.
+                while ow &+ 8 <= outW && 2 &* ow &+ 16 <= inW {
+                    store8(load16(s + 2 &* ow).evenHalf, d + ow)
+                    ow &+= 8
+                }
+            }
+            while ow < outW {
+                d[ow] = s[ow &* sW]
+                ow &+= 1
+            }
         }
     }
 }

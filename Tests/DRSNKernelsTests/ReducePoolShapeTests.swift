@@ -163,6 +163,17 @@ final class PoolTests: XCTestCase {
             make(planes: 2, h: 9, w: 10, kh: 3, kw: 2, sh: 1, sw: 2, dh: 2, dw: 3, pt: 2, pl: 1, pb: 2, pr: 1),
             make(planes: 5, h: 1, w: 65, kh: 1, kw: 3, sh: 1, sw: 2, pl: 1, pr: 1),
             make(planes: 1, h: 1, w: 33, kh: 1, kw: 4, sh: 1, sw: 3, pl: 0, pr: 2, ceil: true),
+            // 1x1 windows (strided residual shortcuts): the subsampling path, incl. vector/tail splits.
+            make(planes: 4, h: 1, w: 1024, kh: 1, kw: 1, sh: 1, sw: 2),
+            make(planes: 3, h: 1, w: 37, kh: 1, kw: 1, sh: 1, sw: 2),
+            make(planes: 3, h: 1, w: 16, kh: 1, kw: 1, sh: 1, sw: 2),
+            make(planes: 2, h: 1, w: 17, kh: 1, kw: 1, sh: 1, sw: 2),
+            make(planes: 2, h: 32, w: 32, kh: 1, kw: 1, sh: 2, sw: 2),
+            make(planes: 2, h: 9, w: 11, kh: 1, kw: 1, sh: 3, sw: 2),
+            make(planes: 2, h: 9, w: 11, kh: 1, kw: 1, sh: 2, sw: 3),
+            make(planes: 2, h: 5, w: 7, kh: 1, kw: 1, sh: 1, sw: 1),
+            make(planes: 2, h: 8, w: 8, kh: 1, kw: 1, sh: 3, sw: 3, ceil: true),  // last window outside: not subsampled
+            make(planes: 2, h: 6, w: 6, kh: 1, kw: 1, sh: 2, sw: 2, pt: 1, pl: 1, pb: 1, pr: 1),  // padded: not subsampled
         ]
         var seed: UInt64 = 1
         for base in cases {

@@ -45,12 +45,13 @@ func directConvApplies(_ p: ConvParams) -> Bool {
 /// struct's value witnesses would be shared weak symbols across the ISA variants
 /// (Tests/hygiene.sh).
 ///
-/// Dense layout (stride 1, several output rows, output width not a multiple of the vector
-/// width, e.g. 8x8 maps on AVX-512): instead of one padded image whose flattened grid has
-/// (kW - 1) discarded columns per row, each channel holds kW copies of the padded rows
-/// without horizontal padding, copy kw shifted left by kw * dilationWidth. Tap (kh, kw) of
-/// output q = oy * outWidth + ox then reads copy kw at q + kh * dilationHeight * outWidth:
-/// every computed position is an output, so nothing is wasted on discarded columns.
+/// Dense layout (several output rows, kW > 1, an output width that is not a vector
+/// multiple, e.g. 8x8 maps on AVX-512; any strides): instead of padded (phase) images whose
+/// flattened grid has discarded columns, each channel holds sH x kW planes of outHeight'
+/// rows by outWidth columns, plane (ph, kw) row r column x holding padded pixel
+/// (r * sH + ph, x * sW + kw * dilationWidth). Tap (kh, kw) of output q = oy * outWidth + ox
+/// reads plane ((kh * dH) % sH, kw) at q + ((kh * dH) / sH) * outWidth: every computed
+/// position is an output, so nothing is wasted on discarded columns.
 @usableFromInline
 typealias DirectGeometry = (rowsP: Int, widthP: Int, phasePlane: Int, chanStride: Int, total: Int,
                             weightsOffset: Int, tapsOffset: Int, tmpOffset: Int, end: Int, dense: Bool)
@@ -58,11 +59,13 @@ typealias DirectGeometry = (rowsP: Int, widthP: Int, phasePlane: Int, chanStride
 @inline(__always) @usableFromInline
 func directGeometry(_ p: ConvParams) -> DirectGeometry {
     let sH = p.strideHeight, sW = p.strideWidth
-    let dense = sH == 1 && sW == 1 && p.outHeight > 1 && p.kernelWidth > 1 && p.outWidth % VG.scalarCount != 0
+    // Where the output width is a vector multiple, row mode on the phase images wastes
+    // nothing and pads with one copy of the input; the dense planes cost sH x kW copies.
+    let dense = p.outHeight > 1 && p.kernelWidth > 1 && p.outWidth % VG.scalarCount != 0
     let rowsP = p.outHeight &+ ((p.kernelHeight &- 1) &* p.dilationHeight) / sH
     let widthP = dense ? p.outWidth : p.outWidth &+ ((p.kernelWidth &- 1) &* p.dilationWidth) / sW
     let phasePlane = roundUp(rowsP &* widthP &+ directTileWidth, 16)
-    let chanStride = dense ? p.kernelWidth &* phasePlane : sH &* sW &* phasePlane
+    let chanStride = dense ? sH &* p.kernelWidth &* phasePlane : sH &* sW &* phasePlane
     let ck = p.inChannels &* p.kernelHeight &* p.kernelWidth
     let weightsOffset = roundUp(p.inChannels &* chanStride, 16)
     let tapsOffset = weightsOffset &+ roundUp(roundUp(p.outChannels, 8) &* ck, 16)
@@ -79,54 +82,85 @@ func directConvScratchElements(_ p: ConvParams) -> Int {
     directGeometry(p).end &+ 16
 }
 
-/// Copies image `src` ([C, inH, inW]) into the dense layout's kW shifted copies per channel
-/// (see `DirectGeometry`); every float a tile can read is written. Prologue as in
-/// `padImagePhases`.
+/// Copies image `src` ([C, inH, inW]) into the dense layout's sH x kW planes per channel
+/// (see `DirectGeometry`); every float a tile can read is written (zeros as in
+/// `padImagePhases`). Prologue as in `padImagePhases`.
 @inline(__always)
 func padImageDense(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
                    _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
-                   preShift: UnsafePointer<Float>?) {
+                   preShift: UnsafePointer<Float>?, zeros: Bool) {
     let inW = p.inWidth, inH = p.inHeight, outW = p.outWidth
+    let sH = p.strideHeight, sW = p.strideWidth
     let used = g.rowsP &* outW
     let pre = preScale != nil && preShift != nil
     for c in 0..<p.inChannels {
         let srcC = src + c &* inH &* inW
         let k: Float = pre ? preScale.unsafelyUnwrapped[c] : 1
         let t: Float = pre ? preShift.unsafelyUnwrapped[c] : 0
-        for kw in 0..<p.kernelWidth {
-            let d0 = dst + (c &* g.chanStride &+ kw &* g.phasePlane)
-            fill(d0 + used, g.phasePlane &- used, 0)
-            // Output column x reads input column x + shift: valid for x in [x0, x1).
-            let shift = kw &* p.dilationWidth &- p.padLeft
-            let x0 = min(max(0, -shift), outW)
-            let x1 = max(min(outW, inW &- shift), x0)
-            for r in 0..<g.rowsP {
-                let dr = d0 + r &* outW
-                let iy = r &- p.padTop
-                if iy < 0 || iy >= inH || x1 == x0 {
-                    fill(dr, outW, 0)
-                    continue
+        for ph in 0..<sH {
+            for kw in 0..<p.kernelWidth {
+                let d0 = dst + (c &* g.chanStride &+ (ph &* p.kernelWidth &+ kw) &* g.phasePlane)
+                if zeros { fill(d0 + used, g.phasePlane &- used, 0) }
+                // Output column x reads input column x * sW + shift: valid for x in [x0, x1).
+                let shift = kw &* p.dilationWidth &- p.padLeft
+                let x0 = min(max(0, ceilDiv(-shift, sW)), outW)
+                let x1 = max(min(outW, floorDiv(inW &- 1 &- shift, sW) &+ 1), x0)
+                for r in 0..<g.rowsP {
+                    let dr = d0 + r &* outW
+                    let iy = r &* sH &+ ph &- p.padTop
+                    if iy < 0 || iy >= inH || x1 == x0 {
+                        if zeros { fill(dr, outW, 0) }
+                        continue
+                    }
+                    if zeros { fill(dr, x0, 0) }
+                    let s = srcC + (iy &* inW &+ shift)
+                    if sW == 1 {
+                        if pre {
+                            copySegmentScaleShiftRelu(s + x0, dr + x0, x1 &- x0, k, t)
+                        } else {
+                            copySegment(s + x0, dr + x0, x1 &- x0)
+                        }
+                    } else {
+                        var x = x0
+                        if sW == 2 && x1 &- x0 >= 8 {
+                            // Even elements of 16-float loads ending inside the row; the last
+                            // 8 outputs (possibly overlapping) take the odd elements of a load
+                            // starting one float earlier, which ends inside the row too.
+                            while x &+ 8 <= x1 && 2 &* x &+ shift &+ 16 <= inW {
+                                var v = load16(s + 2 &* x)
+                                if pre { v = scaleShiftRelu16(v, k, t) }
+                                store8(v.evenHalf, dr + x)
+                                x &+= 8
+                            }
+                            let xl = x1 &- 8
+                            if x < x1 && 2 &* xl &+ shift &- 1 >= 0 && 2 &* xl &+ shift &+ 15 <= inW {
+                                var v = load16(s + (2 &* xl &- 1))
+                                if pre { v = scaleShiftRelu16(v, k, t) }
+                                store8(v.oddHalf, dr + xl)
+                                x = x1
+                            }
+                        }
+                        while x < x1 {
+                            let v = s[x &* sW]
+                            dr[x] = pre ? scaleShiftRelu1(v, k, t) : v
+                            x &+= 1
+                        }
+                    }
+                    if zeros { fill(dr + x1, outW &- x1, 0) }
                 }
-                fill(dr, x0, 0)
-                let s = srcC + (iy &* inW &+ x0 &+ shift)
-                if pre {
-                    copySegmentScaleShiftRelu(s, dr + x0, x1 &- x0, k, t)
-                } else {
-                    copySegment(s, dr + x0, x1 &- x0)
-                }
-                fill(dr + x1, outW &- x1, 0)
             }
         }
     }
 }
 
 /// Copies image `src` ([C, inH, inW]) into the zero-padded phase images (every float of
-/// the buffer that a tile can read is written: data or zero). With `preScale`/`preShift`,
+/// the buffer that a tile can read is written: data or zero; the zeros only when `zeros`,
+/// for a buffer that already holds this geometry's padding). With `preScale`/`preShift`,
 /// channel c's data is written as max(x * preScale[c] + preShift[c], 0); padding stays 0.
 @inline(__always)
 func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
                     _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
-                    preShift: UnsafePointer<Float>?) {
+                    preShift: UnsafePointer<Float>?, zeros: Bool) {
     let sH = p.strideHeight, sW = p.strideWidth
     let inW = p.inWidth, inH = p.inHeight
     let widthP = g.widthP
@@ -150,18 +184,18 @@ func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<F
         let t: Float = pre ? preShift.unsafelyUnwrapped[c] : 0
         for ph in 0..<sH {
             let d0 = dst + (c &* g.chanStride &+ ph &* sW &* g.phasePlane)
-            for pw in 0..<sW { fill(d0 + (pw &* g.phasePlane &+ used), g.phasePlane &- used, 0) }
+            if zeros { for pw in 0..<sW { fill(d0 + (pw &* g.phasePlane &+ used), g.phasePlane &- used, 0) } }
             for r in 0..<g.rowsP {
                 let iy = r &* sH &+ ph &- p.padTop
                 if iy < 0 || iy >= inH {
-                    for pw in 0..<sW { fill(d0 + (pw &* g.phasePlane &+ r &* widthP), widthP, 0) }
+                    if zeros { for pw in 0..<sW { fill(d0 + (pw &* g.phasePlane &+ r &* widthP), widthP, 0) } }
                     continue
                 }
                 let srow = srcC + iy &* inW
                 let dr = d0 + r &* widthP
                 if sW == 1 {
                     let (j0, j1) = jr0
-                    fill(dr, j0, 0)
+                    if zeros { fill(dr, j0, 0) }
                     if j1 > j0 {
                         if pre {
                             copySegmentScaleShiftRelu(srow + (j0 &- p.padLeft), dr + j0, j1 &- j0, k, t)
@@ -169,7 +203,7 @@ func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<F
                             copySegment(srow + (j0 &- p.padLeft), dr + j0, j1 &- j0)
                         }
                     }
-                    fill(dr + j1, widthP &- j1, 0)
+                    if zeros { fill(dr + j1, widthP &- j1, 0) }
                 } else {
                     // Two column phases: dr[j] = src[2j - padLeft], dr1[j] = src[2j + 1 - padLeft].
                     let dr1 = dr + g.phasePlane
@@ -489,7 +523,7 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
         for kw in 0..<kW {
             let rx = kw &* p.dilationWidth
             taps[kh &* kW &+ kw] = g.dense
-                ? kw &* g.phasePlane &+ ry &* g.widthP
+                ? ((ry % sH) &* kW &+ kw) &* g.phasePlane &+ (ry / sH) &* g.widthP
                 : ((ry % sH) &* sW &+ rx % sW) &* g.phasePlane &+ (ry / sH) &* g.widthP &+ rx / sW
         }
     }
@@ -520,7 +554,7 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
 
     // Positions per chunk: the chunk's input (all channels) should fit in ~192 KB of L2.
     let rowsSpan = ((kH &- 1) &* p.dilationHeight) / sH &* g.widthP
-    var chunk = (48 &* 1024) / max(C &* (g.dense ? kW : sH &* sW), 1) &- rowsSpan
+    var chunk = (48 &* 1024) / max(C &* (g.dense ? sH &* kW : sH &* sW), 1) &- rowsSpan
     chunk = max(tile, chunk / tile &* tile)
 
     // Row mode (outWidth a multiple of W): each tile is two whole vectors of output row
@@ -535,10 +569,14 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
     let widthP = g.widthP, outW = p.outWidth
 
     for b in batchRange {
+        // The zero padding sits at the same places for every image: written for the first only.
+        let zeros = b == batchRange.lowerBound
         if g.dense {
-            padImageDense(p, g, input + (b &* inImage), padded, preScale: fusion.preScale, preShift: fusion.preShift)
+            padImageDense(p, g, input + (b &* inImage), padded, preScale: fusion.preScale, preShift: fusion.preShift,
+                          zeros: zeros)
         } else {
-            padImagePhases(p, g, input + (b &* inImage), padded, preScale: fusion.preScale, preShift: fusion.preShift)
+            padImagePhases(p, g, input + (b &* inImage), padded, preScale: fusion.preScale, preShift: fusion.preShift,
+                           zeros: zeros)
         }
         let out = output + (b &* outImage)
         var c0 = 0

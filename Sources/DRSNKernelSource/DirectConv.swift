@@ -85,7 +85,7 @@ func directConvScratchElements(_ p: ConvParams) -> Int {
 /// Copies image `src` ([C, inH, inW]) into the dense layout's sH x kW planes per channel
 /// (see `DirectGeometry`); every float a tile can read is written (zeros as in
 /// `padImagePhases`). Prologue as in `padImagePhases`.
-@inline(__always)
+@inline(never)
 func padImageDense(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
                    _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
                    preShift: UnsafePointer<Float>?, zeros: Bool) {
@@ -157,7 +157,7 @@ func padImageDense(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Fl
 /// the buffer that a tile can read is written: data or zero; the zeros only when `zeros`,
 /// for a buffer that already holds this geometry's padding). With `preScale`/`preShift`,
 /// channel c's data is written as max(x * preScale[c] + preShift[c], 0); padding stays 0.
-@inline(__always)
+@inline(never)
 func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
                     _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
                     preShift: UnsafePointer<Float>?, zeros: Bool) {

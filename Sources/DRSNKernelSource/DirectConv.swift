@@ -93,6 +93,7 @@ func padImageDense(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Fl
     let sH = p.strideHeight, sW = p.strideWidth
     let used = g.rowsP &* outW
     let pre = preScale != nil && preShift != nil
+    let flat = sH == 1 && sW == 1 && inW == outW
     for c in 0..<p.inChannels {
         let srcC = src + c &* inH &* inW
         let k: Float = pre ? preScale.unsafelyUnwrapped[c] : 1
@@ -100,11 +101,35 @@ func padImageDense(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Fl
         for ph in 0..<sH {
             for kw in 0..<p.kernelWidth {
                 let d0 = dst + (c &* g.chanStride &+ (ph &* p.kernelWidth &+ kw) &* g.phasePlane)
-                if zeros { fill(d0 + used, g.phasePlane &- used, 0) }
                 // Output column x reads input column x * sW + shift: valid for x in [x0, x1).
                 let shift = kw &* p.dilationWidth &- p.padLeft
                 let x0 = min(max(0, ceilDiv(-shift, sW)), outW)
                 let x1 = max(min(outW, floorDiv(inW &- 1 &- shift, sW) &+ 1), x0)
+                if flat {
+                    // Rows of equal width: the data rows are one contiguous block at a fixed
+                    // offset from the input; the columns that block carries over from the
+                    // neighbouring row are zeroed again afterwards.
+                    if zeros { fill(d0, g.phasePlane, 0) }
+                    let rA = min(p.padTop, g.rowsP), rB = max(min(g.rowsP, inH &+ p.padTop), rA)
+                    if rB > rA && x1 > x0 {
+                        let first = rA &* outW &+ x0, last = (rB &- 1) &* outW &+ x1
+                        let s = srcC + ((rA &- p.padTop) &* inW &+ x0 &+ shift)
+                        if pre {
+                            copySegmentScaleShiftRelu(s, d0 + first, last &- first, k, t)
+                        } else {
+                            copySegment(s, d0 + first, last &- first)
+                        }
+                        if x0 > 0 || x1 < outW {
+                            for r in rA..<rB {
+                                let dr = d0 + r &* outW
+                                for x in 0..<x0 { dr[x] = 0 }
+                                for x in x1..<outW { dr[x] = 0 }
+                            }
+                        }
+                    }
+                    continue
+                }
+                if zeros { fill(d0 + used, g.phasePlane &- used, 0) }
                 for r in 0..<g.rowsP {
                     let dr = d0 + r &* outW
                     let iy = r &* sH &+ ph &- p.padTop
@@ -257,7 +282,12 @@ func epilogue(_ v: VG, _ bias: Float, _ relu: Bool) -> VG {
 /// Copies n floats with vector moves (overlapping tail), never touching d[n...].
 @inline(__always)
 func copySegment(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
-    if n >= 8 {
+    let W = VG.scalarCount
+    if n >= W && W > 8 {
+        var i = 0
+        while i &+ W <= n { storeG(loadG(s + i), d + i); i &+= W }
+        if i < n { storeG(loadG(s + (n &- W)), d + (n &- W)) }
+    } else if n >= 8 {
         var i = 0
         while i &+ 8 <= n { store8(load8(s + i), d + i); i &+= 8 }
         if i < n { store8(load8(s + (n &- 8)), d + (n &- 8)) }
@@ -295,7 +325,18 @@ func scaleShiftRelu16(_ x: V16, _ k: Float, _ t: Float) -> V16 {
 @inline(__always)
 func copySegmentScaleShiftRelu(_ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int,
                                _ k: Float, _ t: Float) {
-    if n >= 8 {
+    let W = VG.scalarCount
+    if n >= W && W > 8 {
+        var i = 0
+        let vk = VG(repeating: k), vt = VG(repeating: t)
+        @inline(__always) func f(_ x: VG) -> VG {
+            var y = madd(vt, x, vk)
+            y.replace(with: VG(), where: y .< VG())
+            return y
+        }
+        while i &+ W <= n { storeG(f(loadG(s + i)), d + i); i &+= W }
+        if i < n { storeG(f(loadG(s + (n &- W))), d + (n &- W)) }
+    } else if n >= 8 {
         var i = 0
         while i &+ 8 <= n { store8(scaleShiftRelu8(load8(s + i), k, t), d + i); i &+= 8 }
         if i < n { store8(scaleShiftRelu8(load8(s + (n &- 8)), k, t), d + (n &- 8)) }

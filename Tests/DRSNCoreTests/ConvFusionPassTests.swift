@@ -59,6 +59,19 @@ final class ConvFusionPassTests: XCTestCase {
         }
     }
 
+    func testWeightsArePackedAtLoadOncePerModel() throws {
+        let model = try Model.load(path: "\(Self.models)/drsn_cw_2d.onnx")
+        let atLoad = model.packedWeights.floatCount
+        // 19 convolutions, all direct: 267,696 packed floats on every ISA (channel counts
+        // are multiples of 8).
+        XCTAssertEqual(atLoad, 267_696)
+        for batch in [5, 7] {
+            let x = [Float](repeating: 0.25, count: batch * 3 * 32 * 32)
+            _ = try model.run([x], shapes: [[batch, 3, 32, 32]])
+        }
+        XCTAssertEqual(model.packedWeights.floatCount, atLoad, "new plans reuse the packed weights")
+    }
+
     func testPrologueNotFusedWhenAnotherReaderNeedsTheActivation() throws {
         // BN -> ReLU read by a 3x3 conv and returned as a graph output: the activation must
         // exist, so the scale-shift step stays and the conv reads it as usual.

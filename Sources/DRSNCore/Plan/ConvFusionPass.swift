@@ -8,17 +8,18 @@ import DRSNKernels
 ///  * the per-plane mean of |r| that starts a shrinkage unit's threshold network
 ///    (`absMean`) is computed by the convolution producing r, per image, right after the
 ///    image's output is written (while it is in cache);
-///  * constant weights are packed once into the kernel's order and kept by the plan.
+///  * constant weights come packed in the kernel's order from the model's `PackedWeights`.
 /// Everything else is left as it is, so a graph that does not match runs unchanged.
 enum ConvFusionPass {
-    /// Rewrites `steps` in place (the prologue and |r| fusions only when `fuse`); returns the
-    /// packed-weight buffers the plan must keep alive.
-    static func run(_ steps: inout [Step], protected: Set<Int>, fuse: Bool) throws(DRSNError) -> [AlignedBuffer] {
+    /// Rewrites `steps` in place (the prologue and |r| fusions only when `fuse`); weights
+    /// come packed from `weights`.
+    static func run(_ steps: inout [Step], protected: Set<Int>, fuse: Bool,
+                    weights: PackedWeights) throws(DRSNError) {
         if fuse {
             fusePrologues(&steps, protected: protected)
             fuseAbsMeans(&steps)
         }
-        return try packWeights(&steps)
+        try packWeights(&steps, weights)
     }
 
     static func fusePrologues(_ steps: inout [Step], protected: Set<Int>) {
@@ -72,27 +73,13 @@ enum ConvFusionPass {
         }
     }
 
-    static func packWeights(_ steps: inout [Step]) throws(DRSNError) -> [AlignedBuffer] {
-        var buffers: [AlignedBuffer] = []
-        var packedFor: [UnsafePointer<Float>: UnsafePointer<Float>] = [:]
+    static func packWeights(_ steps: inout [Step], _ weights: PackedWeights) throws(DRSNError) {
         for i in 0..<steps.count {
             guard case .conv(let p, let activation, var f) = steps[i].kind, f.packedWeights == nil,
-                  convSupportsFusion(p), case .constant(let w) = steps[i].inputs[1] else { continue }
-            let count = convPackedWeightsCount(p)
-            guard count > 0 else { continue }
-            if let done = packedFor[w] {
-                f.packedWeights = done
-            } else {
-                guard let buffer = AlignedBuffer(count: count) else {
-                    throw fail(.outOfMemory, "cannot allocate \(count * 4) bytes of packed weights for node '\(steps[i].nodeName)'")
-                }
-                packConvWeights(p, weights: w, output: buffer.pointer)
-                buffers.append(buffer)
-                f.packedWeights = UnsafePointer(buffer.pointer)
-                packedFor[w] = UnsafePointer(buffer.pointer)
-            }
+                  convSupportsFusion(p), convPackedWeightsCount(p) > 0,
+                  case .constant(let w) = steps[i].inputs[1] else { continue }
+            f.packedWeights = try weights.packed(w, p, node: steps[i].nodeName)
             steps[i].kind = .conv(p, activation: activation, fusion: f)
         }
-        return buffers
     }
 }

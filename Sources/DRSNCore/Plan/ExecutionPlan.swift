@@ -25,6 +25,8 @@ final class ExecutionPlan: @unchecked Sendable {
     /// Outputs that are constants: copied from these buffers into the caller's output.
     let constantOutputs: [(output: Int, data: AlignedBuffer)]
     private let keepAlive: [AlignedBuffer]
+    /// Owner of the packed weights the conv steps point into.
+    private let packedWeights: PackedWeights
 
     /// How many steps of each kind a run executes (for `inspect`).
     var stepCounts: [String: Int] {
@@ -61,7 +63,9 @@ final class ExecutionPlan: @unchecked Sendable {
         return 0
     }
 
-    init(binding: Binder.Result, threads: Int = 1, fuse: Bool = true) throws(DRSNError) {
+    /// `weights`: where packed convolution weights come from (shared by a model's plans; a
+    /// plan of its own when nil).
+    init(binding: Binder.Result, threads: Int = 1, fuse: Bool = true, weights: PackedWeights? = nil) throws(DRSNError) {
         let builder = binding.builder
         var steps = builder.steps
         var valueCount = builder.valueSizes.count
@@ -112,7 +116,8 @@ final class ExecutionPlan: @unchecked Sendable {
             ThresholdNetworkFusion.run(&steps)
             ThresholdNetworkFusion.fuseScaleShiftRelu(&steps, protected: protectedIds)
         }
-        extra += try ConvFusionPass.run(&steps, protected: protectedIds, fuse: fuse)
+        let packed = weights ?? PackedWeights()
+        try ConvFusionPass.run(&steps, protected: protectedIds, fuse: fuse, weights: packed)
 
         // Dead step elimination: keep steps whose outputs reach a graph output.
         var needed = [Bool](repeating: false, count: valueCount)
@@ -168,5 +173,6 @@ final class ExecutionPlan: @unchecked Sendable {
         self.outputTypes = types
         self.constantOutputs = constants
         self.keepAlive = builder.keepAlive + extra
+        self.packedWeights = packed
     }
 }

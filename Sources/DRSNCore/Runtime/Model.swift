@@ -20,6 +20,8 @@ public final class Model: @unchecked Sendable {
     /// Threads one run uses (the option resolved against the available CPUs).
     public let threads: Int
     let graph: Graph
+    /// Convolution weights packed for the kernels, once per model (at load, by the probe plans).
+    let packedWeights = PackedWeights()
 
     private let lock = Lock()
     /// Cached plans by input shapes; searched linearly so a lookup allocates nothing.
@@ -96,7 +98,7 @@ public final class Model: @unchecked Sendable {
         for k in 0..<Model.probeBatches.count where probes.count < 2 {
             guard let shapes = Model.probeShapes(inputs, probe: k) else { break }
             do throws(DRSNError) {
-                probes.append(try Model.makePlan(graph, shapes, options: options))
+                probes.append(try Model.makePlan(graph, shapes, options: options, weights: packedWeights))
             } catch {
                 // A probe size may not fit the model (e.g. a Reshape needing an even batch):
                 // shape errors try the next probe, anything else fails the load.
@@ -137,9 +139,10 @@ public final class Model: @unchecked Sendable {
         return shapes
     }
 
-    static func makePlan(_ graph: Graph, _ shapes: [[Int]], threads: Int = 1, options: Options) throws(DRSNError) -> ExecutionPlan {
+    static func makePlan(_ graph: Graph, _ shapes: [[Int]], threads: Int = 1, options: Options,
+                         weights: PackedWeights) throws(DRSNError) -> ExecutionPlan {
         try ExecutionPlan(binding: try Binder.bind(graph, inputShapes: shapes, maxValueElements: options.maxValueElements),
-                          threads: threads)
+                          threads: threads, weights: weights)
     }
 
     /// Checks caller input shapes against the declared inputs.
@@ -178,7 +181,7 @@ public final class Model: @unchecked Sendable {
     func plan(for shapes: [[Int]]) throws(DRSNError) -> ExecutionPlan {
         if let p = cachedPlan({ $0 == shapes }) { return p }
         try validate(shapes)
-        let plan = try Model.makePlan(graph, shapes, threads: threads, options: options)
+        let plan = try Model.makePlan(graph, shapes, threads: threads, options: options, weights: packedWeights)
         lock.withLock {
             clock += 1
             if plans.contains(where: { $0.shapes == shapes }) { return }

@@ -17,10 +17,12 @@ For every model and thread count:
    calls, each call timed on its own (perf_counter_ns); two untimed calls precede each
    burst so that a runtime's thread pool is awake. Load changes on the machine therefore
    hit all runtimes alike. With more than one thread, each burst starts after a pause
-   (--settle, 0.15 s): onnxruntime's intra-op workers spin for ~50 ms after a run and
-   would otherwise occupy the second core during the next runtime's first calls (measured:
+   (--settle, 0.15 s) followed by the same time of untimed calls of the runtime about to
+   be timed: onnxruntime's intra-op workers spin for ~50 ms after a run and would
+   otherwise occupy the second core during the next runtime's first calls (measured:
    drsn's 2-thread batch-64 calls on drsn_cw_1d take 3.0 ms instead of 1.77 ms for the
-   first ~50 ms after an onnxruntime burst; drsn's own workers spin 0.2 ms). Batch 1: median latency in ms over all calls. Batch 64:
+   first ~50 ms after an onnxruntime burst; drsn's own workers spin 0.2 ms), and a runtime
+   timed right after an idle pause runs slower until its workers are spinning again. Batch 1: median latency in ms over all calls. Batch 64:
    samples/s = 64 / median batch time.
 
 Runtimes (all fp32, all given the same thread count):
@@ -284,7 +286,12 @@ def interleaved(runners: dict[str, Runner], rounds: int, burst_seconds: float,
         for n in order:
             run = runners[n].call
             if settle > 0:
+                # Let the previous runtime's workers park, then bring this runtime back to
+                # its steady state (its own workers awake) with untimed calls.
                 time.sleep(settle)
+                end = time.perf_counter() + settle
+                while time.perf_counter() < end:
+                    run()
             run()
             run()  # wake the thread pool; untimed
             ts = times[n]

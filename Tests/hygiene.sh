@@ -62,6 +62,7 @@ HOT = {
     "13padImageDense": "direct conv padding, dense planes (+ BN -> ReLU prologue)",
     "25copySegmentScaleShiftRelu": "direct conv prologue row copy",
     "17directPackWeights": "direct conv weight packing",
+    "12winogradConv": "Winograd F(2x2,3x3) conv driver + transforms",
     "6binary_1a8aStrides": "binary (+ inner loop per op)",
     "6select9condition": "select",
     "5unary_5input": "unary (mapUnary inlined per op)",

@@ -79,7 +79,8 @@ func directGeometry(_ p: ConvParams) -> DirectGeometry {
 /// Scratch floats `directConv` needs (phase images, packed weights, tap table; 64-byte aligned).
 @usableFromInline
 func directConvScratchElements(_ p: ConvParams) -> Int {
-    directGeometry(p).end &+ 16
+    if winogradApplies(p) { return winogradScratchElements(p) }
+    return directGeometry(p).end &+ 16
 }
 
 /// Copies image `src` ([C, inH, inW]) into the dense layout's sH x kW planes per channel
@@ -247,10 +248,34 @@ func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<F
                         let (j0, j1) = pw == 0 ? jr0 : jr1
                         let d = pw == 0 ? dr : dr1
                         let s = srow + (pw &- pl)
+                        // The last 8 data columns as one vector: d[j] = s[2j] for j in
+                        // [j1 - 8, j1): even lanes of a 16-float load from s + 2(j1 - 8), or,
+                        // where that load would pass the row's end, odd lanes of the load one
+                        // float earlier (the row holds s[2(j1 - 1)], so that one fits).
+                        var tail = j1
+                        if j1 &- 8 >= j0 && j1 > jv1 {
+                            let a = 2 &* (j1 &- 8) &+ pw &- pl
+                            if a &+ 16 <= inW {
+                                var v = load16(srow + a)
+                                if pre { v = scaleShiftRelu16(v, k, t) }
+                                store8(v.evenHalf, d + (j1 &- 8))
+                                tail = j1 &- 8
+                            } else if a >= 1 {
+                                var v = load16(srow + (a &- 1))
+                                if pre { v = scaleShiftRelu16(v, k, t) }
+                                store8(v.oddHalf, d + (j1 &- 8))
+                                tail = j1 &- 8
+                            }
+                        }
                         var j = 0
                         while j < widthP {
-                            if j == jv0 && jv1 > jv0 { j = jv1; continue }
-                            d[j] = (j >= j0 && j < j1) ? (pre ? scaleShiftRelu1(s[2 &* j], k, t) : s[2 &* j]) : 0
+                            if j >= jv0 && j < jv1 { j = jv1; continue }
+                            if j >= tail && j < j1 { j = j1; continue }
+                            if j >= j0 && j < j1 {
+                                d[j] = pre ? scaleShiftRelu1(s[2 &* j], k, t) : s[2 &* j]
+                            } else if zeros {
+                                d[j] = 0
+                            }
                             j &+= 1
                         }
                     }
@@ -540,6 +565,11 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
                 output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                 batchRange: Range<Int>, channelRange: Range<Int>, fusion: ConvFusion) {
     if channelRange.isEmpty { return }
+    if winogradApplies(p) {
+        winogradConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
+                     scratch: scratch, batchRange: batchRange, channelRange: channelRange, fusion: fusion)
+        return
+    }
     let g = directGeometry(p)
     let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: scratch) &+ 63) & ~63)!
     let padded = aligned
@@ -689,6 +719,7 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
 @usableFromInline
 func directPackedWeightsCount(_ p: ConvParams) -> Int {
     guard directConvApplies(p) else { return 0 }
+    if winogradApplies(p) { return winogradPackedWeightsCount(p) }
     let ck = p.inChannels &* p.kernelHeight &* p.kernelWidth
     let MR = directMR
     let full = p.outChannels / MR, rest = p.outChannels &- full &* MR
@@ -699,6 +730,10 @@ func directPackedWeightsCount(_ p: ConvParams) -> Int {
 /// channels from channel 0).
 @usableFromInline
 func directPackWeights(_ p: ConvParams, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    if winogradApplies(p) {
+        winogradPackWeights(p, weights: weights, output: output)
+        return
+    }
     let ck = p.inChannels &* p.kernelHeight &* p.kernelWidth
     let MR = directMR
     var m0 = 0, off = 0

@@ -1,4 +1,5 @@
 @testable import DRSNCore
+import DRSNKernels
 import XCTest
 
 /// ConvFusionPass on the project's benchmark DRSNs (pre-activation units): the BN -> ReLU
@@ -62,9 +63,19 @@ final class ConvFusionPassTests: XCTestCase {
     func testWeightsArePackedAtLoadOncePerModel() throws {
         let model = try Model.load(path: "\(Self.models)/drsn_cw_2d.onnx")
         let atLoad = model.packedWeights.floatCount
-        // 19 convolutions, all direct: 267,696 packed floats on every ISA (channel counts
-        // are multiples of 8).
-        XCTAssertEqual(atLoad, 267_696)
+        // Every convolution's weights once, in the kernel's packed form (direct or
+        // Winograd-transformed, depending on the layer and the ISA variant).
+        let plan = try model.plan(for: [[1, 3, 32, 32]])
+        var expected = 0
+        var seen = Set<UnsafePointer<Float>>()
+        for step in plan.steps {
+            guard case .conv(let p, _, let f) = step.kind, case .constant(let w) = step.inputs[1] else { continue }
+            XCTAssertNotNil(f.packedWeights)
+            if seen.insert(w).inserted { expected += convPackedWeightsCount(p) }
+        }
+        XCTAssertEqual(seen.count, 19)
+        XCTAssertGreaterThanOrEqual(expected, 267_696)  // at least the plain 3x3 weights
+        XCTAssertEqual(atLoad, expected)
         for batch in [5, 7] {
             let x = [Float](repeating: 0.25, count: batch * 3 * 32 * 32)
             _ = try model.run([x], shapes: [[batch, 3, 32, 32]])

@@ -459,6 +459,63 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// The Winograd F(2x2, 3x3) path (3x3 stride-1 layers with >= 8 channels whose tile rows
+    /// fit the register width): map sizes around each ISA's width, odd tile-row counts,
+    /// channel remainders, batch and channel-range splits, prologue, packed weights, means.
+    func testWinograd() {
+        var seed: UInt64 = 500
+        var taken = 0
+        for (h, w) in [(2, 8), (6, 8), (16, 16), (10, 16), (6, 32), (4, 64), (2, 4), (6, 4)] {
+            for (c, oc) in [(8, 8), (16, 13), (9, 21)] {
+                let p = make(batch: 3, c: c, h: h, w: w, oc: oc, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1)
+                check(p, bias: oc != 8, relu: c == 16, seed: seed)
+                seed += 1
+                if convPackedWeightsCount(p) > c * 9 * ((oc + 7) / 8 * 8) { taken += 1 }  // 16 per pair: Winograd
+                // Fusion and channel ranges, as in testFusion.
+                var rng = RNG(seed: seed)
+                seed += 1
+                let x = rng.floats(p.batch * c * h * w), wt = rng.floats(oc * c * 9), b = rng.floats(oc)
+                let scale = rng.floats(c), shift = rng.floats(c)
+                let xPre = x.enumerated().map { i, v -> Float in
+                    let ch = (i / (h * w)) % c
+                    let y = v * scale[ch] + shift[ch]
+                    return y < 0 ? 0 : y
+                }
+                let expected = refConv(p, input: xPre, weights: wt, bias: b, relu: false)
+                let expectedMeans = (0..<(p.batch * oc)).map { q -> Float in
+                    (0..<(h * w)).reduce(Float(0)) { $0 + Swift.abs(expected[q * h * w + $1]) } / Float(h * w)
+                }
+                var packed = [Float](repeating: .nan, count: convPackedWeightsCount(p))
+                packConvWeights(p, weights: wt, output: &packed)
+                let block = max(convChannelBlock(p), 1)
+                for step in [oc, block, max(block / 2, 1)] {
+                    var y = [Float](repeating: .nan, count: expected.count)
+                    var means = [Float](repeating: .nan, count: p.batch * oc)
+                    var sc = [Float](repeating: .nan, count: convScratchElements(p))
+                    scale.withUnsafeBufferPointer { sp in
+                        shift.withUnsafeBufferPointer { tp in
+                            packed.withUnsafeBufferPointer { pp in
+                                means.withUnsafeMutableBufferPointer { mp in
+                                    let f = ConvFusion(preScale: sp.baseAddress, preShift: tp.baseAddress,
+                                                       packedWeights: pp.baseAddress, absMean: mp.baseAddress)
+                                    var m0 = 0
+                                    while m0 < oc {
+                                        conv2D(p, input: x, weights: wt, bias: b, activation: .none, output: &y, scratch: &sc,
+                                               batchRange: 0..<p.batch, channelRange: m0..<min(m0 + step, oc), fusion: f)
+                                        m0 += step
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    assertClose(y, expected, tol: 1e-4, relative: true, "fused \(p) step \(step)")
+                    assertClose(means, expectedMeans, tol: 1e-4, relative: true, "means \(p) step \(step)")
+                }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(taken, 6, "the Winograd path was not exercised")
+    }
+
     func testBatchRange() {
         let p = make(batch: 5, c: 3, h: 9, w: 9, oc: 4, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1)
         var rng = RNG(seed: 19)

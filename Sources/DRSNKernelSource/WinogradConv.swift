@@ -18,16 +18,30 @@
 
 import DRSNKernelTypes
 
-/// Whether `conv2D` takes the Winograd path for these parameters: a tile row (outWidth / 2
-/// tiles) is a multiple of the vector width or exactly half of it, even output sizes.
+/// Tile rows per register vector: 1 when a tile row (outWidth / 2 tiles) is a multiple of
+/// the vector width, 2 or 4 (AVX-512 only, with a multiple of 4 tile rows) when it is half
+/// or a quarter of it; 0 when the Winograd path does not apply.
+@inline(__always) @usableFromInline
+func winogradRowsPerVector(_ p: ConvParams) -> Int {
+    let W = VG.scalarCount
+    let tilesW = p.outWidth / 2, tilesH = p.outHeight / 2
+    guard p.groups == 1 && p.kernelHeight == 3 && p.kernelWidth == 3 && p.strideHeight == 1 && p.strideWidth == 1
+        && p.dilationHeight == 1 && p.dilationWidth == 1 && p.inChannels >= 8 && p.outChannels >= 8
+        && tilesH >= 1 && tilesW >= 1 && p.outHeight % 2 == 0 && p.outWidth % 2 == 0 else { return 0 }
+    if tilesW % W == 0 { return 1 }
+    if 2 &* tilesW == W { return 2 }
+#if DRSN_ISA_AVX512
+    if 4 &* tilesW == W && tilesH % 4 == 0 { return 4 }
+#endif
+    return 0
+}
+
+/// Whether `conv2D` takes the Winograd path for these parameters (3x3, stride 1, no
+/// dilation or groups, >= 8 channels in and out, even output sizes whose tile rows fit the
+/// register width).
 @inline(__always) @usableFromInline
 func winogradApplies(_ p: ConvParams) -> Bool {
-    let W = VG.scalarCount
-    let tilesW = p.outWidth / 2
-    return p.groups == 1 && p.kernelHeight == 3 && p.kernelWidth == 3 && p.strideHeight == 1 && p.strideWidth == 1
-        && p.dilationHeight == 1 && p.dilationWidth == 1 && p.inChannels >= 8 && p.outChannels >= 8
-        && p.outHeight >= 2 && p.outHeight % 2 == 0 && p.outWidth % 2 == 0
-        && (tilesW % W == 0 || 2 &* tilesW == W)
+    winogradRowsPerVector(p) > 0
 }
 
 /// Tile grid, phase-image geometry, tiles per chunk and the scratch layout (float offsets
@@ -57,7 +71,7 @@ func winogradGeometry(_ p: ConvParams) -> WinogradGeometry {
     let C = p.inChannels
     // Tiles per chunk: the chunk's transformed input (16 x C x chunk floats) within ~256 KB.
     var chunk = (64 &* 1024) / (16 &* C) / tw &* tw
-    chunk = max(tw, min(chunk, roundUp(tiles, tw)))
+    chunk = max(tw, min(chunk, roundUp(tiles, tw)))  // >= 2W: also a pair of one-vector images
     let vOffset = roundUp(C &* chanStride, 16)
     let mOffset = vOffset &+ 16 &* C &* chunk
     let uOffset = mOffset &+ 16 &* 8 &* tw
@@ -159,17 +173,17 @@ func zipLanes(_ a: VG, _ b: VG) -> (VG, VG) {
 #endif
 }
 
-/// V[xi][c][t - t0] = (B^T d B)[xi] of tiles t0 ..< t0 + len (multiples of W) from the phase
-/// images; `twoRows`: a vector spans two tile rows of W / 2 tiles (a constant per call site).
+/// V[xi][c][at + t - t0] = (B^T d B)[xi] of tiles t0 ..< t0 + len (multiples of W) from the
+/// phase images; a vector spans `rows` tile rows (1, 2 or 4: a constant per call site).
 @inline(__always)
 func winogradInputTransform(_ phases: UnsafeMutablePointer<Float>, _ vbuf: UnsafeMutablePointer<Float>, t0: Int,
-                            len: Int, channels C: Int, chunk: Int, tilesW: Int, widthP: Int, phasePlane pp: Int,
-                            chanStride cs: Int, twoRows: Bool) {
+                            len: Int, at: Int, channels C: Int, chunk: Int, tilesW: Int, widthP: Int,
+                            phasePlane pp: Int, chanStride cs: Int, rows: Int) {
     let W = VG.scalarCount
     let cstride = C &* chunk
     for c in 0..<C {
         let pc = UnsafePointer(phases + c &* cs)
-        let vc = vbuf + c &* chunk
+        let vc = vbuf + (c &* chunk &+ at)
         var k = 0
         while k < len {
             let t = t0 &+ k
@@ -177,10 +191,16 @@ func winogradInputTransform(_ phases: UnsafeMutablePointer<Float>, _ vbuf: Unsaf
             let base = pc + (ty &* widthP &+ tx)
             @inline(__always) func d(_ i: Int, _ j: Int) -> VG {
                 let s = base + (((i & 1) &* 2 &+ (j & 1)) &* pp &+ (i >> 1) &* widthP &+ (j >> 1))
-                if twoRows {
+                if rows == 2 {
                     return VG(lowHalf: UnsafeRawPointer(s).loadUnaligned(as: VGHalf.self),
                               highHalf: UnsafeRawPointer(s + widthP).loadUnaligned(as: VGHalf.self))
                 }
+#if DRSN_ISA_AVX512
+                if rows == 4 {
+                    @inline(__always) func q(_ r: Int) -> V4 { UnsafeRawPointer(s + r &* widthP).loadUnaligned(as: V4.self) }
+                    return VG(lowHalf: V8(lowHalf: q(0), highHalf: q(1)), highHalf: V8(lowHalf: q(2), highHalf: q(3)))
+                }
+#endif
                 return loadG(s)
             }
             @inline(__always) func rowB(_ i: Int) -> (VG, VG, VG, VG) {
@@ -224,7 +244,10 @@ func winogradConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafeP
     let tilesW = g.tilesW, tiles = g.tiles
     let pp = g.phases.phasePlane, cs = g.phases.chanStride, widthP = g.phases.widthP
     let chunk = g.chunk
-    let twoRows = tilesW < W  // a vector holds two tile rows of W / 2 tiles
+    let rows = winogradRowsPerVector(p)
+    // Images per group: a map of exactly one vector of tiles is paired with the next image
+    // so that the register tiles (2 vectors of tiles) hold no junk.
+    let group = tiles == W ? 2 : 1
 
     // Transformed weights: packed at load when the range's blocks are the packed blocks.
     let u: UnsafePointer<Float>
@@ -238,22 +261,44 @@ func winogradConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafeP
         u = UnsafePointer(aligned + g.uOffset)
     }
     for c in 0..<C { offsets[c] = c &* chunk }
-    let tilesPad = roundUp(tiles, TW)
+    var first = true
+    @inline(__always) func pad(_ image: Int) {
+        padImagePhases(q, g.phases, input + image &* inImage, phases, preScale: fusion.preScale,
+                       preShift: fusion.preShift, zeros: first)
+        first = false
+    }
+    @inline(__always) func transform(t0: Int, len: Int, at: Int) {
+        switch rows {
+        case 2:
+            winogradInputTransform(phases, vbuf, t0: t0, len: len, at: at, channels: C, chunk: chunk, tilesW: tilesW,
+                                   widthP: widthP, phasePlane: pp, chanStride: cs, rows: 2)
+        case 4:
+            winogradInputTransform(phases, vbuf, t0: t0, len: len, at: at, channels: C, chunk: chunk, tilesW: tilesW,
+                                   widthP: widthP, phasePlane: pp, chanStride: cs, rows: 4)
+        default:
+            winogradInputTransform(phases, vbuf, t0: t0, len: len, at: at, channels: C, chunk: chunk, tilesW: tilesW,
+                                   widthP: widthP, phasePlane: pp, chanStride: cs, rows: 1)
+        }
+    }
 
-    for b in batchRange {
-        padImagePhases(q, g.phases, input + b &* inImage, phases, preScale: fusion.preScale,
-                       preShift: fusion.preShift, zeros: b == batchRange.lowerBound)
-        let out = output + b &* outImage
+    var b = batchRange.lowerBound
+    while b < batchRange.upperBound {
+        let images = min(group, batchRange.upperBound &- b)
+        // Virtual tiles: image b + v / tiles, tile v % tiles.
+        let vTiles = images &* tiles
+        let vPad = roundUp(vTiles, TW)
+        if group == 1 { pad(b) }
         var t0 = 0
-        while t0 < tilesPad {
-            let len = min(chunk, tilesPad &- t0)
-            // Input transform V = B^T d B of tiles t0 ..< t0 + len, stored [xi][c][tile].
-            if twoRows {
-                winogradInputTransform(phases, vbuf, t0: t0, len: len, channels: C, chunk: chunk, tilesW: tilesW,
-                                       widthP: widthP, phasePlane: pp, chanStride: cs, twoRows: true)
+        while t0 < vPad {
+            let len = min(chunk, vPad &- t0)
+            // Input transform V = B^T d B, stored [xi][c][virtual tile - t0].
+            if group == 1 {
+                transform(t0: t0, len: len, at: 0)
             } else {
-                winogradInputTransform(phases, vbuf, t0: t0, len: len, channels: C, chunk: chunk, tilesW: tilesW,
-                                       widthP: widthP, phasePlane: pp, chanStride: cs, twoRows: false)
+                for gi in 0..<images {
+                    pad(b &+ gi)
+                    transform(t0: 0, len: tiles, at: gi &* tiles)
+                }
             }
             // Per block of output channels and pair of tile vectors: the 16 products, then
             // the output transform Y = A^T M A with bias and activation.
@@ -290,10 +335,12 @@ func winogradConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafeP
                     }
                     for i in 0..<mr {
                         let bv = bias?[m0 &+ i] ?? 0
-                        let outM = out + (m0 &+ i) &* plane
                         for h in 0..<2 {
-                            let tb = t0 &+ k &+ h &* W
-                            if tb >= tiles { break }
+                            let v = t0 &+ k &+ h &* W
+                            if v >= vTiles { break }
+                            let image = b &+ v / tiles
+                            let tb = v % tiles
+                            let outM = output + (image &* outImage &+ (m0 &+ i) &* plane)
                             let mb = UnsafePointer(mbuf + (i &* TW &+ h &* W))
                             @inline(__always) func m(_ xi: Int) -> VG { loadG(mb + xi &* 8 &* TW) }
                             @inline(__always) func col(_ j: Int) -> (VG, VG) {
@@ -309,20 +356,35 @@ func winogradConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafeP
                             let (b0, b1) = zipLanes(y10, y11)
                             let ty = tb / tilesW, tx = tb &- ty &* tilesW
                             let r0 = outM + (2 &* ty &* outW &+ 2 &* tx)
-                            if twoRows {
-                                // Tile rows ty and ty + 1: output rows 2ty .. 2ty + 3, each W
-                                // floats (the whole row); row ty + 1 may lie past the grid.
+                            switch rows {
+                            case 1:
+                                storeG(a0, r0)
+                                storeG(a1, r0 + W)
+                                storeG(b0, r0 + outW)
+                                storeG(b1, r0 + (outW &+ W))
+                            case 2:
+                                // Tile rows ty, ty + 1: output rows 2ty .. 2ty + 3 of W floats
+                                // each; row ty + 1 may lie past the grid.
                                 storeG(a0, r0)
                                 storeG(b0, r0 + outW)
                                 if ty &+ 1 < g.tilesH {
                                     storeG(a1, r0 + 2 &* outW)
                                     storeG(b1, r0 + 3 &* outW)
                                 }
-                            } else {
-                                storeG(a0, r0)
-                                storeG(a1, r0 + W)
-                                storeG(b0, r0 + outW)
-                                storeG(b1, r0 + (outW &+ W))
+                            default:
+#if DRSN_ISA_AVX512
+                                // Tile rows ty .. ty + 3 (tilesH is a multiple of 4): output rows
+                                // 2ty .. 2ty + 7 of W / 2 floats each.
+                                store8(a0.lowHalf, r0)
+                                store8(b0.lowHalf, r0 + outW)
+                                store8(a0.highHalf, r0 + 2 &* outW)
+                                store8(b0.highHalf, r0 + 3 &* outW)
+                                store8(a1.lowHalf, r0 + 4 &* outW)
+                                store8(b1.lowHalf, r0 + 5 &* outW)
+                                store8(a1.highHalf, r0 + 6 &* outW)
+                                store8(b1.highHalf, r0 + 7 &* outW)
+#endif
+                                break
                             }
                         }
                     }
@@ -334,8 +396,11 @@ func winogradConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafeP
             t0 &+= len
         }
         if let am = fusion.absMean {
-            absMean(input: out + mLo &* plane, output: am + (b &* p.outChannels &+ mLo), planes: mHi &- mLo,
-                    planeSize: plane)
+            for image in b..<(b &+ images) {
+                absMean(input: output + (image &* outImage &+ mLo &* plane), output: am + (image &* p.outChannels &+ mLo),
+                        planes: mHi &- mLo, planeSize: plane)
+            }
         }
+        b &+= images
     }
 }

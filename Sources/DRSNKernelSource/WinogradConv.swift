@@ -191,14 +191,17 @@ func winogradInputTransform(_ phases: UnsafeMutablePointer<Float>, _ vbuf: Unsaf
             let base = pc + (ty &* widthP &+ tx)
             @inline(__always) func d(_ i: Int, _ j: Int) -> VG {
                 let s = base + (((i & 1) &* 2 &+ (j & 1)) &* pp &+ (i >> 1) &* widthP &+ (j >> 1))
+                // (Vectors assembled through bit casts, not the stdlib's half initialisers:
+                // see the stores in winogradConv.)
                 if rows == 2 {
-                    return VG(lowHalf: UnsafeRawPointer(s).loadUnaligned(as: VGHalf.self),
-                              highHalf: UnsafeRawPointer(s + widthP).loadUnaligned(as: VGHalf.self))
+                    let lo = UnsafeRawPointer(s).loadUnaligned(as: VGHalf.self)
+                    let hi = UnsafeRawPointer(s + widthP).loadUnaligned(as: VGHalf.self)
+                    return unsafeBitCast((lo, hi), to: VG.self)
                 }
 #if DRSN_ISA_AVX512
                 if rows == 4 {
                     @inline(__always) func q(_ r: Int) -> V4 { UnsafeRawPointer(s + r &* widthP).loadUnaligned(as: V4.self) }
-                    return VG(lowHalf: V8(lowHalf: q(0), highHalf: q(1)), highHalf: V8(lowHalf: q(2), highHalf: q(3)))
+                    return unsafeBitCast((q(0), q(1), q(2), q(3)), to: VG.self)
                 }
 #endif
                 return loadG(s)
@@ -375,14 +378,18 @@ func winogradConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafeP
 #if DRSN_ISA_AVX512
                                 // Tile rows ty .. ty + 3 (tilesH is a multiple of 4): output rows
                                 // 2ty .. 2ty + 7 of W / 2 floats each.
-                                store8(a0.lowHalf, r0)
-                                store8(b0.lowHalf, r0 + outW)
-                                store8(a0.highHalf, r0 + 2 &* outW)
-                                store8(b0.highHalf, r0 + 3 &* outW)
-                                store8(a1.lowHalf, r0 + 4 &* outW)
-                                store8(b1.lowHalf, r0 + 5 &* outW)
-                                store8(a1.highHalf, r0 + 6 &* outW)
-                                store8(b1.highHalf, r0 + 7 &* outW)
+                                // (Halves through bit casts: the stdlib's lowHalf/highHalf accessors
+                                // would be emitted as weak symbols shared across ISA variants.)
+                                let a0h = unsafeBitCast(a0, to: (V8, V8).self), b0h = unsafeBitCast(b0, to: (V8, V8).self)
+                                let a1h = unsafeBitCast(a1, to: (V8, V8).self), b1h = unsafeBitCast(b1, to: (V8, V8).self)
+                                store8(a0h.0, r0)
+                                store8(b0h.0, r0 + outW)
+                                store8(a0h.1, r0 + 2 &* outW)
+                                store8(b0h.1, r0 + 3 &* outW)
+                                store8(a1h.0, r0 + 4 &* outW)
+                                store8(b1h.0, r0 + 5 &* outW)
+                                store8(a1h.1, r0 + 6 &* outW)
+                                store8(b1h.1, r0 + 7 &* outW)
 #endif
                                 break
                             }

@@ -393,9 +393,62 @@ final class ConvTests: XCTestCase {
         }
     }
 
-    /// ConvFusion: BN -> ReLU prologue, pre-packed weights and per-plane mean |y|, against
-    /// the reference convolution of max(x * s + t, 0); whole calls and channel-range splits
-    /// (including ranges that do not start on a packed block, which pack per call).
+    /// Runs `p` with a ConvFusion (BN -> ReLU prologue, pre-packed weights, per-plane mean
+    /// |y|) against the reference convolution of max(x * s + t, 0), as one call per channel
+    /// range of `convChannelBlock(p)`, half of it (ranges off the packed blocks, which pack
+    /// per call) and all channels; per image or over the whole batch.
+    func checkFused(_ p: ConvParams, seed: UInt64, relu: Bool, nan: Bool, perImage: Bool,
+                    file: StaticString = #filePath, line: UInt = #line) {
+        var rng = RNG(seed: seed)
+        var x = rng.floats(p.batch * p.inChannels * p.inHeight * p.inWidth)
+        if nan { x[x.count / 3] = .nan } // NaN survives the prologue's ReLU and reaches the outputs it touches
+        let w = rng.floats(p.outChannels * p.inChannels * p.kernelHeight * p.kernelWidth)
+        let b = rng.floats(p.outChannels)
+        let scale = rng.floats(p.inChannels), shift = rng.floats(p.inChannels)
+        let plane = p.inHeight * p.inWidth
+        let xPre = x.enumerated().map { i, v -> Float in
+            let c = (i / plane) % p.inChannels
+            let y = v * scale[c] + shift[c]
+            return y < 0 ? 0 : y
+        }
+        let expected = refConv(p, input: xPre, weights: w, bias: b, relu: relu)
+        let outPlane = p.outHeight * p.outWidth
+        let expectedMeans = (0..<(p.batch * p.outChannels)).map { q -> Float in
+            (0..<outPlane).reduce(Float(0)) { $0 + Swift.abs(expected[q * outPlane + $1]) } / Float(outPlane)
+        }
+        var packed = [Float](repeating: .nan, count: convPackedWeightsCount(p))
+        XCTAssertGreaterThan(packed.count, 0, file: file, line: line)
+        packConvWeights(p, weights: w, output: &packed)
+        let block = max(convChannelBlock(p), 1)
+        let batches: [Range<Int>] = perImage ? (0..<p.batch).map { $0..<($0 + 1) } : [0..<p.batch]
+        for step in [p.outChannels, block, max(block / 2, 1)] {
+            var y = [Float](repeating: .nan, count: expected.count)
+            var means = [Float](repeating: .nan, count: p.batch * p.outChannels)
+            var s = [Float](repeating: .nan, count: convScratchElements(p))
+            scale.withUnsafeBufferPointer { sp in
+                shift.withUnsafeBufferPointer { tp in
+                    packed.withUnsafeBufferPointer { pp in
+                        means.withUnsafeMutableBufferPointer { mp in
+                            let f = ConvFusion(preScale: sp.baseAddress, preShift: tp.baseAddress,
+                                               packedWeights: pp.baseAddress, absMean: mp.baseAddress)
+                            for range in batches {
+                                var m0 = 0
+                                while m0 < p.outChannels {
+                                    conv2D(p, input: x, weights: w, bias: b, activation: relu ? .relu : .none, output: &y,
+                                           scratch: &s, batchRange: range, channelRange: m0..<min(m0 + step, p.outChannels),
+                                           fusion: f)
+                                    m0 += step
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            assertClose(y, expected, tol: 1e-4, relative: true, "\(p) step \(step)", file: file, line: line)
+            assertClose(means, expectedMeans, tol: 1e-4, relative: true, "means \(p) step \(step)", file: file, line: line)
+        }
+    }
+
     func testFusion() {
         var seed: UInt64 = 400
         for p in [make(batch: 2, c: 5, h: 9, w: 13, oc: 21, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1),
@@ -406,56 +459,8 @@ final class ConvTests: XCTestCase {
                   make(batch: 2, c: 6, h: 1, w: 101, oc: 7, kh: 1, kw: 3, sw: 2, pl: 1, pr: 1),
                   make(batch: 1, c: 3, h: 19, w: 23, oc: 10, kh: 3, kw: 3, sh: 2, sw: 2, dh: 2, dw: 2, pt: 2, pl: 2, pb: 2, pr: 2)] {
             XCTAssertTrue(convSupportsFusion(p), "\(p)")
-            var rng = RNG(seed: seed)
+            checkFused(p, seed: seed, relu: true, nan: true, perImage: true)
             seed += 1
-            var x = rng.floats(p.batch * p.inChannels * p.inHeight * p.inWidth)
-            x[x.count / 3] = .nan // NaN survives the prologue's ReLU and reaches the outputs it touches
-            let w = rng.floats(p.outChannels * p.inChannels * p.kernelHeight * p.kernelWidth)
-            let b = rng.floats(p.outChannels)
-            let scale = rng.floats(p.inChannels), shift = rng.floats(p.inChannels)
-            let plane = p.inHeight * p.inWidth
-            let xPre = x.enumerated().map { i, v -> Float in
-                let c = (i / plane) % p.inChannels
-                let y = v * scale[c] + shift[c]
-                return y < 0 ? 0 : y
-            }
-            let expected = refConv(p, input: xPre, weights: w, bias: b, relu: true)
-            let outPlane = p.outHeight * p.outWidth
-            let expectedMeans = (0..<(p.batch * p.outChannels)).map { q -> Float in
-                var sum: Float = 0
-                for i in 0..<outPlane { sum += Swift.abs(expected[q * outPlane + i]) }
-                return sum / Float(outPlane)
-            }
-            var packed = [Float](repeating: .nan, count: convPackedWeightsCount(p))
-            XCTAssertGreaterThan(packed.count, 0)
-            packConvWeights(p, weights: w, output: &packed)
-            let block = convChannelBlock(p)
-            for step in [p.outChannels, block, max(block / 2, 1)] {
-                var y = [Float](repeating: .nan, count: expected.count)
-                var means = [Float](repeating: .nan, count: p.batch * p.outChannels)
-                var s = [Float](repeating: .nan, count: convScratchElements(p))
-                scale.withUnsafeBufferPointer { sp in
-                    shift.withUnsafeBufferPointer { tp in
-                        packed.withUnsafeBufferPointer { pp in
-                            means.withUnsafeMutableBufferPointer { mp in
-                                let f = ConvFusion(preScale: sp.baseAddress, preShift: tp.baseAddress,
-                                                   packedWeights: pp.baseAddress, absMean: mp.baseAddress)
-                                for bi in 0..<p.batch {
-                                    var m0 = 0
-                                    while m0 < p.outChannels {
-                                        conv2D(p, input: x, weights: w, bias: b, activation: .relu, output: &y, scratch: &s,
-                                               batchRange: bi..<(bi + 1), channelRange: m0..<min(m0 + step, p.outChannels),
-                                               fusion: f)
-                                        m0 += step
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                assertClose(y, expected, tol: 1e-4, relative: true, "\(p) step \(step)")
-                assertClose(means, expectedMeans, tol: 1e-4, relative: true, "means \(p) step \(step)")
-            }
         }
     }
 
@@ -472,48 +477,9 @@ final class ConvTests: XCTestCase {
             for (c, oc) in [(8, 8), (16, 13), (9, 21)] {
                 let p = make(batch: 3, c: c, h: h, w: w, oc: oc, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1)
                 check(p, bias: oc != 8, relu: c == 16, seed: seed)
-                seed += 1
                 if convPackedWeightsCount(p) > c * 9 * ((oc + 7) / 8 * 8) { taken += 1 }  // 16 per pair: Winograd
-                // Fusion and channel ranges, as in testFusion.
-                var rng = RNG(seed: seed)
-                seed += 1
-                let x = rng.floats(p.batch * c * h * w), wt = rng.floats(oc * c * 9), b = rng.floats(oc)
-                let scale = rng.floats(c), shift = rng.floats(c)
-                let xPre = x.enumerated().map { i, v -> Float in
-                    let ch = (i / (h * w)) % c
-                    let y = v * scale[ch] + shift[ch]
-                    return y < 0 ? 0 : y
-                }
-                let expected = refConv(p, input: xPre, weights: wt, bias: b, relu: false)
-                let expectedMeans = (0..<(p.batch * oc)).map { q -> Float in
-                    (0..<(h * w)).reduce(Float(0)) { $0 + Swift.abs(expected[q * h * w + $1]) } / Float(h * w)
-                }
-                var packed = [Float](repeating: .nan, count: convPackedWeightsCount(p))
-                packConvWeights(p, weights: wt, output: &packed)
-                let block = max(convChannelBlock(p), 1)
-                for step in [oc, block, max(block / 2, 1)] {
-                    var y = [Float](repeating: .nan, count: expected.count)
-                    var means = [Float](repeating: .nan, count: p.batch * oc)
-                    var sc = [Float](repeating: .nan, count: convScratchElements(p))
-                    scale.withUnsafeBufferPointer { sp in
-                        shift.withUnsafeBufferPointer { tp in
-                            packed.withUnsafeBufferPointer { pp in
-                                means.withUnsafeMutableBufferPointer { mp in
-                                    let f = ConvFusion(preScale: sp.baseAddress, preShift: tp.baseAddress,
-                                                       packedWeights: pp.baseAddress, absMean: mp.baseAddress)
-                                    var m0 = 0
-                                    while m0 < oc {
-                                        conv2D(p, input: x, weights: wt, bias: b, activation: .none, output: &y, scratch: &sc,
-                                               batchRange: 0..<p.batch, channelRange: m0..<min(m0 + step, oc), fusion: f)
-                                        m0 += step
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    assertClose(y, expected, tol: 1e-4, relative: true, "fused \(p) step \(step)")
-                    assertClose(means, expectedMeans, tol: 1e-4, relative: true, "means \(p) step \(step)")
-                }
+                checkFused(p, seed: seed + 1, relu: c == 9, nan: false, perImage: false)
+                seed += 2
             }
         }
         XCTAssertGreaterThanOrEqual(taken, 6, "the Winograd path was not exercised")

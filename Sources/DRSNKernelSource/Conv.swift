@@ -156,6 +156,12 @@ public func convSupportsFusion(_ p: ConvParams) -> Bool {
     directConvApplies(p)
 }
 
+/// Whether `conv2D` computes these parameters with Winograd F(2x2, 3x3) (its packed weights
+/// are transformed filters, not the direct kernel's layout).
+public func convUsesWinograd(_ p: ConvParams) -> Bool {
+    winogradApplies(p)
+}
+
 /// Floats of pre-packed weights for these parameters (0 when the path packs nothing).
 public func convPackedWeightsCount(_ p: ConvParams) -> Int {
     directPackedWeightsCount(p)

@@ -150,6 +150,17 @@ public func convSupportsFusion(_ p: ConvParams) -> Bool {
     }
 }
 
+/// Whether `conv2D` uses Winograd F(2x2, 3x3) for these parameters (packed weights are transformed filters). Forwards to the active ISA variant.
+public func convUsesWinograd(_ p: ConvParams) -> Bool {
+    switch activeISA {
+#if arch(x86_64)
+    case .avx512: return DRSNKernelsAVX512.convUsesWinograd(p)
+    case .avx2: return DRSNKernelsAVX2.convUsesWinograd(p)
+#endif
+    default: return DRSNKernelsBaseline.convUsesWinograd(p)
+    }
+}
+
 /// Floats of pre-packed weights `packConvWeights` writes (0: nothing to pack). Forwards to the active ISA variant.
 public func convPackedWeightsCount(_ p: ConvParams) -> Int {
     switch activeISA {

@@ -482,6 +482,15 @@ final class ConvTests: XCTestCase {
                 seed += 2
             }
         }
+        // Other paddings (no padding; asymmetric, 'SAME_UPPER'-like) with even outputs.
+        for (i, p) in [make(batch: 2, c: 8, h: 18, w: 34, oc: 8, kh: 3, kw: 3),
+                       make(batch: 2, c: 8, h: 16, w: 16, oc: 9, kh: 3, kw: 3, pt: 0, pl: 0, pb: 2, pr: 2),
+                       make(batch: 3, c: 12, h: 8, w: 8, oc: 8, kh: 3, kw: 3, pt: 2, pl: 2, pb: 0, pr: 0)].enumerated() {
+            check(p, bias: true, relu: i != 1, seed: seed)
+            if convUsesWinograd(p) { taken += 1 }
+            checkFused(p, seed: seed + 1, relu: true, nan: false, perImage: i == 2)
+            seed += 2
+        }
         XCTAssertGreaterThanOrEqual(taken, 6, "the Winograd path was not exercised")
     }
 

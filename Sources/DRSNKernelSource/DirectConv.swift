@@ -188,6 +188,10 @@ func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<F
                     _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
                     preShift: UnsafePointer<Float>?, zeros: Bool) {
     let sH = p.strideHeight, sW = p.strideWidth
+    if sH == 2 && sW == 2 {
+        padImagePhases2x2(p, g, src, dst, preScale: preScale, preShift: preShift, zeros: zeros)
+        return
+    }
     let inW = p.inWidth, inH = p.inHeight
     let widthP = g.widthP
     let used = g.rowsP &* widthP
@@ -280,6 +284,60 @@ func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<F
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// `padImagePhases` for strides 2 x 2 (strided convolutions and the Winograd patches): one
+/// pass over each input row, whose even elements go to one column phase and odd elements
+/// to the other (phase pw, column j holds input column 2j + pw - padLeft), 16 floats per
+/// load. The zeros (padding, and columns / rows no input reaches) are written only when
+/// `zeros`, as a fill of the channel's four phase images before the data.
+@inline(__always)
+func padImagePhases2x2(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
+                       _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
+                       preShift: UnsafePointer<Float>?, zeros: Bool) {
+    let inW = p.inWidth, inH = p.inHeight, widthP = g.widthP, pl = p.padLeft
+    let pre = preScale != nil && preShift != nil
+    // Even input columns 2m land in phase pe at column m + oe, odd ones 2m + 1 in po at m + oo.
+    let pe = pl & 1, po = (pl &+ 1) & 1
+    let oe = pl >> 1, oo = (pl &+ 1) >> 1
+    // Input columns reaching a phase column: 2m + 1 < inW and m + max(oe, oo) < widthP.
+    let mFull = min(inW / 2, widthP &- max(oe, oo))  // pairs (2m, 2m + 1) both stored
+    for c in 0..<p.inChannels {
+        let srcC = src + c &* inH &* inW
+        let k: Float = pre ? preScale.unsafelyUnwrapped[c] : 1
+        let t: Float = pre ? preShift.unsafelyUnwrapped[c] : 0
+        let d0 = dst + c &* g.chanStride
+        if zeros { fill(d0, 4 &* g.phasePlane, 0) }
+        for iy in 0..<inH {
+            let rp = iy &+ p.padTop
+            let r = rp >> 1
+            if rp < 0 || r >= g.rowsP { continue }
+            let s = srcC + iy &* inW
+            let row = d0 + ((rp & 1) &* 2 &* g.phasePlane &+ r &* widthP)
+            let de = row + (pe &* g.phasePlane &+ oe), dd = row + (po &* g.phasePlane &+ oo)
+            var m = 0
+            while m &+ 8 <= mFull {
+                var v = load16(s + 2 &* m)
+                if pre { v = scaleShiftRelu16(v, k, t) }
+                store8(v.evenHalf, de + m)
+                store8(v.oddHalf, dd + m)
+                m &+= 8
+            }
+            // The rest one by one: up to 7 pairs, an unpaired last even column, and pairs cut
+            // off by the phase width.
+            while 2 &* m < inW {
+                if m &+ oe < widthP {
+                    let v = s[2 &* m]
+                    de[m] = pre ? scaleShiftRelu1(v, k, t) : v
+                }
+                if 2 &* m &+ 1 < inW && m &+ oo < widthP {
+                    let v = s[2 &* m &+ 1]
+                    dd[m] = pre ? scaleShiftRelu1(v, k, t) : v
+                }
+                m &+= 1
             }
         }
     }

@@ -1,6 +1,6 @@
 // Winograd F(2x2, 3x3) convolution for 3x3, stride-1, undilated, ungrouped layers whose
-// tile rows line up with the register width (2-D DRSN body convolutions on 16x16 and
-// larger maps): 16 multiplies per 2x2 output tile and input channel instead of 36.
+// tile rows line up with the register width (the body convolutions of 2-D DRSNs, e.g.
+// 8x8 to 64x64 maps): 16 multiplies per 2x2 output tile and input channel instead of 36.
 //
 //   Y = A^T [ sum_c (G g_c G^T) o (B^T d_c B) ] A      (o: elementwise, 4x4)
 //
@@ -14,7 +14,10 @@
 // output/input channel pair) are packed like the direct convolution's weights, one set
 // per transform position xi, so the 16 products M_xi = U_xi V_xi run on the direct
 // convolution's register tiles (taps = input channels, positions = tiles). Tiles are
-// processed in chunks whose transformed input stays in L2.
+// processed in chunks whose transformed input stays in L2; a map of exactly one vector of
+// tiles is processed together with the next image's, so the tiles' two vectors are used.
+// Rounding: the transforms only add, subtract and halve, so results stay within a few
+// ulps of the direct convolution's (tests compare both with the naive reference).
 
 import DRSNKernelTypes
 

@@ -187,117 +187,58 @@ func padImageDense(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Fl
 func padImagePhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
                     _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
                     preShift: UnsafePointer<Float>?, zeros: Bool) {
-    let sH = p.strideHeight, sW = p.strideWidth
-    if sH == 2 && sW == 2 {
-        padImagePhases2x2(p, g, src, dst, preScale: preScale, preShift: preShift, zeros: zeros)
+    if p.strideWidth == 2 {
+        padImageColumnPhases(p, g, src, dst, preScale: preScale, preShift: preShift, zeros: zeros)
         return
     }
+    // Column stride 1: phase ph of the rows only; row r holds input row r * sH + ph - padTop,
+    // columns [j0, j1) hold the input row from column j0 - padLeft.
+    let sH = p.strideHeight
     let inW = p.inWidth, inH = p.inHeight
     let widthP = g.widthP
     let used = g.rowsP &* widthP
-    // Valid column range [j0, j1) per column phase (at most 2).
-    var jr0 = (0, 0), jr1 = (0, 0)
-    for pw in 0..<sW {
-        let off = pw &- p.padLeft
-        var j0 = ceilDiv(-off, sW)
-        if j0 < 0 { j0 = 0 }
-        if j0 > widthP { j0 = widthP }
-        var j1 = floorDiv(inW &- 1 &- off, sW) &+ 1
-        if j1 > widthP { j1 = widthP }
-        if j1 < j0 { j1 = j0 }
-        if pw == 0 { jr0 = (j0, j1) } else { jr1 = (j0, j1) }
-    }
+    let j0 = min(max(p.padLeft, 0), widthP)
+    let j1 = max(min(inW &+ p.padLeft, widthP), j0)
     let pre = preScale != nil && preShift != nil
     for c in 0..<p.inChannels {
         let srcC = src + c &* inH &* inW
         let k: Float = pre ? preScale.unsafelyUnwrapped[c] : 1
         let t: Float = pre ? preShift.unsafelyUnwrapped[c] : 0
         for ph in 0..<sH {
-            let d0 = dst + (c &* g.chanStride &+ ph &* sW &* g.phasePlane)
-            if zeros { for pw in 0..<sW { fill(d0 + (pw &* g.phasePlane &+ used), g.phasePlane &- used, 0) } }
+            let d0 = dst + (c &* g.chanStride &+ ph &* g.phasePlane)
+            if zeros { fill(d0 + used, g.phasePlane &- used, 0) }
             for r in 0..<g.rowsP {
                 let iy = r &* sH &+ ph &- p.padTop
+                let dr = d0 + r &* widthP
                 if iy < 0 || iy >= inH {
-                    if zeros { for pw in 0..<sW { fill(d0 + (pw &* g.phasePlane &+ r &* widthP), widthP, 0) } }
+                    if zeros { fill(dr, widthP, 0) }
                     continue
                 }
                 let srow = srcC + iy &* inW
-                let dr = d0 + r &* widthP
-                if sW == 1 {
-                    let (j0, j1) = jr0
-                    if zeros { fill(dr, j0, 0) }
-                    if j1 > j0 {
-                        if pre {
-                            copySegmentScaleShiftRelu(srow + (j0 &- p.padLeft), dr + j0, j1 &- j0, k, t)
-                        } else {
-                            copySegment(srow + (j0 &- p.padLeft), dr + j0, j1 &- j0)
-                        }
-                    }
-                    if zeros { fill(dr + j1, widthP &- j1, 0) }
-                } else {
-                    // Two column phases: dr[j] = src[2j - padLeft], dr1[j] = src[2j + 1 - padLeft].
-                    let dr1 = dr + g.phasePlane
-                    let pl = p.padLeft
-                    // Vector part: j with 2j - pl >= 0 and 2j - pl + 16 <= inW, j + 8 <= widthP.
-                    let jv0 = min((pl &+ 1) / 2, widthP)
-                    var jv1 = jv0
-                    while jv1 &+ 8 <= widthP && 2 &* jv1 &- pl &+ 16 <= inW {
-                        var v = load16(srow + (2 &* jv1 &- pl))
-                        if pre { v = scaleShiftRelu16(v, k, t) }
-                        store8(v.evenHalf, dr + jv1)
-                        store8(v.oddHalf, dr1 + jv1)
-                        jv1 &+= 8
-                    }
-                    for pw in 0..<2 {
-                        let (j0, j1) = pw == 0 ? jr0 : jr1
-                        let d = pw == 0 ? dr : dr1
-                        let s = srow + (pw &- pl)
-                        // The last 8 data columns as one vector: d[j] = s[2j] for j in
-                        // [j1 - 8, j1): even lanes of a 16-float load from s + 2(j1 - 8), or,
-                        // where that load would pass the row's end, odd lanes of the load one
-                        // float earlier (the row holds s[2(j1 - 1)], so that one fits).
-                        var tail = j1
-                        if j1 &- 8 >= j0 && j1 > jv1 {
-                            let a = 2 &* (j1 &- 8) &+ pw &- pl
-                            if a &+ 16 <= inW {
-                                var v = load16(srow + a)
-                                if pre { v = scaleShiftRelu16(v, k, t) }
-                                store8(v.evenHalf, d + (j1 &- 8))
-                                tail = j1 &- 8
-                            } else if a >= 1 {
-                                var v = load16(srow + (a &- 1))
-                                if pre { v = scaleShiftRelu16(v, k, t) }
-                                store8(v.oddHalf, d + (j1 &- 8))
-                                tail = j1 &- 8
-                            }
-                        }
-                        var j = 0
-                        while j < widthP {
-                            if j >= jv0 && j < jv1 { j = jv1; continue }
-                            if j >= tail && j < j1 { j = j1; continue }
-                            if j >= j0 && j < j1 {
-                                d[j] = pre ? scaleShiftRelu1(s[2 &* j], k, t) : s[2 &* j]
-                            } else if zeros {
-                                d[j] = 0
-                            }
-                            j &+= 1
-                        }
+                if zeros { fill(dr, j0, 0) }
+                if j1 > j0 {
+                    if pre {
+                        copySegmentScaleShiftRelu(srow + (j0 &- p.padLeft), dr + j0, j1 &- j0, k, t)
+                    } else {
+                        copySegment(srow + (j0 &- p.padLeft), dr + j0, j1 &- j0)
                     }
                 }
+                if zeros { fill(dr + j1, widthP &- j1, 0) }
             }
         }
     }
 }
 
-/// `padImagePhases` for strides 2 x 2 (strided convolutions and the Winograd patches): one
-/// pass over each input row, whose even elements go to one column phase and odd elements
-/// to the other (phase pw, column j holds input column 2j + pw - padLeft), 16 floats per
-/// load. The zeros (padding, and columns / rows no input reaches) are written only when
-/// `zeros`, as a fill of the channel's four phase images before the data.
+/// `padImagePhases` for column stride 2 (any row stride): one pass over each input row,
+/// whose even elements go to one column phase and odd elements to the other (phase pw,
+/// column j holds input column 2j + pw - padLeft), 16 floats per load. The zeros (padding,
+/// and columns / rows no input reaches) are written only when `zeros`, as a fill of the
+/// channel's phase images before the data.
 @inline(__always)
-func padImagePhases2x2(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
-                       _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
-                       preShift: UnsafePointer<Float>?, zeros: Bool) {
+func padImageColumnPhases(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointer<Float>,
+                          _ dst: UnsafeMutablePointer<Float>, preScale: UnsafePointer<Float>?,
+                          preShift: UnsafePointer<Float>?, zeros: Bool) {
+    let sH = p.strideHeight
     let inW = p.inWidth, inH = p.inHeight, widthP = g.widthP, pl = p.padLeft
     let pre = preScale != nil && preShift != nil
     // Even input columns 2m land in phase pe at column m + oe, odd ones 2m + 1 in po at m + oo.
@@ -310,13 +251,13 @@ func padImagePhases2x2(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointe
         let k: Float = pre ? preScale.unsafelyUnwrapped[c] : 1
         let t: Float = pre ? preShift.unsafelyUnwrapped[c] : 0
         let d0 = dst + c &* g.chanStride
-        if zeros { fill(d0, 4 &* g.phasePlane, 0) }
+        if zeros { fill(d0, sH &* 2 &* g.phasePlane, 0) }
         for iy in 0..<inH {
             let rp = iy &+ p.padTop
-            let r = rp >> 1
+            let r = rp / sH
             if rp < 0 || r >= g.rowsP { continue }
             let s = srcC + iy &* inW
-            let row = d0 + ((rp & 1) &* 2 &* g.phasePlane &+ r &* widthP)
+            let row = d0 + ((rp &- r &* sH) &* 2 &* g.phasePlane &+ r &* widthP)
             let de = row + (pe &* g.phasePlane &+ oe), dd = row + (po &* g.phasePlane &+ oo)
             var m = 0
             while m &+ 8 <= mFull {
@@ -340,6 +281,31 @@ func padImagePhases2x2(_ p: ConvParams, _ g: DirectGeometry, _ src: UnsafePointe
                 m &+= 1
             }
         }
+    }
+}
+
+/// Output channels' worth of packed weights per tap for `outChannels` channels in blocks of
+/// MR from channel 0 (a last block of <= 4 channels packed 4 wide, any other padded to MR).
+@inline(__always)
+func directPackedChannels(_ outChannels: Int) -> Int {
+    let MR = directMR
+    let full = outChannels / MR, rest = outChannels &- full &* MR
+    return full &* MR &+ (rest == 0 ? 0 : (rest <= 4 ? 4 : MR))
+}
+
+/// Packs output channels m0 ..< m1 in blocks of MR from m0 (see `directPackedChannels`),
+/// each block [c][kh][kw][mrPack], into `dst`.
+@inline(__always)
+func packDirectBlocks(_ weights: UnsafePointer<Float>, ck: Int, m0 mStart: Int, m1 mEnd: Int,
+                      dst: UnsafeMutablePointer<Float>) {
+    let MR = directMR
+    var m0 = mStart, off = 0
+    while m0 < mEnd {
+        let mr = min(MR, mEnd &- m0)
+        let pack = mr <= 4 ? 4 : MR
+        packDirectWeights(weights, ck: ck, m0: m0, mr: mr, mrPack: pack, dst: dst + off)
+        off &+= ck &* pack
+        m0 &+= mr
     }
 }
 
@@ -670,15 +636,7 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
     if let pre = fusion.packedWeights, mLo % MR == 0, mHi % MR == 0 || mHi == p.outChannels {
         packed = pre + (mLo / MR) &* ck &* MR
     } else {
-        var m0 = mLo
-        var off = 0
-        while m0 < mHi {
-            let mr = min(MR, mHi &- m0)
-            let pack = mr <= 4 ? 4 : MR
-            packDirectWeights(weights, ck: ck, m0: m0, mr: mr, mrPack: pack, dst: scratchWeights + off)
-            off &+= ck &* pack
-            m0 &+= mr
-        }
+        packDirectBlocks(weights, ck: ck, m0: mLo, m1: mHi, dst: scratchWeights)
     }
 
     // Positions per chunk: the chunk's input (all channels) should fit in ~192 KB of L2.
@@ -778,10 +736,7 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
 func directPackedWeightsCount(_ p: ConvParams) -> Int {
     guard directConvApplies(p) else { return 0 }
     if winogradApplies(p) { return winogradPackedWeightsCount(p) }
-    let ck = p.inChannels &* p.kernelHeight &* p.kernelWidth
-    let MR = directMR
-    let full = p.outChannels / MR, rest = p.outChannels &- full &* MR
-    return ck &* (full &* MR &+ (rest == 0 ? 0 : (rest <= 4 ? 4 : MR)))
+    return p.inChannels &* p.kernelHeight &* p.kernelWidth &* directPackedChannels(p.outChannels)
 }
 
 /// Packs all output channels' weights in the order `directConv` reads them (blocks of MR
@@ -792,14 +747,6 @@ func directPackWeights(_ p: ConvParams, weights: UnsafePointer<Float>, output: U
         winogradPackWeights(p, weights: weights, output: output)
         return
     }
-    let ck = p.inChannels &* p.kernelHeight &* p.kernelWidth
-    let MR = directMR
-    var m0 = 0, off = 0
-    while m0 < p.outChannels {
-        let mr = min(MR, p.outChannels &- m0)
-        let pack = mr <= 4 ? 4 : MR
-        packDirectWeights(weights, ck: ck, m0: m0, mr: mr, mrPack: pack, dst: output + off)
-        off &+= ck &* pack
-        m0 &+= mr
-    }
+    packDirectBlocks(weights, ck: p.inChannels &* p.kernelHeight &* p.kernelWidth, m0: 0, m1: p.outChannels,
+                     dst: output)
 }

@@ -98,9 +98,7 @@ func winogradScratchElements(_ p: ConvParams) -> Int {
 /// Floats of one transform position's packed filters (the direct layout with ck = inC).
 @inline(__always)
 func winogradSetFloats(_ p: ConvParams) -> Int {
-    let MR = directMR
-    let full = p.outChannels / MR, rest = p.outChannels &- full &* MR
-    return p.inChannels &* (full &* MR &+ (rest == 0 ? 0 : (rest <= 4 ? 4 : MR)))
+    p.inChannels &* directPackedChannels(p.outChannels)
 }
 
 /// Floats of packed transformed weights (16 sets).

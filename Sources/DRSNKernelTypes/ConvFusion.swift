@@ -1,6 +1,7 @@
-/// Work a convolution call does besides the convolution itself. Only the direct
-/// convolution path honours it (`convSupportsFusion(p)` in DRSNKernels); the planner sets
-/// nothing else. All pointers are borrowed for the duration of the call.
+/// Work a convolution call does besides the convolution itself. The prologue and packed
+/// weights are honoured by the direct and Winograd kernels only (`convSupportsFusion(p)` in
+/// DRSNKernels), the means by every path. All pointers are borrowed for the duration of
+/// the call.
 public struct ConvFusion: @unchecked Sendable {
     /// Prologue: input channel c is read as max(x * preScale[c] + preShift[c], 0) (the
     /// pre-activation BatchNorm -> ReLU of a residual unit); zero padding stays 0, NaN stays

@@ -1,6 +1,6 @@
 import DRSNKernels
 
-/// Plan-level fusion into direct convolutions (those with `convSupportsFusion`):
+/// Plan-level fusion into direct and Winograd convolutions (those with `convSupportsFusion`):
 ///  * the pre-activation BatchNorm -> ReLU (a `scaleShift(relu: true)` step with constant
 ///    scale and shift) becomes the prologue of the convolutions that read it, applied while
 ///    each image is copied into the padded buffer, when every reader of its output is such a
@@ -75,9 +75,9 @@ enum ConvFusionPass {
 
     static func packWeights(_ steps: inout [Step], _ weights: PackedWeights) throws(DRSNError) {
         for i in 0..<steps.count {
+            // (A packed layout exists exactly for the convolutions `convSupportsFusion` takes.)
             guard case .conv(let p, let activation, var f) = steps[i].kind, f.packedWeights == nil,
-                  convSupportsFusion(p), convPackedWeightsCount(p) > 0,
-                  case .constant(let w) = steps[i].inputs[1] else { continue }
+                  convPackedWeightsCount(p) > 0, case .constant(let w) = steps[i].inputs[1] else { continue }
             f.packedWeights = try weights.packed(w, p, node: steps[i].nodeName)
             steps[i].kind = .conv(p, activation: activation, fusion: f)
         }

@@ -1,8 +1,8 @@
 import DRSNKernels
 
-/// Convolution weights in the kernel's packed order, one copy per weight tensor for the
-/// life of a model: filled while the load-time probe plans are built (so packing happens
-/// at load) and shared by every plan built later. Thread-safe.
+/// Convolution weights in the kernel's packed order, one copy per weight tensor and kernel
+/// layout for the life of a model: filled while the load-time probe plans are built (so
+/// packing happens at load) and shared by every plan built later. Thread-safe.
 final class PackedWeights: @unchecked Sendable {
     /// What a packed copy depends on: the weights, their shape and the kernel's layout for
     /// them (the same weights run through the direct kernel at one input size and through

@@ -43,7 +43,8 @@ struct ConvStepFusion {
     /// BatchNorm -> ReLU applied to the input while it is padded: constant scale / shift per input channel.
     var preScale: UnsafePointer<Float>? = nil
     var preShift: UnsafePointer<Float>? = nil
-    /// The weights in the kernel's packed order, kept alive by the plan.
+    /// The weights in the kernel's packed order (owned by the model's `PackedWeights`, which
+    /// the plan keeps alive).
     var packedWeights: UnsafePointer<Float>? = nil
     /// The step's second output receives mean |y| per (image, output channel).
     var absMean: Bool = false

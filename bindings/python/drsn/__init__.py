@@ -27,15 +27,16 @@ from ._errors import (
     ShapeError,
     UnsupportedError,
 )
+from . import _errors
 from ._library import ABI_VERSION, load as _load
 from ._model import LIMITS, NORMALIZATIONS, Model, ShrinkageUnit, TensorInfo, default_limits, window_count
 
 __version__ = "0.1.0"
 
-for _cls in (Model, TensorInfo, ShrinkageUnit, Error, InvalidArgumentError, FileError, InvalidModelError,
-             UnsupportedError, ShapeError, DtypeError, BufferTooSmallError, OutOfMemoryError,
-             LimitExceededError, InternalError, ClosedError, LibraryNotFoundError,
-             IncompatibleLibraryError):
+# The exception classes, in _errors' order (its __all__ is the one list of them).
+_ERROR_NAMES = [_n for _n in _errors.__all__ if _n.endswith("Error")]
+
+for _cls in (Model, TensorInfo, ShrinkageUnit, *(getattr(_errors, _n) for _n in _ERROR_NAMES)):
     _cls.__module__ = __name__  # tracebacks and reprs show drsn.X, the public name
 del _cls
 
@@ -52,20 +53,7 @@ __all__ = [
     "ShrinkageUnit",
     "NORMALIZATIONS",
     "window_count",
-    "Error",
-    "InvalidArgumentError",
-    "FileError",
-    "InvalidModelError",
-    "UnsupportedError",
-    "ShapeError",
-    "DtypeError",
-    "BufferTooSmallError",
-    "OutOfMemoryError",
-    "LimitExceededError",
-    "InternalError",
-    "ClosedError",
-    "LibraryNotFoundError",
-    "IncompatibleLibraryError",
+    *_ERROR_NAMES,
 ]
 
 

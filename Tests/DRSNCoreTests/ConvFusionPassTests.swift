@@ -7,11 +7,7 @@ import XCTest
 /// second conv, weights are packed at plan time, and the fused plan computes what the
 /// unfused plan computes.
 final class ConvFusionPassTests: XCTestCase {
-    static let models: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<2 { url.deleteLastPathComponent() }
-        return url.deletingLastPathComponent().appendingPathComponent("benchmarks/models").path
-    }()
+    static let models = repositoryRoot.appendingPathComponent("benchmarks/models").path
 
     func run(_ plan: ExecutionPlan, _ x: [Float]) -> [Float] {
         let arena = AlignedBuffer(count: plan.arenaSize)!

@@ -20,6 +20,13 @@ func intConstant(_ values: [Int64]) -> Tensor { Tensor(ints: values, shape: [val
 func input(_ name: String, _ dims: [Dim]) -> ValueInfo { ValueInfo(name: name, dtype: .float32, dims: dims) }
 func output(_ name: String) -> ValueInfo { ValueInfo(name: name, dtype: .float32, dims: nil) }
 
+/// The repository's root folder (this file is Tests/DRSNCoreTests/GraphTestSupport.swift).
+let repositoryRoot: URL = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url
+}()
+
 /// Runs a graph through the whole pipeline (optimiser, binding, plan, executor).
 func runGraph(_ g: Graph, _ inputs: [[Float]], _ shapes: [[Int]], optimize: Bool = true) throws -> [[Float]] {
     var graph = g

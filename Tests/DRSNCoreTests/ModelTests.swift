@@ -3,11 +3,7 @@ import XCTest
 
 /// Loading real DRSN exports end to end (skipped when the shared fixtures are absent).
 final class ModelTests: XCTestCase {
-    static let fixtures: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
-    }()
+    static let fixtures = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
 
     func testFixtureModelsLoadWithDynamicBatch() throws {
         let names = ["drsn_cw_1d", "drsn_cw_1d.legacy", "drsn_cw_2d", "drsn_cw_2d.legacy"]

@@ -47,17 +47,17 @@ extern "C" {
 /* ---- Versions ------------------------------------------------------------------ */
 
 #define DRSN_VERSION_MAJOR 0
-#define DRSN_VERSION_MINOR 1
+#define DRSN_VERSION_MINOR 2
 #define DRSN_VERSION_PATCH 0
 /** MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define DRSN_VERSION_NUMBER (DRSN_VERSION_MAJOR * 10000 + DRSN_VERSION_MINOR * 100 + DRSN_VERSION_PATCH)
-#define DRSN_VERSION_STRING "0.1.0"
+#define DRSN_VERSION_STRING "0.2.0"
 /** Bumped only on an incompatible ABI change. Compare with drsn_abi_version() at run time. */
 #define DRSN_ABI_VERSION 1
 
 /** Run-time version number of the loaded library (same encoding as DRSN_VERSION_NUMBER). */
 DRSN_API uint32_t drsn_version_number(void);
-/** Run-time version string of the loaded library, e.g. "0.1.0". Static storage. */
+/** Run-time version string of the loaded library, e.g. "0.2.0". Static storage. */
 DRSN_API const char* drsn_version_string(void);
 /** ABI version of the loaded library. A program built with a different DRSN_ABI_VERSION must not use it. */
 DRSN_API uint32_t drsn_abi_version(void);

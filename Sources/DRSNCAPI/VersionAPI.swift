@@ -3,8 +3,8 @@ import DRSNCore
 import DRSNKernels
 import Glibc
 
-let versionMajor: UInt32 = 0, versionMinor: UInt32 = 1, versionPatch: UInt32 = 0
-nonisolated(unsafe) let versionCString: UnsafeMutablePointer<CChar> = strdup("0.1.0")
+let versionMajor: UInt32 = 0, versionMinor: UInt32 = 2, versionPatch: UInt32 = 0
+nonisolated(unsafe) let versionCString: UnsafeMutablePointer<CChar> = strdup("0.2.0")
 nonisolated(unsafe) let statusCStrings: [Int32: UnsafeMutablePointer<CChar>] = [
     0: strdup("DRSN_OK"), 1: strdup("DRSN_ERR_INVALID_ARGUMENT"), 2: strdup("DRSN_ERR_IO"),
     3: strdup("DRSN_ERR_INVALID_MODEL"), 4: strdup("DRSN_ERR_UNSUPPORTED"), 5: strdup("DRSN_ERR_SHAPE_MISMATCH"),

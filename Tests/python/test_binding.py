@@ -91,7 +91,7 @@ def run_python(code: str, env_update: dict, cwd: Path) -> subprocess.CompletedPr
 # ---- versions ------------------------------------------------------------------------------
 
 def test_package_version():
-    assert drsn.__version__ == "0.1.0"
+    assert drsn.__version__ == header_define("DRSN_VERSION_STRING")
     pyproject = (BINDING / "pyproject.toml").read_text()
     assert f'version = "{drsn.__version__}"' in pyproject
 

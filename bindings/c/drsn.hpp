@@ -193,7 +193,7 @@ inline size_t window_count(size_t length, size_t window, size_t hop) {
     return n;
 }
 
-/// Version of the loaded library, e.g. "0.1.0".
+/// Version of the loaded library, e.g. "0.2.0".
 inline std::string version() { return drsn_version_string(); }
 
 /// Load options (move-only owner of a drsn_options).

@@ -31,7 +31,7 @@ from . import _errors
 from ._library import ABI_VERSION, load as _load
 from ._model import LIMITS, NORMALIZATIONS, Model, ShrinkageUnit, TensorInfo, default_limits, window_count
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # The exception classes, in _errors' order (its __all__ is the one list of them).
 _ERROR_NAMES = [_n for _n in _errors.__all__ if _n.endswith("Error")]
@@ -58,7 +58,7 @@ __all__ = [
 
 
 def library_version() -> str:
-    """Version string of the loaded libdrsn (drsn_version_string), e.g. "0.1.0".
+    """Version string of the loaded libdrsn (drsn_version_string), e.g. "0.2.0".
     Loads the library if needed (LibraryNotFoundError if it cannot be found)."""
     return _load().version()
 

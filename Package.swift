@@ -53,6 +53,7 @@ let package = Package(
         .target(
             name: "DRSNCAPI",
             dependencies: ["DRSNCore", "DRSNKernels", "CDRSNSupport"],
+            exclude: ["exports.map"],  // the linker's version script, not a source
             swiftSettings: [.unsafeFlags(["-static-stdlib"])],
             linkerSettings: [.unsafeFlags([
                 // lld keeps the dynamic symbol table to the version script's drsn_* list.

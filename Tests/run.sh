@@ -3,13 +3,19 @@
 # baseline), the kernel machine-code hygiene check, the C/C++ API tests, the allocation
 # check of the run path, the ISA variant
 # tests (fixtures natively and under qemu-x86_64) and the Python tests (which compare
-# against onnxruntime). Installs the Python test dependencies if missing.
+# against onnxruntime, and the release artifacts: wheel and C/C++ SDK).
+# Python: the project's virtual environment .venv, created on first run from the first
+# python3 on PATH and given tools/requirements/test.txt (tools/venv.sh); nothing is installed
+# into any other interpreter. System packages: qemu-user for the ISA checks, installed only
+# when running as root (announced); otherwise those checks are skipped with a message.
 # Usage: bash Tests/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -c "import numpy, onnx, onnxruntime, pytest" 2>/dev/null ||
-    python3 -m pip install --quiet --disable-pip-version-check numpy onnx onnxruntime pytest
+# shellcheck source=../tools/venv.sh
+source tools/venv.sh
+drsn_venv test
+export PATH=$VENV/bin:$PATH   # python3, pytest, cmake, pkg-config, auditwheel from .venv
 
 echo "== building libdrsn.so (release)"
 swift build -c release --product drsn
@@ -38,4 +44,4 @@ echo "== C boundary and concurrency stress tests"
 bash Tests/c/run_hardening.sh
 
 echo "== Python tests (oracle: onnxruntime)"
-python3 -m pytest -q Tests/python
+"$VENV_PY" -m pytest -q Tests/python

@@ -1,5 +1,8 @@
-#!/bin/sh
-# Installs libdrsn.so, drsn.h, drsn.hpp and drsn.pc.
+#!/usr/bin/env bash
+# Installs the drsn C/C++ SDK into PREFIX, in the layout of the release tarball
+# (tools/sdk_stage.sh): lib/libdrsn.so.VERSION (SONAME libdrsn.so.MAJOR, stripped) and its
+# symlinks, lib/debug/.build-id/NN/REST.debug, include/drsn.h and drsn.hpp,
+# lib/pkgconfig/drsn.pc, lib/cmake/drsn/drsnConfig.cmake (imported target drsn::drsn).
 #
 #   bindings/c/install.sh [PREFIX]        (default /usr/local)
 #
@@ -39,17 +42,7 @@ VERSION=$(sed -n 's/^#define DRSN_VERSION_STRING "\(.*\)"$/\1/p' "$ROOT/include/
 
 DEST=$DESTDIR$PREFIX
 echo "==> installing drsn $VERSION into $DEST"
-mkdir -p "$DEST/lib/pkgconfig" "$DEST/include"
-install -m 0755 "$LIB" "$DEST/lib/libdrsn.so"
-install -m 0644 "$ROOT/include/drsn.h" "$DEST/include/drsn.h"
-install -m 0644 "$HERE/drsn.hpp" "$DEST/include/drsn.hpp"
-# Escape the prefix for sed (\, & and the | delimiter).
-ESCAPED=$(printf '%s' "$PREFIX" | sed 's/[\\&|]/\\&/g')
-sed -e "s|@PREFIX@|$ESCAPED|g" -e "s|@VERSION@|$VERSION|g" "$HERE/drsn.pc.in" > "$DEST/lib/pkgconfig/drsn.pc"
-chmod 0644 "$DEST/lib/pkgconfig/drsn.pc"
-for f in lib/libdrsn.so include/drsn.h include/drsn.hpp lib/pkgconfig/drsn.pc; do
-    echo "    $DEST/$f"
-done
+bash "$ROOT/tools/sdk_stage.sh" "$LIB" "$DEST" "$PREFIX" | sed 's/^/    /'
 
 # Is PREFIX/lib/pkgconfig on pkg-config's default search path?
 PCDIR=$PREFIX/lib/pkgconfig
@@ -89,9 +82,8 @@ echo "At run time the loader must find libdrsn.so:"
 if [ "$ON_LD_PATH" = yes ]; then
     echo "    $LIBDIR is on the loader's search path (run 'sudo ldconfig' once after installing)."
 else
-    echo "    either embed the path at link time:"
-    echo "        cc app.c \$(pkg-config --cflags --libs drsn) -Wl,-rpath,$LIBDIR"
-    echo "    or set it when running:"
+    echo "    drsn.pc embeds it in programs it links (-Wl,-rpath,$LIBDIR); for other builds"
+    echo "    either embed the path at link time (-Wl,-rpath,$LIBDIR) or set it when running:"
     echo "        export LD_LIBRARY_PATH=$LIBDIR\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
     echo "    or add $LIBDIR to /etc/ld.so.conf.d/ and run 'sudo ldconfig'."
 fi

@@ -5,7 +5,10 @@
 #
 # 1. builds libdrsn (.build/release/libdrsn.so) if it is missing:
 #    swift build -c release --product drsn   (a few minutes, once);
-# 2. installs numpy if it is missing (pip --quiet --user when not in a virtual env);
+# 2. Python: the project's virtual environment .venv (created on first run, from the first
+#    python3 on PATH) with numpy and onnxruntime (tools/requirements/example.txt); nothing is
+#    installed into any other interpreter. PYTHON=/path/to/python uses that interpreter as it
+#    is instead (it needs numpy; onnxruntime is optional);
 # 3. Python: classify.py classifies the 320 shipped CWRU test windows with the shipped
 #    DRSN-CW through the Python binding (accuracy, confusion matrix, throughput, and the
 #    comparison with onnxruntime when it is installed);
@@ -13,12 +16,11 @@
 #    (predicted vs true class), via drsn_model_run_windows and via drsn_model_run.
 # Once the library is built the whole script takes a few seconds.
 #
-# Environment: PYTHON (default python3), CC (default cc), DRSN_THREADS (threads per run).
+# Environment: PYTHON (default: the project's .venv), CC (default cc), DRSN_THREADS (threads per run).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-PYTHON=${PYTHON:-python3}
 CC=${CC:-cc}
 LIBDIR=$ROOT/.build/release
 LIB=$LIBDIR/libdrsn.so
@@ -35,13 +37,14 @@ if [ ! -f "$LIB" ]; then
     (cd "$ROOT" && swift build -c release --product drsn)
 fi
 
-if ! "$PYTHON" -c 'import numpy' >/dev/null 2>&1; then
-    step "installing numpy"
-    if "$PYTHON" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)'; then
-        "$PYTHON" -m pip install --quiet numpy   # inside a virtual environment
-    else
-        "$PYTHON" -m pip install --quiet --user numpy
-    fi
+if [ -n "${PYTHON:-}" ]; then
+    "$PYTHON" -c 'import numpy' 2>/dev/null ||
+        { echo "run.sh: error: PYTHON=$PYTHON has no numpy; unset PYTHON to use the project's .venv" >&2; exit 1; }
+else
+    # shellcheck source=../../tools/venv.sh
+    source "$ROOT/tools/venv.sh"
+    drsn_venv example
+    PYTHON=$VENV_PY
 fi
 
 step "Python: classify.py (drsn Python binding)"

@@ -194,7 +194,7 @@ def test_wheel_installs_and_runs_without_swift(wheel, tmp_path, bearing_input):
     python = venv / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRSN_", "PYTHON", "VIRTUAL_ENV"))}
     env.update(PATH=f"{venv / 'bin'}{os.pathsep}{path_without_swift()}", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    ok([python, "-m", "pip", "install", "--quiet", wheel], env=env, cwd=tmp_path)
+    ok(hidden_toolchain([python, "-m", "pip", "install", "--quiet", wheel]), env=env, cwd=tmp_path)
     site = ok([python, "-c", "import sysconfig; print(sysconfig.get_paths()['platlib'])"], env=env).stdout.strip()
 
     where = ok(hidden_toolchain([python, "-c", "import drsn; print(drsn.library_path()); print(drsn.library_version())"]),

@@ -4,7 +4,11 @@
  * Conventions (they hold for every function below):
  *  - Status: functions that can fail return drsn_status. DRSN_OK is 0 and will stay 0.
  *    On failure a message naming what went wrong is stored for the calling thread and
- *    can be read with drsn_last_error().
+ *    can be read with drsn_last_error(). The functions that return a count, a name or a
+ *    string instead (drsn_model_input_count, _output_count, _input_name, _output_name,
+ *    _summary_json) report a failure (a NULL model, an index out of range) as 0 / NULL and
+ *    store a message the same way. The version functions, drsn_isa, drsn_status_string and
+ *    drsn_last_error cannot fail and never change the stored message.
  *  - Ownership: the caller owns every buffer it passes in; the library never keeps a
  *    pointer to caller memory after a call returns (load_memory copies what it needs).
  *    Objects created by drsn_*_create / drsn_model_load_* are owned by the caller and
@@ -97,7 +101,10 @@ typedef enum drsn_status {
     DRSN_ERR_INTERNAL = 100
 } drsn_status;
 
-/** Static English name of a status, e.g. "DRSN_ERR_IO". Unknown values give "DRSN_ERR_UNKNOWN". */
+/** Static English name of a status, e.g. "DRSN_ERR_IO". Unknown values give "DRSN_ERR_UNKNOWN".
+ *  The string has static storage (the same pointer on every call, valid until the process
+ *  exits; never free it). This function does not touch drsn_last_error(): it may be called
+ *  between a failing call and reading its message. Thread-safe. */
 DRSN_API const char* drsn_status_string(drsn_status status);
 
 /**
@@ -105,6 +112,9 @@ DRSN_API const char* drsn_status_string(drsn_status status);
  * went wrong: the file, node, operator, input and expected versus actual shape where
  * they apply. Like errno, a successful call does not clear it: read it only right after a
  * call returned a status other than DRSN_OK. Valid until the next drsn_* call on this thread.
+ * The message is kept in a per-thread buffer of 4096 bytes: a longer message (e.g. one
+ * quoting a very long path) is cut to its first 4095 bytes. A thread that has had no
+ * failure yet reads "". Never NULL.
  */
 DRSN_API const char* drsn_last_error(void);
 
@@ -127,13 +137,26 @@ typedef enum drsn_dtype {
 /** Load options. Opaque; create, set, pass to a load function, destroy. */
 typedef struct drsn_options drsn_options;
 
-/** Creates options with defaults (num_threads = 0: one per available core). */
+/** Creates options with defaults (num_threads = 0: one thread per available CPU; every limit at
+ *  its default below). */
 DRSN_API drsn_status drsn_options_create(drsn_options** out_options);
 /** Destroys options. NULL is a no-op. */
 DRSN_API void drsn_options_destroy(drsn_options* options);
-/** Threads used by one run of a model: 0 = one per available core, 1 = the calling thread only. Range 0..256. */
+/**
+ * Threads used by one run of a model loaded with these options, the calling thread included:
+ * 0 = one per available CPU, 1 = the calling thread only (the worker pool is never used),
+ * n > 1 = at most n. Range 0..256; other values give DRSN_ERR_INVALID_ARGUMENT and leave the
+ * setting unchanged.
+ * "Available CPUs" are the CPUs in the process's affinity mask (sched_getaffinity), counted
+ * when the model is loaded: the count follows taskset and cpuset cgroups, counts each
+ * hardware thread (SMT sibling) as a CPU, and does not see CPU-time quotas (e.g.
+ * `docker --cpus`); set num_threads explicitly in such containers. A value above that count
+ * is lowered to it at load, silently; the value a model uses is reported as "threads" by
+ * drsn_model_summary_json. See "Threads and the worker pool" below for how runs use them.
+ */
 DRSN_API drsn_status drsn_options_set_num_threads(drsn_options* options, int32_t num_threads);
-/** Reads back the thread setting. */
+/** Reads back the thread setting as set (0 stays 0; the count a model resolves it to is
+ *  reported by drsn_model_summary_json). */
 DRSN_API drsn_status drsn_options_get_num_threads(const drsn_options* options, int32_t* out_num_threads);
 
 /**
@@ -165,6 +188,55 @@ DRSN_API drsn_status drsn_options_set_limit(drsn_options* options, drsn_limit li
 /** Reads a limit's current value. */
 DRSN_API drsn_status drsn_options_get_limit(const drsn_options* options, drsn_limit limit, int64_t* out_value);
 
+/* ---- Threads and the worker pool ---------------------------------------------------- */
+/*
+ * All models in a process share one pool of worker threads for intra-op parallelism.
+ *  - Start: the pool is created by the first run (drsn_model_run, _run_windows or
+ *    _run_introspect) of any model whose plan splits a step across more than one thread.
+ *    Loading, shape queries, drsn_model_shrinkage_units and the summary never start it, nor
+ *    do runs of models with num_threads 1 (or of any model when the process may use only
+ *    one CPU).
+ *  - Size: one worker per CPU in the process's affinity mask at that moment, minus one
+ *    (the run's calling thread is the other), at most 255 workers; fixed from then on.
+ *    Worker i (i = 1, 2, ...) is pinned, best effort, to the CPU at position i of that mask
+ *    counting from 0 (no worker on the first one), and has a 256 KiB stack. One run thus
+ *    uses at most min(num_threads as resolved at load, workers + 1) threads: its calling
+ *    thread and workers 1 .. threads-1.
+ *  - Steps: a run gives each step that its plan splits into several tasks to the pool and
+ *    works on it itself, as one of the threads; the other steps run on the calling thread.
+ *  - Busy pool: the pool serves one step of one run at a time. When another run (of any
+ *    model, on another thread) holds it, a run does not wait: it runs all tasks of that step
+ *    on its own calling thread and tries the pool again at its next step. The tasks are the
+ *    same either way, so the results are the same bit for bit; concurrent runs never use
+ *    more threads than the pool's workers plus their own calling threads.
+ *  - Idle and exit: after a step a worker spins for about 200 microseconds, then sleeps on a
+ *    condition variable (an idle pool uses no CPU time). Workers are detached and never exit
+ *    before the process does: destroying every model does not stop them, and there is no
+ *    shutdown function.
+ *
+ * Execution plans and memory
+ *  - A model runs through an execution plan bound to one tuple of concrete input shapes (in
+ *    practice: one plan per batch size, or per window length for dynamic lengths). A plan is
+ *    built by the first call that needs its shapes (drsn_model_run, _run_windows,
+ *    _run_introspect, _output_shape_for, _shrinkage_units), which is therefore slower, and
+ *    cached in the model. When every input declares a shape, loading also builds and caches
+ *    one plan (for the summary): a dynamic first dimension set to 1, other dynamic ones to 64.
+ *  - Each model caches at most 16 plans (fixed; not settable through this API). Adding a
+ *    plan to a full cache drops the least recently used one (freed when no run still uses
+ *    it); its shapes get a new plan if they come back. Threads that need the same new shapes
+ *    at the same time may each build the plan; one of them is kept.
+ *  - A cached plan holds its step list and value layout (metadata that grows with the node
+ *    count) and the constants computed for its shapes while binding (counted against
+ *    DRSN_LIMIT_MAX_VALUE_ELEMENTS). The model's weights, and the packed convolution weights
+ *    (packed once per model and kernel layout, shared by all its plans), are not per plan,
+ *    and neither is working memory.
+ *  - Working memory: each run takes an arena of its plan's size ("arena_bytes_batch1" in
+ *    the summary gives it for batch 1). A model keeps the arenas of finished runs for reuse,
+ *    at most as many as the most runs of it that were in flight at once; a run that finds
+ *    none large enough frees one of them (if any) and allocates its own. drsn_model_destroy
+ *    frees the plans and arenas; the worker pool stays.
+ */
+
 /* ---- Models ------------------------------------------------------------------------ */
 
 /** A loaded, optimised model. Immutable and safe to share between threads. */
@@ -189,17 +261,23 @@ DRSN_API drsn_status drsn_model_load_memory(const void* data, size_t size, const
 /** Destroys a model. NULL is a no-op. No run of this model may be in progress. */
 DRSN_API void drsn_model_destroy(drsn_model* model);
 
-/** Number of graph inputs (initializers excluded). 0 if model is NULL. */
+/** Number of graph inputs (initializers excluded). If model is NULL: 0, and a message
+ *  naming this function is stored for drsn_last_error(). */
 DRSN_API size_t drsn_model_input_count(const drsn_model* model);
-/** Number of graph outputs. 0 if model is NULL. */
+/** Number of graph outputs. If model is NULL: 0, and a message is stored for drsn_last_error(). */
 DRSN_API size_t drsn_model_output_count(const drsn_model* model);
-/** Name of input `index`, or NULL if model is NULL or index is out of range. Lives as long as the model. */
+/** Name of input `index`; lives as long as the model. If model is NULL or index >= the input
+ *  count: NULL, and a message naming this function is stored for drsn_last_error(). */
 DRSN_API const char* drsn_model_input_name(const drsn_model* model, size_t index);
-/** Name of output `index`, or NULL if model is NULL or index is out of range. Lives as long as the model. */
+/** Name of output `index`; lives as long as the model. If model is NULL or index >= the
+ *  output count: NULL, and a message is stored for drsn_last_error(). */
 DRSN_API const char* drsn_model_output_name(const drsn_model* model, size_t index);
-/** Element type of input `index`. */
+/** Element type of input `index` (always DRSN_DTYPE_FLOAT32: a model with another input type
+ *  fails to load with DRSN_ERR_UNSUPPORTED). DRSN_ERR_INVALID_ARGUMENT if model or out_dtype
+ *  is NULL or index is out of range; *out_dtype is then left unchanged. */
 DRSN_API drsn_status drsn_model_input_dtype(const drsn_model* model, size_t index, drsn_dtype* out_dtype);
-/** Element type of output `index`. */
+/** Element type of output `index` as the graph declares or infers it (the run still writes
+ *  float32, see "Tensors" above). Errors as drsn_model_input_dtype. */
 DRSN_API drsn_status drsn_model_output_dtype(const drsn_model* model, size_t index, drsn_dtype* out_dtype);
 
 /**
@@ -232,13 +310,24 @@ DRSN_API drsn_status drsn_model_output_shape_for(const drsn_model* model, size_t
 
 /**
  * Runs the model once.
- *  - inputs[i]: num_elements(input i) float32 values, C order; num_inputs == input count.
- *  - input_dims[i] / input_ranks[i]: the concrete shape of input i.
- *  - outputs[j]: caller-provided buffer of output_capacities[j] floats; num_outputs ==
- *    output count. Use drsn_model_output_shape_for to size them.
+ *  - input_dims[i] / input_ranks[i]: the concrete shape of input i (every dimension
+ *    1..2^31); num_inputs == input count.
+ *  - inputs[i]: the num_elements(input i) float32 values of input i, C order, where
+ *    num_elements is the product of input_dims[i][0 .. input_ranks[i]) (1 for rank 0); the
+ *    run uses exactly that many. The function takes no input lengths, so the library cannot
+ *    check a buffer's size: one holding fewer floats is read past its end (undefined
+ *    behaviour); floats after the first num_elements do not affect the result. Inputs are
+ *    only read and must be 4-byte aligned.
+ *  - outputs[j]: caller-provided buffer of output_capacities[j] floats, 4-byte aligned;
+ *    num_outputs == output count. Use drsn_model_output_shape_for to size them. A capacity
+ *    below num_elements(output j) fails with DRSN_ERR_BUFFER_TOO_SMALL; a larger one is
+ *    fine: the run writes the first num_elements(output j) floats and leaves the rest of
+ *    the buffer untouched.
  * Buffers must not overlap. Inputs containing NaN or Inf are computed with IEEE arithmetic.
  * On failure the contents of the output buffers are unspecified.
- * Safe to call concurrently on the same model from several threads.
+ * Safe to call concurrently on the same model from several threads. The first run with new
+ * input shapes builds their plan; the threads come from the shared worker pool (see
+ * "Threads and the worker pool" above).
  */
 DRSN_API drsn_status drsn_model_run(const drsn_model* model, size_t num_inputs, const float* const* inputs,
                                     const int64_t* const* input_dims, const size_t* input_ranks,
@@ -251,8 +340,8 @@ DRSN_API drsn_status drsn_model_run(const drsn_model* model, size_t num_inputs, 
  * "flops_per_sample" (convolutions and matrix products, batch 1), "steps_per_run" and
  * "plan_steps" (kernel steps by kind after plan-level fusion, batch 1), "arena_bytes_batch1",
  * applied "passes" (graph passes and plan fusions), fused "shrinkage_units" and "threads".
- * Fields may be added; none will be removed within this ABI version. NULL if model is NULL.
- * The string lives as long as the model.
+ * Fields may be added; none will be removed within this ABI version. The string lives as
+ * long as the model. If model is NULL: NULL, and a message is stored for drsn_last_error().
  */
 DRSN_API const char* drsn_model_summary_json(const drsn_model* model);
 

@@ -45,26 +45,57 @@ public func drsn_model_destroy(_ p: OpaquePointer?) {
 
 @_cdecl("drsn_model_summary_json")
 public func drsn_model_summary_json(_ p: OpaquePointer?) -> UnsafePointer<CChar>? {
-    guard let m = model(p) else { return nil }
+    guard let m = model(p) else {
+        _ = invalid("drsn_model_summary_json", "model is NULL")
+        return nil
+    }
     return UnsafePointer(m.summary)
 }
 
+// The count and name functions have no status to return: on a NULL model (or an index out of
+// range) they return 0 / NULL and, like every failing call, store a message for drsn_last_error().
+
 @_cdecl("drsn_model_input_count")
-public func drsn_model_input_count(_ p: OpaquePointer?) -> Int { model(p)?.model.inputs.count ?? 0 }
+public func drsn_model_input_count(_ p: OpaquePointer?) -> Int {
+    guard let m = model(p) else {
+        _ = invalid("drsn_model_input_count", "model is NULL")
+        return 0
+    }
+    return m.model.inputs.count
+}
 
 @_cdecl("drsn_model_output_count")
-public func drsn_model_output_count(_ p: OpaquePointer?) -> Int { model(p)?.model.outputs.count ?? 0 }
+public func drsn_model_output_count(_ p: OpaquePointer?) -> Int {
+    guard let m = model(p) else {
+        _ = invalid("drsn_model_output_count", "model is NULL")
+        return 0
+    }
+    return m.model.outputs.count
+}
+
+/// Shared body of drsn_model_input_name / drsn_model_output_name.
+func tensorName(_ function: String, _ p: OpaquePointer?, _ index: Int, output: Bool) -> UnsafePointer<CChar>? {
+    guard let m = model(p) else {
+        _ = invalid(function, "model is NULL")
+        return nil
+    }
+    let names = output ? m.outputNames : m.inputNames
+    // size_t arrives as Int: an index above Int.max reads as negative.
+    guard index >= 0, index < names.count else {
+        _ = invalid(function, "index \(UInt(bitPattern: index)) is out of range (the model has \(names.count) \(output ? "outputs" : "inputs"))")
+        return nil
+    }
+    return UnsafePointer(names[index])
+}
 
 @_cdecl("drsn_model_input_name")
 public func drsn_model_input_name(_ p: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
-    guard let m = model(p), index >= 0, index < m.inputNames.count else { return nil }
-    return UnsafePointer(m.inputNames[index])
+    tensorName("drsn_model_input_name", p, index, output: false)
 }
 
 @_cdecl("drsn_model_output_name")
 public func drsn_model_output_name(_ p: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
-    guard let m = model(p), index >= 0, index < m.outputNames.count else { return nil }
-    return UnsafePointer(m.outputNames[index])
+    tensorName("drsn_model_output_name", p, index, output: true)
 }
 
 /// Shared body of the introspection functions that return one TensorInfo field.

@@ -98,6 +98,17 @@ static int expect_status2_(drsn_status got, drsn_status a, drsn_status b, const 
 }
 #define EXPECT_STATUS2(call, a, b) expect_status2_((call), (a), (b), #call, __LINE__)
 
+/* Stores a known message ("drsn_options_create: ...") as this thread's last error. */
+static void plant_error(void) { (void)drsn_options_create(NULL); }
+
+/* Checks that drsn_last_error() is a message from `function` (not the planted one). */
+static int last_error_from_(const char* function, int line) {
+    const char* e = drsn_last_error();
+    return check_(e != NULL && strstr(e, function) != NULL, line, function,
+                  "drsn_last_error() is \"%s\", expected a message from %s", e != NULL ? e : "(NULL)", function);
+}
+#define LAST_ERROR_FROM(function) last_error_from_((function), __LINE__)
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -207,7 +218,10 @@ static void* worker_main(void* arg) {
 /*
  * Runs `model` from `nthreads` threads at once, `runs` times each. Even threads use input
  * A, odd threads input B (different shapes, to mix scratch sizes); each output is compared
- * bit for bit with the given single-threaded reference.
+ * bit for bit with the given single-threaded reference. For a model loaded with several threads
+ * the runs contend for the shared worker pool, and a run that finds it busy runs the step on its
+ * own thread: this checks that the results are still bit-identical (drsn.h, "Threads and the
+ * worker pool").
  */
 static void run_concurrently(const char* label, const drsn_model* model, int nthreads, int runs,
                              const float* in_a, const int64_t* dims_a, size_t rank_a, const float* ref_a, size_t n_a,
@@ -315,6 +329,50 @@ static void test_status_strings(void) {
         CHECK(s != NULL && strcmp(s, "DRSN_ERR_UNKNOWN") == 0, "status %d: got \"%s\", expected DRSN_ERR_UNKNOWN",
               unknown[i], s ? s : "(NULL)");
     }
+    /* static storage: the same pointer on every call */
+    for (i = 0; i < sizeof table / sizeof table[0]; i++)
+        CHECK(drsn_status_string(table[i].s) == drsn_status_string(table[i].s), "status %d: a new string per call",
+              (int)table[i].s);
+    CHECK(drsn_status_string((drsn_status)42) == drsn_status_string((drsn_status)43),
+          "unknown statuses do not share the static \"DRSN_ERR_UNKNOWN\"");
+
+    /* drsn_status_string (and the other functions that cannot fail) leave drsn_last_error() alone */
+    {
+        char before[512];
+        const char *e0, *e1;
+        volatile size_t sink = 0;
+        EXPECT_STATUS(drsn_options_set_num_threads(NULL, 1), DRSN_ERR_INVALID_ARGUMENT);
+        e0 = drsn_last_error();
+        snprintf(before, sizeof before, "%s", e0);
+        for (i = 0; i < sizeof table / sizeof table[0]; i++) sink += strlen(drsn_status_string(table[i].s));
+        for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
+            sink += strlen(drsn_status_string((drsn_status)unknown[i]));
+        e1 = drsn_last_error();
+        CHECK(e1 == e0 && strcmp(e1, before) == 0,
+              "drsn_status_string changed drsn_last_error() from \"%s\" to \"%s\"", before, e1);
+        sink += strlen(drsn_version_string()) + drsn_version_number() + drsn_abi_version() + strlen(drsn_isa());
+        e1 = drsn_last_error();
+        CHECK(strcmp(e1, before) == 0, "version/ISA functions changed drsn_last_error() from \"%s\" to \"%s\"",
+              before, e1);
+        (void)sink;
+    }
+}
+
+/* A message longer than the per-thread buffer is cut to its first 4095 bytes. */
+static void test_last_error_truncation(void) {
+    char path[6001];
+    drsn_model* m = NULL;
+    size_t n;
+    printf("[last_error: long messages]\n");
+    memset(path, 'd', sizeof path - 1);
+    path[0] = '/';
+    path[sizeof path - 1] = '\0';
+    if (EXPECT_STATUS(drsn_model_load_file(path, NULL, &m), DRSN_ERR_IO)) {
+        n = strlen(drsn_last_error());
+        CHECK(n == 4095, "a message quoting a 6000-byte path has %zu bytes, expected 4095 (4096-byte buffer)", n);
+        CHECK(strstr(drsn_last_error(), "/ddd") != NULL, "the truncated message lost the path's start");
+    }
+    drsn_model_destroy(m);
 }
 
 static void* fresh_thread_last_error(void* arg) {
@@ -531,21 +589,51 @@ static void test_null_arguments(const drsn_model* m) {
     EXPECT_STATUS(drsn_model_load_memory(bytes, 4, NULL, NULL), IA);
     CHECK(out == NULL, "out_model set by a failed load");
 
-    /* counts and names: no status, documented NULL/0 results */
+    /* counts, names and the summary: no status; 0 / NULL, and (like every failure) a message
+       naming the function in drsn_last_error(). plant_error() first stores another message. */
+    plant_error();
     CHECK(drsn_model_input_count(NULL) == 0, " ");
+    LAST_ERROR_FROM("drsn_model_input_count");
+    plant_error();
     CHECK(drsn_model_output_count(NULL) == 0, " ");
+    LAST_ERROR_FROM("drsn_model_output_count");
+    plant_error();
     CHECK(drsn_model_input_name(NULL, 0) == NULL, " ");
+    LAST_ERROR_FROM("drsn_model_input_name");
+    plant_error();
     CHECK(drsn_model_output_name(NULL, 0) == NULL, " ");
+    LAST_ERROR_FROM("drsn_model_output_name");
+    plant_error();
     CHECK(drsn_model_input_name(m, (size_t)-1) == NULL, " ");
+    LAST_ERROR_FROM("drsn_model_input_name");
+    plant_error();
+    CHECK(drsn_model_input_name(m, 1) == NULL, " ");
+    LAST_ERROR_FROM("drsn_model_input_name");
+    plant_error();
     CHECK(drsn_model_output_name(m, (size_t)-1) == NULL, " ");
+    LAST_ERROR_FROM("drsn_model_output_name");
+    plant_error();
+    CHECK(drsn_model_output_name(m, 1) == NULL, " ");
+    LAST_ERROR_FROM("drsn_model_output_name");
+    plant_error();
+    CHECK(drsn_model_summary_json(NULL) == NULL, " ");
+    LAST_ERROR_FROM("drsn_model_summary_json");
+    /* the valid calls still answer */
+    CHECK(drsn_model_input_count(m) == 1 && drsn_model_input_name(m, 0) != NULL && drsn_model_summary_json(m) != NULL,
+          "a valid model stopped answering after the NULL calls");
 
-    /* dtypes */
+    /* dtypes: DRSN_ERR_INVALID_ARGUMENT naming the function; *out_dtype left unchanged */
+    dt = DRSN_DTYPE_FLOAT64;
     EXPECT_STATUS(drsn_model_input_dtype(NULL, 0, &dt), IA);
+    CHECK(strstr(g_err, "drsn_model_input_dtype") != NULL, "message \"%s\" does not name the function", g_err);
     EXPECT_STATUS(drsn_model_input_dtype(m, 0, NULL), IA);
     EXPECT_STATUS(drsn_model_input_dtype(m, 1, &dt), IA);
+    CHECK(dt == DRSN_DTYPE_FLOAT64, "a failed drsn_model_input_dtype wrote *out_dtype = %d", (int)dt);
     EXPECT_STATUS(drsn_model_output_dtype(NULL, 0, &dt), IA);
+    CHECK(strstr(g_err, "drsn_model_output_dtype") != NULL, "message \"%s\" does not name the function", g_err);
     EXPECT_STATUS(drsn_model_output_dtype(m, 0, NULL), IA);
     EXPECT_STATUS(drsn_model_output_dtype(m, 1, &dt), IA);
+    CHECK(dt == DRSN_DTYPE_FLOAT64, "a failed drsn_model_output_dtype wrote *out_dtype = %d", (int)dt);
 
     /* declared shapes */
     EXPECT_STATUS(drsn_model_input_shape(NULL, 0, dims, 4, &rank), IA);
@@ -750,6 +838,212 @@ static void test_tiny2(void) {
         printf("  run with x [0,4] -> %s %s\n", drsn_status_string(st), st == DRSN_OK ? "" : g_err);
         CHECK(st == DRSN_OK || g_err[0] != '\0', "batch-0 failure without a message");
     }
+    drsn_model_destroy(m);
+}
+
+/* ---- Threads, plan cache, buffer sizes (the tiny model) ------------------------------ */
+
+/* The tiny model loaded with num_threads = n; the "threads" of its summary into *resolved. */
+static drsn_model* load_tiny_threads(const pb* tiny, int32_t n, long* resolved) {
+    drsn_options* o = NULL;
+    drsn_model* m = NULL;
+    const char *json, *t;
+    *resolved = -1;
+    if (!EXPECT_STATUS(drsn_options_create(&o), DRSN_OK)) return NULL;
+    EXPECT_STATUS(drsn_options_set_num_threads(o, n), DRSN_OK);
+    EXPECT_STATUS(drsn_model_load_memory(tiny->p, tiny->n, o, &m), DRSN_OK);
+    drsn_options_destroy(o);
+    if (m == NULL) return NULL;
+    json = drsn_model_summary_json(m);
+    t = json != NULL ? strstr(json, "\"threads\": ") : NULL;
+    if (CHECK(t != NULL, "summary has no \"threads\" field: %s", json != NULL ? json : "(NULL)"))
+        *resolved = strtol(t + strlen("\"threads\": "), NULL, 10);
+    return m;
+}
+
+static void test_threads_option(void) {
+    pb tiny = build_tiny("Relu", NULL);
+    long all = -1, over = -1, one = -1, two = -1, online = sysconf(_SC_NPROCESSORS_ONLN);
+    drsn_model* m;
+    int32_t n = -1;
+    drsn_options* o = NULL;
+    printf("[num_threads: resolved at load, capped at the available CPUs]\n");
+    drsn_model_destroy(load_tiny_threads(&tiny, 0, &all));
+    drsn_model_destroy(load_tiny_threads(&tiny, 256, &over));
+    drsn_model_destroy(load_tiny_threads(&tiny, 1, &one));
+    drsn_model_destroy(load_tiny_threads(&tiny, 2, &two));
+    printf("  threads: num_threads 0 -> %ld, 256 -> %ld, 1 -> %ld, 2 -> %ld (%ld CPUs online)\n", all, over, one, two,
+           online);
+    CHECK(all >= 1 && (online <= 0 || all <= online), "num_threads 0 resolved to %ld threads (%ld CPUs online)", all,
+          online);
+    CHECK(over == all, "num_threads 256 resolved to %ld, num_threads 0 to %ld: 256 is not capped at the CPU count",
+          over, all);
+    CHECK(one == 1, "num_threads 1 resolved to %ld", one);
+    CHECK(two == (all < 2 ? all : 2), "num_threads 2 resolved to %ld with %ld CPUs", two, all);
+    /* the option itself keeps the value as set */
+    if (EXPECT_STATUS(drsn_options_create(&o), DRSN_OK)) {
+        EXPECT_STATUS(drsn_options_set_num_threads(o, 256), DRSN_OK);
+        m = NULL;
+        EXPECT_STATUS(drsn_model_load_memory(tiny.p, tiny.n, o, &m), DRSN_OK);
+        EXPECT_STATUS(drsn_options_get_num_threads(o, &n), DRSN_OK);
+        CHECK(n == 256, "num_threads read back %d after a load, expected 256 as set", (int)n);
+        drsn_model_destroy(m);
+        drsn_options_destroy(o);
+    }
+    free(tiny.p);
+}
+
+/* Threads of this process (Linux: entries of /proc/self/task); -1 if unknown. */
+static int count_process_threads(void) {
+    DIR* d = opendir("/proc/self/task");
+    struct dirent* e;
+    int n = 0;
+    if (d == NULL) return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+/* Runs the tiny model once at batch `batch` (big enough for the plan to split its steps). */
+static int run_tiny_batch(const drsn_model* m, size_t batch, float* x, float* y) {
+    const int64_t dims[2] = {(int64_t)batch, 4};
+    const int64_t* indims[1] = {dims};
+    size_t ranks[1] = {2}, caps[1] = {batch * 4};
+    const float* ins[1] = {x};
+    float* outs[1] = {y};
+    return EXPECT_STATUS(drsn_model_run(m, 1, ins, indims, ranks, 1, outs, caps), DRSN_OK);
+}
+
+/*
+ * The worker pool's life (drsn.h, "Threads and the worker pool"); must run before anything else
+ * in this process runs a model with more than one thread. Loading, shape queries and runs with
+ * num_threads 1 start no thread; the first run that splits a step starts (available CPUs - 1)
+ * workers, once; destroying every model stops none of them.
+ */
+static void test_worker_pool_lifetime(void) {
+    enum { kBatch = 16384 };
+    pb tiny = build_tiny("Relu", NULL);
+    drsn_model *one = NULL, *all = NULL;
+    long cpus = -1, one_threads = -1;
+    int t0, t;
+    size_t units = 0;
+    float* x = (float*)calloc(kBatch * 4, sizeof(float));
+    float* y = (float*)malloc(kBatch * 4 * sizeof(float));
+    const int64_t dims[2] = {kBatch, 4};
+    const int64_t* indims[1] = {dims};
+    size_t ranks[1] = {2}, rank = 0;
+    int64_t od[4];
+    printf("[worker pool: start and lifetime]\n");
+    t0 = count_process_threads();
+    if (t0 < 0 || x == NULL || y == NULL) {
+        printf("  SKIPPED: %s\n", t0 < 0 ? "/proc/self/task is not readable" : "out of memory");
+        goto done;
+    }
+    one = load_tiny_threads(&tiny, 1, &one_threads);
+    all = load_tiny_threads(&tiny, 0, &cpus);
+    if (one == NULL || all == NULL) goto done;
+    EXPECT_STATUS(drsn_model_output_shape_for(all, 1, indims, ranks, 0, od, 4, &rank), DRSN_OK);
+    EXPECT_STATUS(drsn_model_shrinkage_units(all, 1, indims, ranks, &units, NULL, NULL, 0), DRSN_OK);
+    t = count_process_threads();
+    CHECK(t == t0, "loading and shape queries started %d thread(s)", t - t0);
+    run_tiny_batch(one, kBatch, x, y);
+    run_tiny_batch(one, kBatch, x, y);
+    t = count_process_threads();
+    CHECK(t == t0, "runs with num_threads 1 started %d thread(s)", t - t0);
+    run_tiny_batch(all, kBatch, x, y);
+    t = count_process_threads();
+    printf("  %d thread(s) before, %d after the first run with %ld threads\n", t0, t, cpus);
+    CHECK(t - t0 == (cpus > 1 ? (cpus - 1 < 255 ? (int)cpus - 1 : 255) : 0),
+          "the first multi-threaded run started %d worker(s), expected %ld (available CPUs - 1)", t - t0,
+          cpus > 1 ? cpus - 1 : 0);
+    t0 = t;
+    run_tiny_batch(all, kBatch, x, y);
+    run_tiny_batch(one, kBatch, x, y);
+    t = count_process_threads();
+    CHECK(t == t0, "later runs changed the thread count by %d (the pool is created once)", t - t0);
+    drsn_model_destroy(one);
+    drsn_model_destroy(all);
+    one = all = NULL;
+    t = count_process_threads();
+    CHECK(t == t0, "destroying every model changed the thread count by %d (workers never exit)", t - t0);
+done:
+    drsn_model_destroy(one);
+    drsn_model_destroy(all);
+    free(x);
+    free(y);
+    free(tiny.p);
+}
+
+/* More distinct input shapes than the plan cache holds (16 per model): evicted plans are rebuilt
+ * transparently, in any order, and every result stays exact. */
+static void test_plan_cache(void) {
+    enum { kShapes = 40, kMaxBatch = 40 };
+    pb tiny = build_tiny("Relu", NULL);
+    drsn_model* m = NULL;
+    float x[kMaxBatch * 4], y[kMaxBatch * 4], want[kMaxBatch * 4];
+    int pass, b, bad = 0, failed = 0;
+    size_t i;
+    printf("[plan cache: %d shapes, three passes, on a 16-plan cache]\n", kShapes);
+    for (i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = (float)((int)(i * 7 % 23) - 11) * 0.25f;
+    EXPECT_STATUS(drsn_model_load_memory(tiny.p, tiny.n, NULL, &m), DRSN_OK);
+    free(tiny.p);
+    if (m == NULL) return;
+    for (pass = 0; pass < 3; pass++) {
+        for (b = 1; b <= kShapes; b++) {
+            /* passes 0 and 1 ascending, pass 2 descending (the LRU plans first) */
+            int batch = pass == 2 ? kShapes + 1 - b : b;
+            const int64_t dims[2] = {batch, 4};
+            const int64_t* indims[1] = {dims};
+            size_t ranks[1] = {2}, caps[1] = {(size_t)batch * 4};
+            const float* ins[1] = {x};
+            float* outs[1] = {y};
+            memset(y, 0xA5, sizeof y);
+            if (drsn_model_run(m, 1, ins, indims, ranks, 1, outs, caps) != DRSN_OK) {
+                if (failed++ == 0) fprintf(stderr, "  batch %d: %s\n", batch, drsn_last_error());
+                continue;
+            }
+            tiny_expected(x, (size_t)batch, want);
+            if (memcmp(y, want, (size_t)batch * 4 * sizeof(float)) != 0) bad++;
+        }
+    }
+    CHECK(failed == 0, "%d of %d runs failed", failed, 3 * kShapes);
+    CHECK(bad == 0, "%d of %d runs differ from relu(x)*w", bad, 3 * kShapes);
+    drsn_model_destroy(m);
+}
+
+/* Input buffers: exactly num_elements(dims) floats are used (a longer buffer's tail does not
+ * matter) and inputs are only read; outputs: a larger buffer's tail is left untouched. */
+static void test_run_buffer_sizes(void) {
+    pb tiny = build_tiny("Relu", NULL);
+    drsn_model* m = NULL;
+    float x[12 + 4], x_copy[12 + 4], y[12 + 5], want[12];
+    unsigned char tail[5 * sizeof(float)];
+    const int64_t dims[2] = {3, 4};
+    const int64_t* indims[1] = {dims};
+    size_t ranks[1] = {2}, caps[1] = {12 + 5};
+    const float* ins[1] = {x};
+    float* outs[1] = {y};
+    size_t i;
+    printf("[run: input and output buffer sizes]\n");
+    EXPECT_STATUS(drsn_model_load_memory(tiny.p, tiny.n, NULL, &m), DRSN_OK);
+    free(tiny.p);
+    if (m == NULL) return;
+    for (i = 0; i < 12; i++) x[i] = (float)((int)i - 5) * 0.75f;
+    for (i = 12; i < 16; i++) x[i] = NAN; /* past num_elements: must not reach the result */
+    memcpy(x_copy, x, sizeof x);
+    tiny_expected(x, 3, want);
+    memset(y, 0xA5, sizeof y);
+    memset(tail, 0xA5, sizeof tail);
+    if (EXPECT_STATUS(drsn_model_run(m, 1, ins, indims, ranks, 1, outs, caps), DRSN_OK)) {
+        CHECK(memcmp(y, want, sizeof want) == 0, "the floats after num_elements(dims) changed the result (max |diff| %g)",
+              max_abs_diff(y, want, 12));
+        CHECK(memcmp(y + 12, tail, sizeof tail) == 0, "the run wrote past num_elements(output) into a larger buffer");
+        CHECK(memcmp(x, x_copy, sizeof x) == 0, "the run modified its input buffer");
+    }
+    /* a capacity of one float less than the output fails */
+    caps[0] = 11;
+    EXPECT_STATUS(drsn_model_run(m, 1, ins, indims, ranks, 1, outs, caps), DRSN_ERR_BUFFER_TOO_SMALL);
     drsn_model_destroy(m);
 }
 
@@ -1056,12 +1350,24 @@ static void test_fixture(const char* dir, const char* name) {
         EXPECT_STATUS(drsn_model_run(mf, 1, ins, indims, inranks, 1, outs, caps), DRSN_ERR_BUFFER_TOO_SMALL);
         caps[0] = 0;
         EXPECT_STATUS(drsn_model_run(mf, 1, ins, indims, inranks, 1, outs, caps), DRSN_ERR_BUFFER_TOO_SMALL);
-        caps[0] = rf.n + 100; /* larger is fine */
+        caps[0] = rf.n + 100; /* larger is fine: the 100 floats after the output stay untouched */
         free(buf);
         buf = (float*)malloc((rf.n + 100) * sizeof(float));
         outs[0] = buf;
-        if (EXPECT_STATUS(drsn_model_run(mf, 1, ins, indims, inranks, 1, outs, caps), DRSN_OK))
-            CHECK(memcmp(buf, rf.out, rf.n * sizeof(float)) == 0, "run with a larger buffer differs");
+        if (buf != NULL) {
+            unsigned char tail[100 * sizeof(float)];
+            float* in_copy = (float*)malloc(in.count * sizeof(float));
+            memset(buf, 0xA5, (rf.n + 100) * sizeof(float));
+            memset(tail, 0xA5, sizeof tail);
+            if (in_copy != NULL) memcpy(in_copy, in.data, in.count * sizeof(float));
+            if (EXPECT_STATUS(drsn_model_run(mf, 1, ins, indims, inranks, 1, outs, caps), DRSN_OK)) {
+                CHECK(memcmp(buf, rf.out, rf.n * sizeof(float)) == 0, "run with a larger buffer differs");
+                CHECK(memcmp(buf + rf.n, tail, sizeof tail) == 0, "the run wrote past the output into a larger buffer");
+                CHECK(in_copy == NULL || memcmp(in_copy, in.data, in.count * sizeof(float)) == 0,
+                      "the run modified its input buffer");
+            }
+            free(in_copy);
+        }
         free(buf);
     }
 
@@ -1342,14 +1648,19 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    test_worker_pool_lifetime(); /* first: no model may have run with several threads before it */
     test_versions();
     test_status_strings();
     test_options();
     test_last_error_thread_local();
+    test_last_error_truncation();
     test_npy_reader();
     test_load_errors(tmpdir);
     test_tiny(tmpdir);
     test_tiny2();
+    test_threads_option();
+    test_plan_cache();
+    test_run_buffer_sizes();
     test_external_data(tmpdir);
 
     if (env_fix != NULL && *env_fix != '\0')

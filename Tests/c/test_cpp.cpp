@@ -253,6 +253,57 @@ void test_tiny() {
     std::cout << "  Hardmax -> " << msg << std::endl;
 }
 
+// The library-level functions and Options::limit (drsn_version_number, drsn_abi_version, drsn_isa,
+// drsn_status_string, drsn_last_error, drsn_options_set_limit / get_limit).
+void test_library_and_limits() {
+    std::cout << "[library functions, limits]" << std::endl;
+    CHECK(drsn::version_number() == static_cast<uint32_t>(DRSN_VERSION_NUMBER), std::to_string(drsn::version_number()));
+    CHECK(drsn::abi_version() == static_cast<uint32_t>(DRSN_ABI_VERSION), std::to_string(drsn::abi_version()));
+    const std::string isa = drsn::isa();
+    CHECK(isa == "avx512" || isa == "avx2" || isa == "baseline", isa);
+    std::cout << "  version " << drsn::version() << " (" << drsn::version_number() << "), ABI " << drsn::abi_version()
+              << ", ISA " << isa << std::endl;
+    CHECK(std::string(drsn::status_string(DRSN_ERR_IO)) == "DRSN_ERR_IO");
+    CHECK(drsn::status_string(DRSN_OK) == drsn_status_string(DRSN_OK), "not the library's static string");
+    CHECK(std::string(drsn::status_string(static_cast<drsn_status>(42))) == "DRSN_ERR_UNKNOWN");
+
+    // last_error(): the message of the last failure on this thread, as drsn::Error carried it.
+    drsn::Options o;
+    const std::string msg = EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, o.num_threads(-1));
+    CHECK(drsn::last_error() == msg, "last_error() \"" + drsn::last_error() + "\" vs Error::message() \"" + msg + "\"");
+    (void)drsn::status_string(DRSN_ERR_INTERNAL);
+    CHECK(drsn::last_error() == msg, "status_string changed last_error()");
+
+    // Limits: defaults as drsn.h documents them, set / get, chaining, rejected values.
+    CHECK(o.limit(DRSN_LIMIT_MAX_FILE_BYTES) == (int64_t{2} << 30), std::to_string(o.limit(DRSN_LIMIT_MAX_FILE_BYTES)));
+    CHECK(o.limit(DRSN_LIMIT_MAX_TENSOR_ELEMENTS) == (int64_t{1} << 28));
+    CHECK(o.limit(DRSN_LIMIT_MAX_TOTAL_TENSOR_BYTES) == (int64_t{4} << 30));
+    CHECK(o.limit(DRSN_LIMIT_MAX_NODES) == 100000, std::to_string(o.limit(DRSN_LIMIT_MAX_NODES)));
+    CHECK(o.limit(DRSN_LIMIT_MAX_RANK) == 8, std::to_string(o.limit(DRSN_LIMIT_MAX_RANK)));
+    CHECK(o.limit(DRSN_LIMIT_MAX_VALUE_ELEMENTS) == (int64_t{1} << 27));
+    drsn::Options& same = o.limit(DRSN_LIMIT_MAX_NODES, 500).limit(DRSN_LIMIT_MAX_RANK, 6);
+    CHECK(&same == &o, "limit(which, value) does not return *this");
+    CHECK(o.limit(DRSN_LIMIT_MAX_NODES) == 500 && o.limit(DRSN_LIMIT_MAX_RANK) == 6);
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, o.limit(DRSN_LIMIT_MAX_NODES, 0));
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, o.limit(DRSN_LIMIT_MAX_NODES, -5));
+    CHECK(o.limit(DRSN_LIMIT_MAX_NODES) == 500, "a rejected value changed the limit");
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, o.limit(static_cast<drsn_limit>(0), 1));
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)o.limit(static_cast<drsn_limit>(7)));
+    drsn::Options moved_to(std::move(o));
+    CHECK(moved_to.limit(DRSN_LIMIT_MAX_NODES) == 500, "the limit did not move with the options");
+    EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)o.limit(DRSN_LIMIT_MAX_NODES));  // moved-from: NULL handle
+
+    // The limits reach the load.
+    const std::vector<unsigned char> bytes = tiny_bytes();
+    drsn::Options small;
+    small.limit(DRSN_LIMIT_MAX_FILE_BYTES, 16);
+    const std::string lmsg = EXPECT_ERROR(DRSN_ERR_LIMIT_EXCEEDED, drsn::Model::from_memory(bytes, small));
+    std::cout << "  MAX_FILE_BYTES 16 -> " << lmsg << std::endl;
+    drsn::Options enough;
+    enough.limit(DRSN_LIMIT_MAX_FILE_BYTES, static_cast<int64_t>(bytes.size())).num_threads(1);
+    EXPECT_NO_THROW(drsn::Model::from_memory(bytes, enough));
+}
+
 // Sliding windows, introspection and the summary through the wrapper (tiny model: x [N,4]).
 void test_windows_and_introspection() {
     std::cout << "[windows, introspection, summary]" << std::endl;
@@ -525,6 +576,7 @@ int main(int argc, char** argv) {
     }
     try {
         test_basics();
+        test_library_and_limits();
         test_tiny();
         test_windows_and_introspection();
         test_bearing(argv[1]);

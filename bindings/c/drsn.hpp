@@ -10,6 +10,9 @@
 //   drsn::Introspection r = model.run_introspect({x});  // outputs, tau per unit, zeroed fractions
 //   std::string json = model.summary_json();            // operators, FLOPs, fusions, ...
 //
+// Load options: drsn::Options().num_threads(2).limit(DRSN_LIMIT_MAX_FILE_BYTES, 64 << 20).
+// Library facts: drsn::version(), version_number(), abi_version(), isa(), status_string(s).
+//
 // Errors are thrown as drsn::Error (a std::runtime_error) carrying the drsn_status and
 // the message from drsn_last_error(). A drsn::Model is move-only and owns its handle;
 // `const` member functions (introspection, run, run_into) may be called concurrently
@@ -195,6 +198,18 @@ inline size_t window_count(size_t length, size_t window, size_t hop) {
 
 /// Version of the loaded library, e.g. "0.2.0".
 inline std::string version() { return drsn_version_string(); }
+/// Version number of the loaded library: MAJOR * 10000 + MINOR * 100 + PATCH (as DRSN_VERSION_NUMBER).
+inline uint32_t version_number() noexcept { return drsn_version_number(); }
+/// ABI version of the loaded library (a Model checks it against DRSN_ABI_VERSION when loading).
+inline uint32_t abi_version() noexcept { return drsn_abi_version(); }
+/// Instruction set the kernels use in this process: "avx512", "avx2" or "baseline" (drsn_isa).
+inline std::string isa() { return drsn_isa(); }
+/// Static name of a status, e.g. "DRSN_ERR_IO" ("DRSN_ERR_UNKNOWN" for other values). Does not
+/// change drsn_last_error().
+inline const char* status_string(drsn_status status) noexcept { return drsn_status_string(status); }
+/// The calling thread's last error message (drsn_last_error()), for code that mixes direct C
+/// calls (e.g. on Model::get()) with the wrapper; the wrapper itself throws drsn::Error instead.
+inline std::string last_error() { return drsn_last_error(); }
 
 /// Load options (move-only owner of a drsn_options).
 class Options {
@@ -212,7 +227,9 @@ public:
         return *this;
     }
 
-    /// Threads per run: 0 = one per core, 1 = calling thread only. Range 0..256.
+    /// Threads per run, the calling thread included: 0 = one per available CPU, 1 = the calling
+    /// thread only. Range 0..256; a value above the CPU count is lowered to it at load (see
+    /// drsn_options_set_num_threads and "Threads and the worker pool" in drsn.h).
     Options& num_threads(int32_t n) {
         detail::check(drsn_options_set_num_threads(handle_, n));
         return *this;
@@ -221,6 +238,19 @@ public:
         int32_t n = 0;
         detail::check(drsn_options_get_num_threads(handle_, &n));
         return n;
+    }
+
+    /// Sets a resource limit (drsn_options_set_limit): value >= 1; an unknown limit or a value
+    /// below 1 throws DRSN_ERR_INVALID_ARGUMENT and leaves the options unchanged.
+    Options& limit(drsn_limit which, int64_t value) {
+        detail::check(drsn_options_set_limit(handle_, which, value));
+        return *this;
+    }
+    /// A resource limit's current value (drsn_options_get_limit).
+    int64_t limit(drsn_limit which) const {
+        int64_t value = 0;
+        detail::check(drsn_options_get_limit(handle_, which, &value));
+        return value;
     }
 
     const drsn_options* get() const noexcept { return handle_; }

@@ -416,6 +416,87 @@ def test_varying_shapes_on_one_model(model, model_bytes):
             np.testing.assert_allclose(a, b.astype(np.float32), rtol=0, atol=ATOL)
 
 
+def three_output_model() -> onnx.ModelProto:
+    """x [N,4], y [N,4] -> total [N,4] (Add), scores [N,3] (Gemm), clipped [N,4] (Relu of
+    the difference), mask [N,4] (Greater, bool): several outputs of different shapes."""
+    rng = np.random.default_rng(17)
+    nodes = [
+        node("Add", ["x", "y"], ["total"]),
+        node("Gemm", ["total", "w", "b"], ["scores"], transB=1),
+        node("Sub", ["x", "y"], ["d"]),
+        node("Relu", ["d"], ["clipped"]),
+        node("Greater", ["x", "y"], ["mask"]),
+    ]
+    inits = {"w": rng.uniform(-1, 1, (3, 4)).astype(np.float32),
+             "b": rng.uniform(-1, 1, 3).astype(np.float32)}
+    return make_model(nodes, [("x", ["N", 4]), ("y", ["N", 4])],
+                      ["total", "scores", "clipped", ("mask", TensorProto.BOOL)], inits)
+
+
+@pytest.mark.parametrize("names", [["scores"], ["clipped", "total"], ["mask", "scores", "total"],
+                                   ["total", "scores", "clipped", "mask"],
+                                   ["mask", "clipped", "scores", "total"], ["scores", "scores"],
+                                   ["total", "mask", "total"]], ids=",".join)
+def test_run_output_names_match_onnxruntime(names, needs_library):
+    """Model.run(x, output_names=[...]) returns the named outputs in that order, like
+    onnxruntime's InferenceSession.run(output_names, feeds)."""
+    proto = three_output_model()
+    rng = np.random.default_rng(3)
+    f = {"x": rng.uniform(-1, 1, (5, 4)).astype(np.float32),
+         "y": rng.uniform(-1, 1, (5, 4)).astype(np.float32)}
+    expected = ort_session(proto).run(names, f)
+    with drsn.Model(proto.SerializeToString()) as m:
+        got = m.run(f, output_names=names)
+        assert isinstance(got, list) and len(got) == len(names)
+        for name, a, b in zip(names, got, expected):
+            assert a.dtype == np.float32 and a.shape == b.shape, name
+            np.testing.assert_allclose(a, b.astype(np.float32), rtol=0, atol=ATOL, err_msg=name)
+        # the same arrays as a full run, picked by name; a tuple works as well as a list
+        full = dict(zip([o.name for o in m.outputs], m.run(f)))
+        for name, a in zip(names, m.run([f["x"], f["y"]], output_names=tuple(names))):
+            np.testing.assert_array_equal(a, full[name])
+        # run_dict follows output_names too
+        as_dict = m.run_dict(f, output_names=names)
+        assert list(as_dict) == list(dict.fromkeys(names))
+
+
+def test_run_output_names_duplicates_and_empty(needs_library):
+    """Duplicates are allowed (the same array object at each place, documented); an empty
+    selection returns an empty list; None returns everything."""
+    with drsn.Model(three_output_model().SerializeToString()) as m:
+        f = {"x": np.ones((2, 4), np.float32), "y": np.zeros((2, 4), np.float32)}
+        a, b, c = m.run(f, output_names=["total", "scores", "total"])
+        assert a is c and a.shape == (2, 4) and b.shape == (2, 3)
+        assert m.run(f, output_names=[]) == []
+        assert len(m.run(f, output_names=None)) == 4
+
+
+def test_run_output_names_errors(needs_library):
+    with drsn.Model(three_output_model().SerializeToString()) as m:
+        f = {"x": np.ones((2, 4), np.float32), "y": np.zeros((2, 4), np.float32)}
+        with pytest.raises(drsn.InvalidArgumentError) as info:
+            m.run(f, output_names=["scores", "logits"])
+        message = str(info.value)
+        assert message.startswith("Model.run: "), message
+        assert "'logits'" in message, message
+        for valid in ("'total'", "'scores'", "'clipped'", "'mask'"):
+            assert valid in message, (valid, message)
+        assert "'scores'" not in message.split("(")[0], message  # only the unknown one is blamed
+        with pytest.raises(drsn.InvalidArgumentError) as info:
+            m.run(f, output_names=["a", "scores", "b", "a"])
+        assert "unknown outputs 'a', 'b'" in str(info.value), str(info.value)
+        with pytest.raises(drsn.InvalidArgumentError, match="not a single str"):
+            m.run(f, output_names="scores")  # a str is not a list of names
+        with pytest.raises(drsn.InvalidArgumentError, match="expected output names"):
+            m.run(f, output_names=[0])
+        with pytest.raises(drsn.InvalidArgumentError) as info:
+            m.run_dict(f, output_names=["nope"])
+        assert str(info.value).startswith("Model.run_dict: ") and "'nope'" in str(info.value)
+        with pytest.raises(TypeError):
+            m.run(f, ["scores"])  # keyword-only, as the second positional could be misread
+        assert len(m.run(f)) == 4  # still usable
+
+
 def test_zero_batch(model):
     """Every run-time dimension must be between 1 and 2^31 (header): a zero-size batch is
     a ShapeError naming the input."""

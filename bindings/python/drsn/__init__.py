@@ -11,6 +11,8 @@ lookup order; set ``DRSN_LIBRARY`` to choose a file). Errors derive from
 :class:`drsn.Error` and carry the library's ``status`` code and message.
 """
 
+import typing as _typing
+
 from ._errors import (
     BufferTooSmallError,
     ClosedError,
@@ -36,9 +38,20 @@ __version__ = "0.2.0"
 # The exception classes, in _errors' order (its __all__ is the one list of them).
 _ERROR_NAMES = [_n for _n in _errors.__all__ if _n.endswith("Error")]
 
+def _publish(cls: type) -> None:
+    """Shows ``cls`` as drsn.X, its public name, in tracebacks and reprs. typing's
+    get_type_hints evaluates a class's annotations in the module ``__module__`` names,
+    so they are resolved first, in the module that defines the class."""
+    own = cls.__dict__.get("__annotations__")
+    if own:
+        hints = _typing.get_type_hints(cls)
+        cls.__annotations__ = {name: hints[name] for name in own}
+    cls.__module__ = __name__
+
+
 for _cls in (Model, TensorInfo, ShrinkageUnit, *(getattr(_errors, _n) for _n in _ERROR_NAMES)):
-    _cls.__module__ = __name__  # tracebacks and reprs show drsn.X, the public name
-del _cls
+    _publish(_cls)
+del _cls, _publish
 
 __all__ = [
     "__version__",
@@ -67,7 +80,7 @@ def isa() -> str:
     """Instruction set libdrsn's kernels use in this process (drsn_isa): "avx512", "avx2"
     or "baseline" (DRSN_FORCE_ISA lowers it). IncompatibleLibraryError for a library that
     predates the function."""
-    return _load().require("isa")().decode("ascii")
+    return str(_load().require("isa")().decode("ascii"))
 
 
 def library_path() -> str:

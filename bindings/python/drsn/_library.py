@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import sys
 import threading
 from ctypes import POINTER, c_char_p, c_float, c_int, c_int32, c_int64, c_size_t, c_uint32, c_void_p
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from ._errors import (
     Error,
@@ -56,7 +58,7 @@ _p_size = POINTER(c_size_t)
 _p_int64 = POINTER(c_int64)
 
 #: name -> (restype, argtypes), one entry per function of include/drsn.h.
-PROTOTYPES: dict[str, tuple[object, list[object]]] = {
+PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
     "drsn_version_number": (c_uint32, []),
     "drsn_version_string": (c_char_p, []),
     "drsn_abi_version": (c_uint32, []),
@@ -131,10 +133,52 @@ OPTIONAL = frozenset({
 })
 
 
-class Library:
-    """A loaded libdrsn with every prototype declared. ``path`` is where it came from."""
+#: The Python call that corresponds to a C function, for library messages that mention
+#: one (e.g. "... use drsn_model_output_shape_for"): a Python caller reads the name it
+#: can call. Functions without a Python counterpart keep their C name.
+PYTHON_NAMES: Dict[str, str] = {
+    "drsn_model_load_file": "Model",
+    "drsn_model_load_memory": "Model",
+    "drsn_options_set_num_threads": "Model",
+    "drsn_options_set_limit": "Model",
+    "drsn_model_output_shape_for": "Model.output_shapes",
+    "drsn_model_run": "Model.run",
+    "drsn_model_summary_json": "Model.summary",
+    "drsn_window_count": "drsn.window_count",
+    "drsn_model_run_windows": "Model.run_windows",
+    "drsn_model_shrinkage_units": "Model.shrinkage_units",
+    "drsn_model_run_introspect": "Model.run_introspect",
+    "drsn_options_get_limit": "drsn.default_limits",
+}
 
-    def __init__(self, cdll: ctypes.CDLL, path: str):
+_C_FUNCTION_PREFIX = re.compile(r"(drsn_[a-z0-9_]+): ")
+_C_FUNCTION_NAME = re.compile(r"\bdrsn_[a-z0-9_]+\b")
+
+
+def python_message(raw: str) -> Tuple[str, Optional[str]]:
+    """(detail, C function) of a drsn_last_error() message: the leading ``drsn_xxx: ``
+    the C API puts before its own argument errors is removed (the binding's public calls
+    put the Python call there instead, see drsn._errors.public_call), and C function
+    names in the rest are replaced by the Python call that does the same."""
+    function = None
+    match = _C_FUNCTION_PREFIX.match(raw)
+    if match:
+        function = match.group(1)
+        raw = raw[match.end():]
+    detail = _C_FUNCTION_NAME.sub(lambda m: PYTHON_NAMES.get(m.group(0), m.group(0)), raw)
+    return detail, function
+
+
+class Library:
+    """A loaded libdrsn with every prototype declared. ``path`` is where it came from.
+    Each C function ``drsn_xxx`` is the attribute ``xxx`` (None for a missing optional
+    one)."""
+
+    if TYPE_CHECKING:
+        # The functions are set per name from PROTOTYPES in __init__.
+        def __getattr__(self, name: str) -> Any: ...
+
+    def __init__(self, cdll: ctypes.CDLL, path: str) -> None:
         self.cdll = cdll
         self.path = path
         for name, (restype, argtypes) in PROTOTYPES.items():
@@ -152,10 +196,10 @@ class Library:
             fn.argtypes = argtypes
             setattr(self, name[len("drsn_"):], fn)
 
-    def require(self, name: str):
+    def require(self, name: str) -> Callable[..., Any]:
         """The function `name` (without the drsn_ prefix); IncompatibleLibraryError if
         this library predates it."""
-        fn = getattr(self, name)
+        fn: Optional[Callable[..., Any]] = getattr(self, name)
         if fn is None:
             raise IncompatibleLibraryError(
                 f"{self.path} does not export drsn_{name}(); it is older than the header "
@@ -163,15 +207,19 @@ class Library:
         return fn
 
     def version(self) -> str:
-        return self.version_string().decode("utf-8")
+        return str(self.version_string().decode("utf-8"))
 
     def error(self, status: int) -> Error:
         """The exception for a failed call, built from drsn_last_error() of this thread.
-        Must be called right after the failing call (before any other drsn_* call)."""
+        Must be called right after the failing call (before any other drsn_* call).
+        The message is the library's without the C function name (kept in the error's
+        ``function``); the public call that failed adds its own name in front."""
         raw = self.last_error()
-        message = raw.decode("utf-8", "replace") if raw else ""
+        detail, function = python_message(raw.decode("utf-8", "replace") if raw else "")
         name = self.status_string(status)
-        return error_from_status(status, message, name.decode() if name else None)
+        error = error_from_status(status, detail, name.decode() if name else None)
+        error.function = function
+        return error
 
     def check(self, status: int) -> None:
         """Raises the mapped exception if ``status`` is not DRSN_OK."""
@@ -179,7 +227,7 @@ class Library:
             raise self.error(status)
 
 
-def _source_tree_root(package_dir: Path) -> Path | None:
+def _source_tree_root(package_dir: Path) -> Optional[Path]:
     """<repo> when the package lives at <repo>/bindings/python/drsn, else None."""
     root = package_dir.parent.parent.parent
     if package_dir.parent.name == "python" and package_dir.parent.parent.name == "bindings" \
@@ -248,7 +296,7 @@ def _not_found_message(tried: list[tuple[str, str, str]]) -> str:
 
 
 _lock = threading.Lock()
-_loaded: Library | None = None
+_loaded: Optional[Library] = None
 
 
 def load() -> Library:

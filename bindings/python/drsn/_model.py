@@ -14,6 +14,8 @@ Contracts (they follow include/drsn.h):
 * A model is immutable and may be run from several Python threads at once; the GIL is
   released while the library computes. :meth:`Model.close` waits for runs in progress
   and then frees the model; any later use raises :class:`~drsn.ClosedError`.
+* Error messages start with the Python call that failed (``Model.run: ...``), never with
+  the C function that reported the error (see :class:`drsn.Error`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import os
 import threading
 from collections.abc import Mapping
 from ctypes import byref, c_int, c_int64, c_size_t, c_void_p
-from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
+from types import TracebackType
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Type, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from ._errors import (
     BufferTooSmallError,
@@ -38,6 +42,7 @@ from ._errors import (
     InternalError,
     InvalidArgumentError,
     ShapeError,
+    public_call,
 )
 from ._library import Library, load
 
@@ -45,7 +50,7 @@ __all__ = ["LIMITS", "NORMALIZATIONS", "Model", "ShrinkageUnit", "TensorInfo", "
            "window_count"]
 
 #: drsn_dtype (ONNX TensorProto.DataType) -> numpy dtype; UNDEFINED (0) -> None.
-_NUMPY_DTYPES = {
+_NUMPY_DTYPES: Dict[int, np.dtype[Any]] = {
     1: np.dtype(np.float32),
     2: np.dtype(np.uint8),
     3: np.dtype(np.int8),
@@ -60,6 +65,20 @@ _STATUS_BUFFER_TOO_SMALL = BufferTooSmallError.STATUS
 _SHAPE_CAPACITY = 8  # first guess for a rank; a larger rank costs one retry
 
 Shape = Tuple[Optional[int], ...]
+
+# Type aliases of the public signatures (evaluated at run time, so typing.Union: Python 3.9).
+#: A float32 numpy array: what every run returns, and what inputs must be.
+Float32Array = npt.NDArray[np.float32]
+#: Model inputs: one array (one-input model), a sequence in input order, or a mapping
+#: by input name. Arrays must be float32; anything else raises DtypeError.
+Inputs = Union[npt.ArrayLike, Sequence[npt.ArrayLike], Mapping[str, npt.ArrayLike]]
+#: Concrete input shapes: one shape (one-input model), a sequence of shapes in input
+#: order, or a mapping by input name.
+InputShapes = Union[Sequence[int], Sequence[Sequence[int]], Mapping[str, Sequence[int]]]
+#: Preallocated outputs of Model.run_into: a sequence in output order or a mapping by name.
+OutputBuffers = Union[Sequence[Float32Array], Mapping[str, Float32Array]]
+#: What Model() loads: a path, or the model's bytes.
+ModelSource = Union[str, os.PathLike[Any], bytes, bytearray, memoryview]
 
 
 class TensorInfo(NamedTuple):
@@ -86,6 +105,7 @@ class ShrinkageUnit(NamedTuple):
 NORMALIZATIONS = {None: 0, "none": 0, "zscore": 1}
 
 
+@public_call("drsn.window_count")
 def window_count(length: int, window: int, hop: int) -> int:
     """Number of full windows of ``window`` samples every ``hop`` samples in ``length``
     samples (drsn_window_count; 0 when length < window). InvalidArgumentError when
@@ -95,21 +115,21 @@ def window_count(length: int, window: int, hop: int) -> int:
     lib = load()
     out = c_size_t(0)
     lib.check(lib.require("window_count")(length, window, hop, byref(out)))
-    return out.value
+    return int(out.value)
 
 
-def _count_arg(value, name: str, minimum: int = 0) -> int:
+def _count_arg(value: Any, name: str, minimum: int = 0) -> int:
     """An integer argument >= minimum (InvalidArgumentError otherwise; bool is refused)."""
     if isinstance(value, bool):
         raise InvalidArgumentError(f"{name} must be an integer, got {value!r}")
     try:
-        value = operator.index(value)
+        index: int = operator.index(value)
     except TypeError:
         raise InvalidArgumentError(
             f"{name} must be an integer, got {type(value).__name__} {value!r}") from None
-    if value < minimum:
-        raise InvalidArgumentError(f"{name} must be >= {minimum}, got {value}")
-    return value
+    if index < minimum:
+        raise InvalidArgumentError(f"{name} must be >= {minimum}, got {index}")
+    return index
 
 
 def _format_shape(shape: Sequence[Optional[int]]) -> str:
@@ -117,13 +137,13 @@ def _format_shape(shape: Sequence[Optional[int]]) -> str:
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
 
 
-def _describe_dtype(dtype: np.dtype) -> str:
+def _describe_dtype(dtype: np.dtype[Any]) -> str:
     if dtype.isnative or dtype.byteorder == "|":
-        return dtype.name
+        return str(dtype.name)
     return f"{dtype.name} with non-native byte order ('{dtype.str}')"
 
 
-def _query_shape(lib: Library, fn, *args) -> tuple[int, ...]:
+def _query_shape(lib: Library, fn: Callable[..., int], *args: Any) -> Tuple[int, ...]:
     """Calls a drsn_model_*shape* function `fn(*args, dims, capacity, &rank)`, retrying
     once with the reported rank when the first buffer is too small."""
     capacity = _SHAPE_CAPACITY
@@ -144,11 +164,11 @@ class _ShapePlan(NamedTuple):
     threads, so repeated runs with the same shapes skip validation and the
     drsn_model_output_shape_for calls."""
 
-    dims: Any          # (c_void_p * n): input i -> its int64 dims
-    dim_arrays: list   # the int64 arrays `dims` points into, kept alive here
-    ranks: Any         # (c_size_t * n)
-    output_shapes: list
-    capacities: Any    # (c_size_t * outputs): elements of each output
+    dims: Any                           # (c_void_p * n): input i -> its int64 dims
+    dim_arrays: List[Any]               # the int64 arrays `dims` points into, kept alive here
+    ranks: Any                          # (c_size_t * n)
+    output_shapes: List[Tuple[int, ...]]
+    capacities: Any                     # (c_size_t * outputs): elements of each output
 
 
 _PLAN_CACHE_SIZE = 64
@@ -172,14 +192,15 @@ def _limit_code(name: str) -> int:
             f"unknown limit {name!r}; known limits: {', '.join(LIMITS)}") from None
 
 
-def default_limits() -> dict:
+@public_call("drsn.default_limits")
+def default_limits() -> Dict[str, int]:
     """The library's default resource limits, {name: value} (see :data:`LIMITS`)."""
     lib = load()
     get_limit = lib.require("options_get_limit")
     options = c_void_p()
     lib.check(lib.options_create(byref(options)))
     try:
-        values = {}
+        values: Dict[str, int] = {}
         for name, code in LIMITS.items():
             value = c_int64(0)
             lib.check(get_limit(options, code, byref(value)))
@@ -207,32 +228,42 @@ class Model:
 
     Raises :class:`~drsn.FileError`, :class:`~drsn.InvalidModelError`,
     :class:`~drsn.UnsupportedError`, ... when the library cannot load the model, and
-    :class:`~drsn.LibraryNotFoundError` when libdrsn itself cannot be found.
+    :class:`~drsn.LibraryNotFoundError` when libdrsn itself cannot be found. Messages
+    start with ``Model: `` for the constructor and ``Model.<method>: `` for a method.
     """
 
     _handle: Optional[int] = None  # set first thing, so __del__ is safe on a failed init
+    _source: str = "<not loaded>"
 
-    def __init__(self, source: Union[str, os.PathLike, bytes, bytearray, memoryview],
-                 num_threads: Optional[int] = None, limits: Optional[Mapping[str, int]] = None):
+    @public_call("Model")
+    def __init__(self, source: ModelSource, num_threads: Optional[int] = None,
+                 limits: Optional[Mapping[str, int]] = None) -> None:
         lib = load()
         self._lib = lib
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)  # close() waits on it for runs to end
         self._active_runs = 0
-        self._plans: dict = {}
-        self._units: dict = {}  # input shapes -> list[ShrinkageUnit]
+        self._plans: Dict[Tuple[Tuple[int, ...], ...], _ShapePlan] = {}
+        self._units: Dict[Tuple[Tuple[int, ...], ...], List[ShrinkageUnit]] = {}
         self._num_threads = None if num_threads is None else operator.index(num_threads)
-        limits = {_limit_code(k): operator.index(v) for k, v in (limits or {}).items()}
-        set_limit = lib.require("options_set_limit") if limits else None
+        limit_values = {name: (_limit_code(name), operator.index(v))
+                        for name, v in (limits or {}).items()}
+        set_limit = lib.require("options_set_limit") if limit_values else None
 
         options = c_void_p()
-        if self._num_threads is not None or limits:
+        if self._num_threads is not None or limit_values:
             lib.check(lib.options_create(byref(options)))
         try:
             if self._num_threads is not None:
                 lib.check(lib.options_set_num_threads(options, self._num_threads))
-            for code, value in limits.items():
-                lib.check(set_limit(options, code, value))
+            for name, (code, value) in limit_values.items():
+                assert set_limit is not None
+                status = set_limit(options, code, value)
+                if status != 0:
+                    error = lib.error(status)
+                    error.detail = f"limits[{name!r}]: {error.detail}"
+                    error.message = error.detail
+                    raise error
             handle = c_void_p()
             if isinstance(source, (bytes, bytearray, memoryview)):
                 view = memoryview(source)
@@ -244,9 +275,9 @@ class Model:
                 self._source = os.fsdecode(path)
                 status = lib.model_load_file(os.fsencode(path), options, byref(handle))
                 if status == FileError.STATUS:
-                    error = lib.error(status)
-                    error.filename = self._source  # as OSError.filename
-                    raise error
+                    file_error = lib.error(status)
+                    setattr(file_error, "filename", self._source)  # as OSError.filename
+                    raise file_error
             else:
                 raise TypeError(
                     "drsn.Model expects a path (str or os.PathLike) or the model's bytes "
@@ -264,7 +295,8 @@ class Model:
         self._input_index = {info.name: i for i, info in enumerate(self._inputs)}
         self._output_index = {info.name: i for i, info in enumerate(self._outputs)}
 
-    def _info(self, index, name_fn, dtype_fn, shape_fn) -> TensorInfo:
+    def _info(self, index: int, name_fn: Callable[..., Optional[bytes]],
+              dtype_fn: Callable[..., int], shape_fn: Callable[..., int]) -> TensorInfo:
         lib, h = self._lib, self._handle
         raw = name_fn(h, index)
         name = raw.decode("utf-8", "replace") if raw is not None else ""
@@ -276,6 +308,7 @@ class Model:
 
     # ---- lifetime --------------------------------------------------------------------
 
+    @public_call("Model.close")
     def close(self) -> None:
         """Frees the model. Waits for runs in progress on other threads to finish.
         Idempotent; afterwards every other method raises :class:`~drsn.ClosedError`."""
@@ -294,14 +327,16 @@ class Model:
         """True once :meth:`close` has been called."""
         return self._handle is None
 
-    def __enter__(self) -> "Model":
+    @public_call("Model.__enter__")
+    def __enter__(self) -> Model:
         self._require_open()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 traceback: Optional[TracebackType]) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         # No run can be in progress: a run holds a reference to self. Only touches
         # attributes of self, so it also works while the interpreter shuts down.
         handle = self._handle
@@ -333,13 +368,15 @@ class Model:
     # ---- introspection ---------------------------------------------------------------
 
     @property
-    def inputs(self) -> list[TensorInfo]:
+    @public_call("Model.inputs")
+    def inputs(self) -> List[TensorInfo]:
         """Graph inputs (initializers excluded), in the order :meth:`run` takes them."""
         self._require_open()
         return list(self._inputs)
 
     @property
-    def outputs(self) -> list[TensorInfo]:
+    @public_call("Model.outputs")
+    def outputs(self) -> List[TensorInfo]:
         """Graph outputs, in the order :meth:`run` returns them. The shape is the one
         inferred at load time (None where it depends on a dynamic input dimension)."""
         self._require_open()
@@ -364,7 +401,7 @@ class Model:
 
     # ---- argument handling -----------------------------------------------------------
 
-    def _by_input(self, values, what: str) -> list:
+    def _by_input(self, values: Any, what: str) -> List[Any]:
         """Orders per-input values given as a dict by name, a list/tuple in input order,
         or (for a one-input model) a single value."""
         names = [info.name for info in self._inputs]
@@ -403,7 +440,7 @@ class Model:
                 f"input '{info.name}': expected shape {_format_shape(declared)} "
                 f"(rank {len(declared)}), got {_format_shape(shape)} (rank {len(shape)})")
 
-    def _prepare(self, inputs) -> list:
+    def _prepare(self, inputs: Inputs) -> List[Float32Array]:
         """The inputs as float32, C-contiguous, aligned arrays in input order (copied
         only when the layout needs it). Raises DtypeError; shapes are checked by _plan."""
         arrays = []
@@ -420,7 +457,7 @@ class Model:
             arrays.append(array)
         return arrays
 
-    def _plan(self, handle: int, shapes: tuple) -> _ShapePlan:
+    def _plan(self, handle: int, shapes: Tuple[Tuple[int, ...], ...]) -> _ShapePlan:
         """The cached _ShapePlan for these input shapes (a tuple of int tuples), built
         on first use: shapes checked against the declared inputs (ShapeError), output
         shapes asked from the library (ShapeError if the shapes do not fit)."""
@@ -444,7 +481,8 @@ class Model:
         self._plans[shapes] = plan
         return plan
 
-    def _call_run(self, handle: int, arrays: list, plan: _ShapePlan, outputs: list) -> None:
+    def _call_run(self, handle: int, arrays: Sequence[Float32Array], plan: _ShapePlan,
+                  outputs: Sequence[Float32Array]) -> None:
         """drsn_model_run. `arrays` and `outputs` stay referenced by the caller's frame
         for the whole call; ctypes releases the GIL while the library computes."""
         inputs = (c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
@@ -455,7 +493,8 @@ class Model:
 
     # ---- running ---------------------------------------------------------------------
 
-    def output_shapes(self, input_shapes) -> list[tuple[int, ...]]:
+    @public_call("Model.output_shapes")
+    def output_shapes(self, input_shapes: InputShapes) -> List[Tuple[int, ...]]:
         """Concrete output shapes (a list of int tuples, in output order) for concrete
         input shapes, without running the model. ``input_shapes``: a dict by input
         name, a list in input order, or one shape for a one-input model.
@@ -466,7 +505,7 @@ class Model:
         finally:
             self._end()
 
-    def _shapes_arg(self, input_shapes) -> tuple:
+    def _shapes_arg(self, input_shapes: InputShapes) -> Tuple[Tuple[int, ...], ...]:
         """``input_shapes`` (a dict by input name, a list in input order, or one shape for
         a one-input model) as a tuple of int tuples in input order."""
         if (len(self._inputs) == 1 and isinstance(input_shapes, (list, tuple))
@@ -487,25 +526,71 @@ class Model:
             shapes.append(shape)
         return tuple(shapes)
 
-    def run(self, inputs) -> list[np.ndarray]:
-        """Runs the model once and returns its outputs as new float32 arrays, in output
-        order. ``inputs``: one array (one-input model), a list/tuple in input order, or
-        a dict by input name. Arrays must be float32 (see the module contract)."""
+    def _output_selection(self, output_names: Sequence[str]) -> List[int]:
+        """Output indices of ``output_names`` (in that order; repeats allowed).
+        InvalidArgumentError naming every unknown name and listing the valid ones."""
+        if isinstance(output_names, (str, bytes)):
+            raise InvalidArgumentError(
+                f"output_names must be a sequence of output names, not a single "
+                f"{type(output_names).__name__} ({output_names!r}); write [{output_names!r}]")
+        try:
+            names = list(output_names)
+        except TypeError:
+            raise InvalidArgumentError(
+                f"output_names must be a sequence of output names (str), got "
+                f"{type(output_names).__name__}") from None
+        valid = ", ".join(repr(o.name) for o in self._outputs) or "none"
+        for name in names:
+            if not isinstance(name, str):
+                raise InvalidArgumentError(
+                    f"output_names: expected output names (str), got {type(name).__name__} "
+                    f"{name!r} (the model's outputs are {valid})")
+        unknown = [n for n in dict.fromkeys(names) if n not in self._output_index]
+        if unknown:
+            raise InvalidArgumentError(
+                f"output_names: unknown output{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(repr(n) for n in unknown)} (the model's outputs are {valid})")
+        return [self._output_index[n] for n in names]
+
+    @public_call("Model.run")
+    def run(self, inputs: Inputs, *,
+            output_names: Optional[Sequence[str]] = None) -> List[Float32Array]:
+        """Runs the model once and returns its outputs as new float32 arrays.
+
+        * ``inputs``: one array (one-input model), a list/tuple in input order, or a dict
+          by input name. Arrays must be float32 (see the module contract).
+        * ``output_names``: ``None`` (default) returns every output, in output order;
+          a sequence of output names returns those outputs, in that order, like
+          onnxruntime's ``InferenceSession.run(output_names, feeds)``. A name may appear
+          more than once (each occurrence is the same array object); an unknown name
+          raises :class:`~drsn.InvalidArgumentError` naming it and listing the model's
+          outputs (before anything runs); an empty sequence returns ``[]`` (onnxruntime
+          reads ``[]`` as "all outputs"). The model always computes every output: the
+          selection saves no compute.
+        """
         handle = self._begin()
         try:
+            selection = None if output_names is None else self._output_selection(output_names)
             arrays = self._prepare(inputs)
             plan = self._plan(handle, tuple(a.shape for a in arrays))
             outputs = [np.empty(s, dtype=_FLOAT32) for s in plan.output_shapes]
             self._call_run(handle, arrays, plan, outputs)
-            return outputs
         finally:
             self._end()
+        if selection is None:
+            return outputs
+        return [outputs[j] for j in selection]
 
-    def run_dict(self, inputs) -> dict[str, np.ndarray]:
-        """Like :meth:`run`, but returns ``{output name: array}``."""
-        return dict(zip((o.name for o in self._outputs), self.run(inputs)))
+    @public_call("Model.run_dict")
+    def run_dict(self, inputs: Inputs, *,
+                 output_names: Optional[Sequence[str]] = None) -> Dict[str, Float32Array]:
+        """Like :meth:`run`, but returns ``{output name: array}`` (in output order, or in
+        the order of ``output_names`` when given)."""
+        names = [o.name for o in self._outputs] if output_names is None else list(output_names)
+        return dict(zip(names, self.run(inputs, output_names=output_names)))
 
-    def run_into(self, inputs, outputs) -> list[np.ndarray]:
+    @public_call("Model.run_into")
+    def run_into(self, inputs: Inputs, outputs: OutputBuffers) -> List[Float32Array]:
         """Runs the model writing into caller-provided arrays (no output allocation).
 
         ``outputs``: a list/tuple in output order or a dict by output name of numpy
@@ -525,7 +610,8 @@ class Model:
         finally:
             self._end()
 
-    def _check_outputs(self, outputs, expected, input_arrays) -> list[np.ndarray]:
+    def _check_outputs(self, outputs: OutputBuffers, expected: Sequence[Tuple[int, ...]],
+                       input_arrays: List[Float32Array]) -> List[Float32Array]:
         names = [o.name for o in self._outputs]
         if isinstance(outputs, Mapping):
             unknown = [k for k in outputs if k not in self._output_index]
@@ -566,7 +652,8 @@ class Model:
 
     # ---- model summary ---------------------------------------------------------------
 
-    def summary(self) -> dict:
+    @public_call("Model.summary")
+    def summary(self) -> Dict[str, Any]:
         """The library's description of the model (drsn_model_summary_json) as a dict:
         ``producer``, ``opset``, ``inputs``, ``outputs``, operator counts as loaded
         (``operators``) and after optimisation (``optimized_operators``),
@@ -582,14 +669,18 @@ class Model:
         if raw is None:
             raise InternalError("drsn_model_summary_json returned NULL for a loaded model")
         try:
-            return json.loads(raw.decode("utf-8"))
+            result = json.loads(raw.decode("utf-8"))
         except ValueError as exc:
             raise InternalError(f"drsn_model_summary_json returned invalid JSON ({exc}): "
                                 f"{raw[:200]!r}") from None
+        if not isinstance(result, dict):
+            raise InternalError(f"drsn_model_summary_json returned {type(result).__name__}, "
+                                f"not a JSON object: {raw[:200]!r}")
+        return result
 
     # ---- long signals: sliding windows ---------------------------------------------
 
-    def _window_input_shape(self, channels: int, window: int) -> tuple:
+    def _window_input_shape(self, channels: int, window: int) -> Tuple[int, ...]:
         """The model input shape for one window (batch 1), as drsn_model_run_windows
         feeds it: [1, channels, window], or [1, window] for a rank-2 input."""
         if len(self._inputs) != 1:
@@ -609,8 +700,10 @@ class Model:
             f"run_windows needs an input of rank 3 [N, C, W] or rank 2 [N, W]; input "
             f"'{info.name}' has shape {_format_shape(info.shape)} (rank {len(info.shape)})")
 
-    def run_windows(self, signal, window: int, hop: int, normalize: Optional[str] = "zscore",
-                    epsilon: float = 1e-8, batch_size: int = 64) -> list[np.ndarray]:
+    @public_call("Model.run_windows")
+    def run_windows(self, signal: npt.ArrayLike, window: int, hop: int,
+                    normalize: Optional[str] = "zscore", epsilon: float = 1e-8,
+                    batch_size: int = 64) -> List[Float32Array]:
         """Runs the model on every full window of a long recording
         (drsn_model_run_windows) and returns its outputs, one array per model output
         shaped ``[num_windows, *per-window output shape]``, in window order.
@@ -687,7 +780,8 @@ class Model:
 
     # ---- threshold introspection -----------------------------------------------------
 
-    def _shrinkage_units(self, handle: int, shapes: tuple, plan: _ShapePlan) -> list:
+    def _shrinkage_units(self, handle: int, shapes: Tuple[Tuple[int, ...], ...],
+                         plan: _ShapePlan) -> List[ShrinkageUnit]:
         units = self._units.get(shapes)
         if units is not None:
             return units
@@ -710,7 +804,8 @@ class Model:
         self._units[shapes] = units
         return units
 
-    def shrinkage_units(self, input_shapes) -> list[ShrinkageUnit]:
+    @public_call("Model.shrinkage_units")
+    def shrinkage_units(self, input_shapes: InputShapes) -> List[ShrinkageUnit]:
         """The residual shrinkage units drsn recognised (and fused) for these input
         shapes (drsn_model_shrinkage_units), in graph order: a list of
         ``ShrinkageUnit(thresholds_per_sample, features_per_sample)`` (plain tuples
@@ -723,7 +818,10 @@ class Model:
         finally:
             self._end()
 
-    def run_introspect(self, inputs):
+    @public_call("Model.run_introspect")
+    def run_introspect(
+        self, inputs: Inputs
+    ) -> Tuple[List[Float32Array], List[Float32Array], List[Float32Array]]:
         """Runs the model like :meth:`run` and also reports what every shrinkage unit
         did (drsn_model_run_introspect). Returns ``(outputs, thresholds,
         zero_fractions)``:

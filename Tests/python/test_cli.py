@@ -2,10 +2,13 @@
 in a subprocess: inspect, run, classify, bench, and its error handling (one line
 `drsn: error: ...` on stderr, non-zero exit status, never a traceback)."""
 
+import io
 import json
 import os
+import select
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 
@@ -128,6 +131,167 @@ def test_classify_introspect_and_progress():
     p = drsn_cli("classify", MODEL, TAIL, "--window", 2048, "--hop", 512, "--no-progress", "--progress")
     assert_ok(p)
     assert "windows" not in p.stderr
+
+
+# ---- progress bar ----------------------------------------------------------------------------------
+
+def test_progress_forced_on_a_short_job():
+    """--progress draws the bar even for a job far below half a second and without a TTY."""
+    p = drsn_cli("classify", MODEL, TAIL, "--window", 2048, "--hop", 1024, "--progress")
+    assert_ok(p)
+    # (text mode reads the bar's leading \r as a line break)
+    assert "[##############################] 34/34 windows" in p.stderr, repr(p.stderr)
+    assert "\x1b[" not in p.stderr  # no terminal escape codes when stderr is not a terminal
+    assert "[#" not in p.stdout and "majority class: class 4" in p.stdout
+
+
+def test_no_progress_by_default_without_a_terminal():
+    """Default mode, stderr a pipe: no bar, short job or long (hop 16: 2160 windows)."""
+    for hop in (1024, 16):
+        p = drsn_cli("classify", MODEL, TAIL, "--window", 2048, "--hop", hop)
+        assert_ok(p)
+        assert p.stderr == "", repr(p.stderr)
+
+
+def run_with_terminal_stderr(args, timeout=120):
+    """Runs the tool with stderr on a pseudo-terminal (stdout a pipe); (status, stdout, stderr)."""
+    pty = pytest.importorskip("pty")
+    try:
+        master, slave = pty.openpty()
+    except OSError as exc:
+        pytest.skip(f"no pseudo-terminal: {exc}")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(BINDING) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.Popen([sys.executable, "-m", "drsn", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=slave, stdin=subprocess.DEVNULL, env=env, cwd=str(REPO_ROOT))
+    os.close(slave)
+    received, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not data:
+                    break
+                received.append(data)
+            elif proc.poll() is not None:
+                break
+        stdout = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))[0]
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, stdout.decode(), b"".join(received).decode(errors="replace")
+
+
+def test_no_progress_on_a_terminal_for_a_short_job():
+    """A terminal alone does not bring the bar: 34 windows finish in one short run."""
+    status, stdout, stderr = run_with_terminal_stderr(
+        ["classify", MODEL, TAIL, "--window", 2048, "--hop", 1024])
+    assert status == 0, stderr
+    assert "majority class: class 4" in stdout
+    assert "windows" not in stderr and "[#" not in stderr, repr(stderr)
+    status, stdout, stderr = run_with_terminal_stderr(
+        ["classify", MODEL, TAIL, "--window", 2048, "--hop", 1024, "--progress"])
+    assert status == 0 and "34/34 windows" in stderr, repr(stderr)
+
+
+class FakeTerminal(io.StringIO):
+    def __init__(self, terminal=True):
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self):
+        return self.terminal
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def progress(total, mode="auto", terminal=True):
+    from drsn.cli import Progress
+    clock, stream = FakeClock(), FakeTerminal(terminal)
+    return Progress(total, mode, stream=stream, clock=clock, interval=0.0), clock, stream
+
+
+def test_progress_decides_by_expected_time():
+    """Unit test of the decision (a fake clock and terminal): drawn on a terminal when the
+    job is expected to take more than PROGRESS_MIN_SECONDS, estimated from the first chunk."""
+    from drsn.cli import PROGRESS_MIN_SECONDS
+    assert PROGRESS_MIN_SECONDS == 0.5
+    # 64 of 10,000 windows in 10 ms: about 1.6 s expected -> drawn from the first chunk on
+    bar, clock, stream = progress(10_000)
+    assert bar.possible
+    clock.now += 0.010
+    bar.update(64)
+    assert "64/10000 windows" in stream.getvalue()
+    clock.now += 1.5
+    bar.update(10_000)
+    bar.close()
+    assert "10000/10000 windows" in stream.getvalue() and stream.getvalue().endswith("\n")
+    # 64 of 600 windows in 10 ms: about 0.09 s expected -> nothing, ever
+    bar, clock, stream = progress(600)
+    for done in range(64, 601, 64):
+        clock.now += 0.010
+        bar.update(min(done, 600))
+    bar.close()
+    assert stream.getvalue() == ""
+    # a job that turns out slower than estimated: drawn once half a second has passed
+    bar, clock, stream = progress(1_000)
+    clock.now += 0.020
+    bar.update(100)          # 0.2 s expected
+    assert stream.getvalue() == ""
+    clock.now += 0.6
+    bar.update(200)          # 0.62 s already spent
+    assert "200/1000 windows" in stream.getvalue()
+    # a job done in its first chunk draws nothing, however long it took
+    bar, clock, stream = progress(50)
+    clock.now += 2.0
+    bar.update(50)
+    bar.close()
+    assert stream.getvalue() == ""
+
+
+def test_progress_modes():
+    # auto without a terminal: not possible at all (the caller does not even chunk)
+    bar, clock, stream = progress(10_000, terminal=False)
+    assert not bar.possible
+    clock.now += 5.0
+    bar.update(64)
+    bar.close()
+    assert stream.getvalue() == ""
+    # always (--progress): drawn for a tiny job, without a terminal, no escape codes
+    bar, clock, stream = progress(3, "always", terminal=False)
+    bar.update(3)
+    bar.close()
+    assert stream.getvalue().startswith("\r[###") and "3/3 windows" in stream.getvalue()
+    assert "\x1b" not in stream.getvalue()
+    # never (--no-progress): nothing even for a long job on a terminal
+    bar, clock, stream = progress(10_000, "never")
+    assert not bar.possible
+    clock.now += 5.0
+    bar.update(64)
+    bar.close()
+    assert stream.getvalue() == ""
+
+
+def test_progress_chunks():
+    from drsn.cli import _chunks
+    assert _chunks(5000, 64, False) == [(0, 5000)]  # no bar possible: one run_windows call
+    for total, batch in ((5000, 64), (34, 64), (68, 16), (1_000_000, 64), (1, 1)):
+        spans = _chunks(total, batch, True)
+        assert spans[0] == (0, min(batch, total))  # the first chunk times the job
+        assert sum(n for _, n in spans) == total
+        assert all(a + n == b for (a, n), (b, _) in zip(spans, spans[1:]))
+        assert max(n for _, n in spans) <= max(batch, 4096)
 
 
 def test_classify_full_recording_chunked():

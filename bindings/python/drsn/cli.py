@@ -4,7 +4,8 @@ also ``python3 -m drsn``).
     drsn inspect  MODEL.onnx [--json]
     drsn run      MODEL.onnx INPUT.npy [INPUT2.npy ...] [-o OUT.npy|OUT.npz]
     drsn classify MODEL.onnx RECORDING.(npy|csv|wav) --window 2048 --hop 1024
-                  [--classes classes.json] [--no-normalize] [--introspect] [--progress]
+                  [--classes classes.json] [--no-normalize] [--introspect]
+                  [--progress | --no-progress]
     drsn bench    MODEL.onnx [--batch 1,64] [--threads 1,2] [--quick]
 
 It is a thin layer over the binding (:class:`drsn.Model`): everything it computes goes
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import io
 import json
 import math
@@ -24,15 +26,17 @@ import statistics
 import sys
 import time
 import wave
-from typing import Optional, Sequence
+from typing import IO, Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _errors
-from ._model import Model
+from ._model import Model, TensorInfo
 
 PROG = "drsn"
-PROGRESS_MIN_WINDOWS = 50  # no progress bar for recordings with fewer windows
+#: Without --progress, a progress bar is shown (on a terminal) for work expected to take
+#: longer than this, estimated from the time of the work done so far.
+PROGRESS_MIN_SECONDS = 0.5
 
 
 class CliError(Exception):
@@ -46,7 +50,7 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``drsn: error: ... (see drsn X --help)``."""
 
-    def error(self, message):  # noqa: D401 (argparse API)
+    def error(self, message: str) -> NoReturn:  # noqa: D401 (argparse API)
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
@@ -78,7 +82,7 @@ def _load_model(path: str, threads: Optional[int]) -> Model:
     return Model(path, num_threads=threads)
 
 
-def _shape(shape) -> str:
+def _shape(shape: Sequence[Optional[int]]) -> str:
     return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
@@ -87,7 +91,7 @@ def _load_npy(path: str) -> np.ndarray:
         raise CliError(f"file '{path}' does not exist")
     try:
         array = np.load(path, allow_pickle=False)
-    except ValueError as exc:
+    except (ValueError, EOFError) as exc:  # EOFError: an empty file
         raise CliError(f"'{path}' is not a readable .npy array ({exc})") from None
     if not isinstance(array, np.ndarray):
         raise CliError(f"'{path}' holds several arrays (.npz); give a single .npy array")
@@ -103,7 +107,7 @@ def _human(n: float) -> str:
 
 # ---- inspect ---------------------------------------------------------------------------
 
-def _counts_table(before: dict, after: dict) -> list[str]:
+def _counts_table(before: Dict[str, int], after: Dict[str, int]) -> List[str]:
     names = sorted(set(before) | set(after))
     width = max([len(n) for n in names] + [8])
     lines = [f"  {'operator':<{width}}  {'loaded':>6}  {'optimised':>9}"]
@@ -114,7 +118,7 @@ def _counts_table(before: dict, after: dict) -> list[str]:
     return lines
 
 
-def cmd_inspect(args) -> int:
+def cmd_inspect(args: argparse.Namespace) -> int:
     with _load_model(args.model, args.threads) as model:
         summary = model.summary()
     if args.json:
@@ -123,7 +127,7 @@ def cmd_inspect(args) -> int:
     print(f"model      {args.model}")
     print(f"producer   {summary.get('producer') or '?'}   opset {summary.get('opset', '?')}")
 
-    def tensors(kind):
+    def tensors(kind: str) -> None:
         for t in summary.get(kind, []):
             shape = t.get("shape")
             shape_s = "?" if shape is None else "[" + ", ".join(
@@ -168,7 +172,7 @@ def cmd_inspect(args) -> int:
 
 # ---- run -------------------------------------------------------------------------------
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     with _load_model(args.model, args.threads) as model:
         arrays = [_load_npy(p) for p in args.inputs]
         if len(arrays) != len(model.inputs):
@@ -183,7 +187,8 @@ def cmd_run(args) -> int:
         print(f"{name}: float32 {_shape(value.shape)}", file=sys.stderr if args.output else sys.stdout)
     if args.output:
         if args.output.endswith(".npz"):
-            np.savez(args.output, **dict(zip(names, outputs)))
+            by_name: Dict[str, Any] = dict(zip(names, outputs))
+            np.savez(args.output, **by_name)
         else:
             if len(outputs) != 1:
                 raise CliError(f"the model has {len(outputs)} outputs; write them all with "
@@ -255,7 +260,8 @@ def _read_csv(path: str) -> np.ndarray:
         raise CliError(f"'{path}': not a table of numbers ({exc})") from None
     if data.ndim != 2 or data.size == 0:
         raise CliError(f"'{path}': every row must have the same number of numeric columns")
-    return data.T  # columns are channels
+    channels: np.ndarray = data.T  # columns are channels
+    return channels
 
 
 def _read_wav(path: str) -> np.ndarray:
@@ -278,7 +284,8 @@ def _read_wav(path: str) -> np.ndarray:
         data = np.frombuffer(raw, "<i4").astype(np.float64) / float(1 << 31)
     else:
         raise CliError(f"'{path}': unsupported sample width {width} bytes")
-    return data.reshape(-1, channels).T
+    by_channel: np.ndarray = data.reshape(-1, channels).T
+    return by_channel
 
 
 def _load_classes(path: Optional[str], count: int) -> list[str]:
@@ -307,35 +314,97 @@ def _load_classes(path: Optional[str], count: int) -> list[str]:
     return data
 
 
-class _Progress:
-    """A one-line progress bar on stderr."""
+def _is_terminal(stream: Optional[IO[str]]) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.start = total, enabled, time.perf_counter()
+
+def progress_mode(args: argparse.Namespace) -> str:
+    """The progress bar mode of a command line: "never" (--no-progress, which wins over
+    --progress), "always" (--progress) or "auto" (neither; see :class:`Progress`)."""
+    if getattr(args, "no_progress", False):
+        return "never"
+    return "always" if getattr(args, "progress", False) else "auto"
+
+
+class Progress:
+    """A one-line progress bar on stderr for ``total`` units of work (windows).
+
+    ``mode``:
+
+    * ``"always"`` (--progress): drawn at every update, even for short jobs and when
+      stderr is not a terminal;
+    * ``"never"`` (--no-progress): never drawn;
+    * ``"auto"``: drawn only when stderr is a terminal and the job is expected to take
+      longer than ``min_seconds`` -- estimated at each update from the time the work done
+      so far took (the first update is the first chunk), or already took longer. A job
+      that completes in its first update draws nothing.
+
+    :attr:`possible` is False when nothing can ever be drawn (``"never"``, or ``"auto"``
+    without a terminal): callers then need not split their work into chunks.
+    Updates are drawn at most every ``interval`` seconds (the last one always).
+    """
+
+    def __init__(self, total: int, mode: str = "auto", unit: str = "windows",
+                 stream: Optional[IO[str]] = None, min_seconds: float = PROGRESS_MIN_SECONDS,
+                 clock: Callable[[], float] = time.perf_counter, interval: float = 0.1) -> None:
+        if mode not in ("auto", "always", "never"):
+            raise ValueError(f"progress mode must be 'auto', 'always' or 'never', got {mode!r}")
+        self.stream: IO[str] = sys.stderr if stream is None else stream
+        self.total, self.unit, self.min_seconds = total, unit, min_seconds
+        self.clock, self.interval = clock, interval
+        self._terminal = _is_terminal(self.stream)
+        self.possible = mode == "always" or (mode == "auto" and self._terminal)
+        self.shown = mode == "always"
+        self.drawn = False
+        self.start = clock()
+        self._last_draw = -math.inf
+
+    def expected_seconds(self, done: int, elapsed: float) -> float:
+        """The whole job's expected time, extrapolated from ``done`` units in ``elapsed``."""
+        return elapsed * self.total / done if done > 0 else math.inf
 
     def update(self, done: int) -> None:
-        if not self.enabled:
+        if not self.possible:
             return
-        frac = done / self.total if self.total else 1.0
+        now = self.clock()
+        elapsed = now - self.start
+        if not self.shown:
+            if done >= self.total:
+                return  # finished before a bar was due
+            if max(elapsed, self.expected_seconds(done, elapsed)) <= self.min_seconds:
+                return
+            self.shown = True
+        if done < self.total and now - self._last_draw < self.interval:
+            return
+        self._last_draw = now
+        frac = min(done / self.total, 1.0) if self.total else 1.0
         width = 30
         fill = int(round(frac * width))
-        elapsed = time.perf_counter() - self.start
         rate = done / elapsed if elapsed > 0 else 0.0
-        sys.stderr.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{self.total} windows "
-                         f"{rate:,.0f}/s")
-        sys.stderr.flush()
+        eta = ""
+        if 0 < done < self.total and rate > 0:
+            eta = f", {(self.total - done) / rate:.0f} s left"
+        clear = "\x1b[K" if self._terminal else ""  # the line may have become shorter
+        self.stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {done}/{self.total} "
+                          f"{self.unit} {rate:,.0f}/s{eta}{clear}")
+        self.stream.flush()
+        self.drawn = True
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
     z = logits.astype(np.float64)
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    probs: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return probs
 
 
 def _windows_of(signal: np.ndarray, first: int, count: int, window: int, hop: int,
@@ -352,7 +421,22 @@ def _windows_of(signal: np.ndarray, first: int, count: int, window: int, hop: in
     return np.ascontiguousarray(w, dtype=np.float32)
 
 
-def cmd_classify(args) -> int:
+def _chunks(total: int, batch_size: int, progressive: bool) -> List[Tuple[int, int]]:
+    """(first window, count) of the run_windows calls for ``total`` windows. One call for
+    all of them unless a progress bar may be drawn (``progressive``); then a first chunk
+    of one batch, which times the job for the bar's decision, then chunks of about 1% of
+    the windows (at least one batch, at most 4096 windows) so that the bar moves. The
+    results do not depend on the chunking (each window is normalised on its own)."""
+    if not progressive:
+        return [(0, total)]
+    first = min(batch_size, total)
+    chunk = max(batch_size, min(4096, math.ceil(total / 100)))
+    spans = [(0, first)]
+    spans += [(start, min(chunk, total - start)) for start in range(first, total, chunk)]
+    return spans
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
     signal = read_recording(args.recording, args.column)
     channels, length = signal.shape
     window, hop = args.window, args.hop
@@ -371,16 +455,11 @@ def cmd_classify(args) -> int:
             raise CliError(f"'{args.recording}' has {length} samples per channel, fewer than one "
                            f"window of {window}")
         normalize = None if args.no_normalize else "zscore"
-        show = total > PROGRESS_MIN_WINDOWS and (args.progress or sys.stderr.isatty()) \
-            and not args.no_progress
-        # Chunks of whole windows, so the bar moves on long recordings; the results do
-        # not depend on the chunking (each window is normalised on its own).
-        chunk = max(args.batch_size, min(4096, math.ceil(total / 100))) if show else total
-        progress = _Progress(total, show)
+        mode = progress_mode(args)
+        progress = Progress(total, mode)
         parts = []
         t0 = time.perf_counter()
-        for first in range(0, total, chunk):
-            n = min(chunk, total - first)
+        for first, n in _chunks(total, args.batch_size, progress.possible):
             segment = signal[:, first * hop:(first + n - 1) * hop + window]
             if channels == 1:
                 segment = segment[0]
@@ -400,8 +479,11 @@ def cmd_classify(args) -> int:
         intro = None
         if args.introspect:
             rank2 = len(model.inputs[0].shape) == 2
-            units, sums_t, sums_z = None, [], []
+            units: Optional[List[Any]] = None
+            sums_t: List[np.ndarray] = []
+            sums_z: List[float] = []
             step = args.batch_size
+            progress = Progress(total, mode, unit="windows introspected")
             for first in range(0, total, step):
                 n = min(step, total - first)
                 batch = _windows_of(signal, first, n, window, hop, not args.no_normalize, args.epsilon)
@@ -420,7 +502,9 @@ def cmd_classify(args) -> int:
                 for u in range(len(units)):
                     sums_t[u] += th[u].astype(np.float64).sum(axis=0)
                     sums_z[u] += float(zf[u].astype(np.float64).sum())
-            intro = (units, [s / total for s in sums_t], [s / total for s in sums_z])
+                progress.update(first + n)
+            progress.close()
+            intro = (units or [], [s / total for s in sums_t], [s / total for s in sums_z])
 
     classes = _load_classes(args.classes, logits.shape[1])
     probs = _softmax(logits)
@@ -458,8 +542,9 @@ def cmd_classify(args) -> int:
 
 # ---- bench -------------------------------------------------------------------------------
 
-def _bench_shape(model_inputs, batch: int, overrides: dict) -> list[tuple[int, ...]]:
-    shapes = []
+def _bench_shape(model_inputs: Sequence[TensorInfo], batch: int,
+                 overrides: Dict[str, Tuple[int, ...]]) -> List[Tuple[int, ...]]:
+    shapes: List[Tuple[int, ...]] = []
     for info in model_inputs:
         if info.name in overrides:
             shapes.append(overrides[info.name])
@@ -480,11 +565,11 @@ def _bench_shape(model_inputs, batch: int, overrides: dict) -> list[tuple[int, .
     return shapes
 
 
-def _time_runs(fn, warmup: int, repeat: int, max_seconds: float) -> float:
+def _time_runs(fn: Callable[[], object], warmup: int, repeat: int, max_seconds: float) -> float:
     """Median seconds per call after `warmup` calls; stops early after max_seconds (>= 3 runs)."""
     for _ in range(warmup):
         fn()
-    times = []
+    times: List[float] = []
     start = time.perf_counter()
     while len(times) < repeat:
         t = time.perf_counter()
@@ -495,8 +580,8 @@ def _time_runs(fn, warmup: int, repeat: int, max_seconds: float) -> float:
     return statistics.median(times)
 
 
-def cmd_bench(args) -> int:
-    overrides = {}
+def cmd_bench(args: argparse.Namespace) -> int:
+    overrides: Dict[str, Tuple[int, ...]] = {}
     for spec in args.shape or []:
         name, _, dims = spec.partition("=")
         try:
@@ -507,14 +592,14 @@ def cmd_bench(args) -> int:
         warmup, repeat, max_seconds = 1, 3, 0.5
     else:
         warmup, repeat, max_seconds = args.warmup, args.repeat, args.max_seconds
-    ort = None
+    ort: Any = None
     if not args.no_onnxruntime:
         try:
-            import onnxruntime as ort  # noqa: F811
+            ort = importlib.import_module("onnxruntime")
         except ImportError:
             ort = None
     rng = np.random.default_rng(0)
-    rows = []
+    rows: List[Dict[str, Any]] = []
     from ._library import load
     isa_fn = getattr(load(), "isa", None)
     isa = f"; libdrsn kernels: {isa_fn().decode()}" if isa_fn is not None else ""
@@ -569,7 +654,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the binding and library versions")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def common(p, threads=True):
+    def common(p: argparse.ArgumentParser, threads: bool = True) -> None:
         p.add_argument("model", help="ONNX model file")
         if threads:
             p.add_argument("--threads", type=int, default=None,
@@ -599,8 +684,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=_positive_int, default=64, help="windows per run (default 64)")
     p.add_argument("--introspect", action="store_true",
                    help="also report mean thresholds and zeroed fractions per shrinkage unit")
-    p.add_argument("--progress", action="store_true", help="show a progress bar even if stderr is not a TTY")
-    p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    p.add_argument("--progress", action="store_true",
+                   help="always show a progress bar on stderr, even for short jobs and when "
+                        "stderr is not a terminal (default: on a terminal, for jobs expected "
+                        "to take over half a second)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="never show a progress bar (wins over --progress)")
     p.add_argument("--column", type=int, default=None, help="use only this channel / CSV column (0-based)")
     p.add_argument("--rate", type=float, default=None, help="sampling rate in Hz (only to print the duration)")
     p.set_defaults(fn=cmd_classify)
@@ -624,6 +713,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, _errors.Error) and exc.call is not None:
+        # the binding's "Model.run: " names a Python call the command line user did not make
+        text = exc.detail.strip() or text
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if isinstance(exc, _errors.LibraryNotFoundError):
         first = lines[0].removeprefix("drsn: ").split(". Tried")[0]
@@ -653,7 +745,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError(f"choose a command: inspect, run, classify or bench (see `{PROG} --help`)")
         if getattr(args, "hop", None) is None and args.command == "classify":
             args.hop = args.window
-        return args.fn(args)
+        command: Callable[[argparse.Namespace], int] = args.fn
+        return command(args)
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

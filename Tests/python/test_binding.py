@@ -210,47 +210,6 @@ def test_incompatible_abi(tmp_path):
     assert "ABI version 2" in proc.stdout and str(lib) in proc.stdout, proc.stdout
 
 
-def test_pip_install_bundles_library(tmp_path, needs_library):
-    """`pip install ./bindings/python` copies the built library into the package, and the
-    installed package loads it from its own folder."""
-    lib = Path(drsn.library_path())
-    if not lib.is_file():
-        pytest.skip("library came from the system loader")
-    build_tree = tmp_path / "src"
-    shutil.copytree(BINDING, build_tree, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__",
-                                                                      "libdrsn.*"))
-    target = tmp_path / "site"
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-                           "--no-index", "--target", str(target), str(build_tree)],
-                          capture_output=True, text=True, timeout=300,
-                          env=dict(os.environ, DRSN_LIBRARY=str(lib), PIP_NO_INPUT="1"))
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert (target / "drsn" / "libdrsn.so").is_file()
-    check = run_python("""
-        import sys
-        sys.path.insert(0, %r)
-        import drsn
-        print(drsn.library_path()); print(drsn.library_version())
-    """ % str(target), {"DRSN_LIBRARY": None}, tmp_path)
-    assert check.returncode == 0, check.stderr
-    assert check.stdout.splitlines()[0] == str(target / "drsn" / "libdrsn.so")
-
-
-def test_pip_install_without_library(tmp_path):
-    build_tree = tmp_path / "bindings" / "python"  # ../../.build/release does not exist here
-    shutil.copytree(BINDING, build_tree, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__",
-                                                                      "libdrsn.*"))
-    target = tmp_path / "site"
-    env = dict(os.environ, PIP_NO_INPUT="1")
-    env.pop("DRSN_LIBRARY", None)
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-                           "--no-index", "--target", str(target), str(build_tree)],
-                          capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert (target / "drsn" / "__init__.py").is_file()
-    assert not (target / "drsn" / "libdrsn.so").exists()
-
-
 # ---- introspection -------------------------------------------------------------------------
 
 def test_inputs_and_outputs(model):

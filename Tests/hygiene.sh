@@ -12,7 +12,7 @@
 #  1. Hot functions. Each listed kernel function is checked WHOLE: every function listed
 #     is a hot loop or the loop nest around one (GEMM micro-kernels, the GEMM driver and
 #     its packing, conv2D with its implicit-im2col packer, direct and depthwise paths, the binary
-#     and unary inner loops, shrink, absMean, ...), so it may contain no reference at all
+#     and unary inner loops, shrink, absMean, the threshold network, ...), so it may contain no reference at all
 #     (call or address, found through the relocations) to swift_retain/swift_release,
 #     swift_bridgeObject*, swift_beginAccess, swift_allocObject, malloc, fmaf/fma, and no
 #     `ud2` trap. Functions that legitimately allocate (sgemm without scratch: packing
@@ -68,6 +68,7 @@ HOT = {
     "5unary_5input": "unary (mapUnary inlined per op)",
     "6shrink5input3tau": "shrink",
     "7absMean5input": "absMean",
+    "16thresholdNetwork1m": "thresholdNetwork (shrinkage threshold network)",
     "13softThreshold": "softThreshold",
     "17channelScaleShift": "channelScaleShift",
     "17globalAveragePool": "globalAveragePool",

@@ -34,15 +34,12 @@ final class ConvFusionPassTests: XCTestCase {
                                               fuse: false)
                 var prologues = 0, absMeans = 0, packed = 0
                 for step in fused.steps {
-                    switch step.kind {
-                    case .conv(_, _, let f):
+                    if let f = step.kernel(as: ConvStep.self)?.fusion {
                         if f.preScale != nil { prologues += 1 }
                         if f.absMean { absMeans += 1; XCTAssertEqual(step.outputs.count, 2) }
                         if f.packedWeights != nil { packed += 1 }
-                    case .absMean:
+                    } else if step.kernel is AbsMeanStep {
                         XCTFail("\(name): an absMean step is left")
-                    default:
-                        break
                     }
                 }
                 let counts = fused.stepCounts
@@ -65,7 +62,8 @@ final class ConvFusionPassTests: XCTestCase {
         var expected = 0
         var seen = Set<UnsafePointer<Float>>()
         for step in plan.steps {
-            guard case .conv(let p, _, let f) = step.kind, case .constant(let w) = step.inputs[1] else { continue }
+            guard let c = step.kernel(as: ConvStep.self), case let (p, f) = (c.params, c.fusion),
+                  case .constant(let w) = step.inputs[1] else { continue }
             XCTAssertNotNil(f.packedWeights)
             if seen.insert(w).inserted { expected += convPackedWeightsCount(p) }
         }
@@ -99,7 +97,7 @@ final class ConvFusionPassTests: XCTestCase {
         let plan = try ExecutionPlan(binding: try Binder.bind(graph, inputShapes: [[2, c, 6, 7]]))
         XCTAssertEqual(plan.stepCounts["scaleShift"], 1)
         for step in plan.steps {
-            if case .conv(_, _, let f) = step.kind { XCTAssertNil(f.preScale) }
+            if let c = step.kernel(as: ConvStep.self) { XCTAssertNil(c.fusion.preScale) }
         }
         let x = r.floats(2 * c * 42)
         let fused = try runGraph(g, [x], [[2, c, 6, 7]])

@@ -37,8 +37,7 @@ enum ConvOps {
         var inputs = [x, w]
         if let bias { inputs.append(bias) }
         let activation: Activation = try ctx.node.string(ConvActivationFusion.attribute) == "relu" ? .relu : .none
-        return [try ctx.builder.emit(.conv(p, activation: activation), inputs: inputs, outputShape: outShape,
-                                     scratch: convScratchElements(p))]
+        return [try ctx.builder.emit(ConvStep(params: p, activation: activation), inputs: inputs, outputShape: outShape)]
     }
 
     /// Per-channel scale and shift of an inference BatchNormalization.
@@ -81,7 +80,7 @@ enum ConvOps {
         }
         try ctx.requireRuntimeType(x, 0)
         let s = try Tensor(floats: scale, shape: [channels]), b = try Tensor(floats: shift, shape: [channels])
-        return [try ctx.builder.emit(.scaleShift(batch: xs[0], channels: channels, inner: inner, relu: false),
+        return [try ctx.builder.emit(ScaleShiftStep(batch: xs[0], channels: channels, inner: inner, relu: false),
                                      inputs: [x, .constant(s), .constant(b)], outputShape: xs)]
     }
 }

@@ -19,7 +19,7 @@ enum DataMovementOps {
             return [.constant(try t.gathered(sourceIndices(strides: permuted, outShape), shape: outShape))]
         }
         try ctx.requireRuntimeType(x, 0)
-        return [try ctx.builder.emit(.transpose(shape: xs, permutation: perm), inputs: [x], outputShape: outShape, dtype: x.dtype)]
+        return [try ctx.builder.emit(TransposeStep(shape: xs, permutation: perm), inputs: [x], outputShape: outShape, dtype: x.dtype)]
     }
 
     static func concat(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
@@ -68,7 +68,7 @@ enum DataMovementOps {
             return [.constant(Tensor(ints: out, shape: outShape, dtype: tensors[0].dtype))]
         }
         for (i, p) in parts.enumerated() { try ctx.requireRuntimeType(p, i) }
-        return [try ctx.builder.emit(.concat(axisSizes: parts.map { $0.shape[axis] }, outer: outer, inner: inner),
+        return [try ctx.builder.emit(ConcatStep(axisSizes: parts.map { $0.shape[axis] }, outer: outer, inner: inner),
                                      inputs: parts, outputShape: outShape, dtype: first.dtype)]
     }
 
@@ -132,7 +132,7 @@ enum DataMovementOps {
             return [.constant(try t.gathered(sourceIndices(strides: strides, outShape, base: base), shape: outShape))]
         }
         try ctx.requireRuntimeType(x, 0)
-        return [try ctx.builder.emit(.slice(shape: xs, starts: begin, steps: step, outShape: outShape),
+        return [try ctx.builder.emit(SliceStep(shape: xs, starts: begin, steps: step, outShape: outShape),
                                      inputs: [x], outputShape: outShape, dtype: x.dtype)]
     }
 
@@ -195,7 +195,7 @@ enum DataMovementOps {
             return [.constant(try Tensor(floats: src.map { $0 < 0 ? value : v[$0] }, shape: outShape, dtype: t.dtype))]
         }
         try ctx.requireRuntimeType(x, 0)
-        return [try ctx.builder.emit(.pad(shape: xs, padsBegin: begin, outShape: outShape, value: value),
+        return [try ctx.builder.emit(PadStep(shape: xs, padsBegin: begin, outShape: outShape, value: value),
                                      inputs: [x], outputShape: outShape, dtype: x.dtype)]
     }
 
@@ -217,7 +217,7 @@ enum DataMovementOps {
         let strides = stridesForBroadcast(x.shape, to: outShape)
         let zero = [Int](repeating: 0, count: outShape.count)
         let one = try Tensor(floats: [1], shape: [])
-        return [try ctx.builder.emit(.select(cStrides: zero, xStrides: strides, yStrides: strides, outShape: outShape),
+        return [try ctx.builder.emit(SelectStep(cStrides: zero, xStrides: strides, yStrides: strides, outShape: outShape),
                                      inputs: [.constant(one), x, x], outputShape: outShape, dtype: x.dtype)]
     }
 
@@ -245,7 +245,7 @@ enum DataMovementOps {
             return [.constant(try t.gathered(src, shape: outShape))]
         }
         try ctx.requireRuntimeType(x, 0)
-        return [try ctx.builder.emit(.gather(shape: xs, axis: axis, indices: indices), inputs: [x],
+        return [try ctx.builder.emit(GatherStep(shape: xs, axis: axis, indices: indices), inputs: [x],
                                      outputShape: outShape, dtype: x.dtype)]
     }
 }

@@ -35,7 +35,7 @@ enum ElementwiseOps {
         }
         try ctx.requireRuntimeType(x, 0)
         let n = try elementCount(x.shape)
-        return try ctx.builder.emit(.unary(op, count: n), inputs: [x], outputShape: x.shape)
+        return try ctx.builder.emit(UnaryStep(op: op, count: n), inputs: [x], outputShape: x.shape)
     }
 
     static func clip(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
@@ -91,7 +91,7 @@ enum ElementwiseOps {
             let shape = r.shape
             let s = denseStrides(shape)
             let z = [Int](repeating: 0, count: shape.count)
-            return [try ctx.builder.emit(.select(cStrides: s, xStrides: z, yStrides: z, outShape: shape),
+            return [try ctx.builder.emit(SelectStep(cStrides: s, xStrides: z, yStrides: z, outShape: shape),
                                           inputs: [x, .constant(one), .constant(zero)], outputShape: shape, dtype: .bool)]
         default:
             throw fail(.unsupported, "Cast of a runtime \(r.dtype) tensor to \(to) is not supported (runtime tensors are FLOAT or BOOL)")
@@ -190,7 +190,7 @@ enum ElementwiseOps {
         }
         try ctx.requireRuntimeType(a, 0)
         try ctx.requireRuntimeType(b, 1)
-        let kind = StepKind.binary(op, aStrides: stridesForBroadcast(a.shape, to: outShape),
+        let kind = BinaryStep(op: op, aStrides: stridesForBroadcast(a.shape, to: outShape),
                                    bStrides: stridesForBroadcast(b.shape, to: outShape), outShape: outShape)
         return try ctx.builder.emit(kind, inputs: [a, b], outputShape: outShape, dtype: comparison ? .bool : .float32)
     }
@@ -215,7 +215,7 @@ enum ElementwiseOps {
             return [.constant(try Tensor(floats: out, shape: outShape, dtype: tx.dtype))]
         }
         for (i, v) in [c, x, y].enumerated() { try ctx.requireRuntimeType(v, i) }
-        let kind = StepKind.select(cStrides: stridesForBroadcast(c.shape, to: outShape),
+        let kind = SelectStep(cStrides: stridesForBroadcast(c.shape, to: outShape),
                                    xStrides: stridesForBroadcast(x.shape, to: outShape),
                                    yStrides: stridesForBroadcast(y.shape, to: outShape), outShape: outShape)
         let dtype: DType = x.dtype == .bool && y.dtype == .bool ? .bool : .float32

@@ -29,8 +29,8 @@ enum MatrixOps {
             cStrides = stridesForBroadcast(c.shape, to: [m, n])
             inputs.append(c)
         }
-        let kind = StepKind.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: cStrides == nil ? 0 : beta, cStrides: cStrides)
-        return [try ctx.builder.emit(kind, inputs: inputs, outputShape: [m, n], scratch: sgemmScratchElements(m: m, n: n, k: k))]
+        let kind = GemmStep(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: cStrides == nil ? 0 : beta, cStrides: cStrides)
+        return [try ctx.builder.emit(kind, inputs: inputs, outputShape: [m, n])]
     }
 
     static func matMul(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
@@ -55,15 +55,13 @@ enum MatrixOps {
         let batch = batchShape.reduce(1, *)
         let aIdx = broadcastSourceIndices(batchA, to: batchShape).map { $0 * m * k }
         let bIdx = broadcastSourceIndices(batchB, to: batchShape).map { $0 * k * n }
-        let kind: StepKind
-        var scratch = sgemmScratchElements(m: m, n: n, k: k)
+        let kind: any StepKernel
         if bIdx.allSatisfy({ $0 == 0 }) && aIdx.enumerated().allSatisfy({ $0.element == $0.offset * m * k }) {
-            kind = .gemm(transA: false, transB: false, m: batch * m, n: n, k: k, alpha: 1, beta: 0, cStrides: nil)
-            scratch = sgemmScratchElements(m: batch * m, n: n, k: k)
+            kind = GemmStep(transA: false, transB: false, m: batch * m, n: n, k: k, alpha: 1, beta: 0, cStrides: nil)
         } else {
-            kind = .batchedMatMul(batch: batch, m: m, n: n, k: k, aOffsets: aIdx, bOffsets: bIdx)
+            kind = BatchedMatMulStep(batch: batch, m: m, n: n, k: k, aOffsets: aIdx, bOffsets: bIdx)
         }
-        return [try ctx.builder.emit(kind, inputs: [a, b], outputShape: outShape, scratch: scratch)]
+        return [try ctx.builder.emit(kind, inputs: [a, b], outputShape: outShape)]
     }
 
     static func softmax(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
@@ -74,9 +72,9 @@ enum MatrixOps {
         let legacy = ctx.opset < 13
         let axis = try normalizeAxis(try ctx.node.int("axis", default: legacy ? 1 : -1), rank: xs.count)
         let outer = xs[..<axis].reduce(1, *)
-        let kind: StepKind = legacy
-            ? .softmax(outer: outer, axisSize: xs[axis...].reduce(1, *), inner: 1)
-            : .softmax(outer: outer, axisSize: xs[axis], inner: xs[(axis + 1)...].reduce(1, *))
+        let kind = legacy
+            ? SoftmaxStep(outer: outer, axisSize: xs[axis...].reduce(1, *), inner: 1)
+            : SoftmaxStep(outer: outer, axisSize: xs[axis], inner: xs[(axis + 1)...].reduce(1, *))
         return [try ctx.builder.emit(kind, inputs: [x], outputShape: xs)]
     }
 }

@@ -28,14 +28,14 @@ enum ConvFusionPass {
             for case .value(let v) in s.inputs { readers[v, default: []].append(i) }
         }
         for j in 0..<steps.count {
-            guard case .scaleShift(let batch, let channels, let inner, true) = steps[j].kind,
+            guard let ss = steps[j].kernel(as: ScaleShiftStep.self), ss.relu, case let (batch, channels, inner) = (ss.batch, ss.channels, ss.inner),
                   steps[j].inputs.count == 3, case .constant(let scale) = steps[j].inputs[1],
                   case .constant(let shift) = steps[j].inputs[2],
                   steps[j].outputs.count == 1, !protected.contains(steps[j].outputs[0]),
                   let users = readers[steps[j].outputs[0]], !users.isEmpty else { continue }
             let y = steps[j].outputs[0]
             let legal = users.allSatisfy { i in
-                guard case .conv(let p, _, let f) = steps[i].kind, convSupportsFusion(p), f.preScale == nil,
+                guard let c = steps[i].kernel(as: ConvStep.self), case let p = c.params, convSupportsFusion(p), c.fusion.preScale == nil,
                       p.batch == batch, p.inChannels == channels, p.inHeight * p.inWidth == inner,
                       case .value(y) = steps[i].inputs[0] else { return false }
                 // Read as data only (never as weights or bias).
@@ -43,10 +43,10 @@ enum ConvFusionPass {
             }
             guard legal else { continue }
             for i in Set(users) {
-                guard case .conv(let p, let activation, var f) = steps[i].kind else { continue }
-                f.preScale = scale
-                f.preShift = shift
-                steps[i].kind = .conv(p, activation: activation, fusion: f)
+                guard var c = steps[i].kernel(as: ConvStep.self) else { continue }
+                c.fusion.preScale = scale
+                c.fusion.preShift = shift
+                steps[i].kernel = c
                 steps[i].inputs[0] = steps[j].inputs[0]
             }
             // The scale-shift step has no readers left; dead-step elimination removes it.
@@ -58,13 +58,13 @@ enum ConvFusionPass {
         for (i, s) in steps.enumerated() { for o in s.outputs { producer[o] = i } }
         var removed = Set<Int>()
         for k in 0..<steps.count {
-            guard case .absMean(let planes, let planeSize) = steps[k].kind, steps[k].outputs.count == 1,
+            guard let m = steps[k].kernel(as: AbsMeanStep.self), steps[k].outputs.count == 1,
                   case .value(let r) = steps[k].inputs[0], let j = producer[r], j < k,
-                  case .conv(let p, let activation, var f) = steps[j].kind, convSupportsFusion(p), !f.absMean,
+                  var c = steps[j].kernel(as: ConvStep.self), case let p = c.params, convSupportsFusion(p), !c.fusion.absMean,
                   steps[j].outputs == [r],
-                  planes == p.batch * p.outChannels, planeSize == p.outHeight * p.outWidth else { continue }
-            f.absMean = true
-            steps[j].kind = .conv(p, activation: activation, fusion: f)
+                  m.planes == p.batch * p.outChannels, m.planeSize == p.outHeight * p.outWidth else { continue }
+            c.fusion.absMean = true
+            steps[j].kernel = c
             steps[j].outputs.append(steps[k].outputs[0])
             removed.insert(k)
         }
@@ -76,10 +76,10 @@ enum ConvFusionPass {
     static func packWeights(_ steps: inout [Step], _ weights: PackedWeights) throws(DRSNError) {
         for i in 0..<steps.count {
             // (A packed layout exists exactly for the convolutions `convSupportsFusion` takes.)
-            guard case .conv(let p, let activation, var f) = steps[i].kind, f.packedWeights == nil,
-                  convPackedWeightsCount(p) > 0, case .constant(let w) = steps[i].inputs[1] else { continue }
-            f.packedWeights = try weights.packed(w, p, node: steps[i].nodeName)
-            steps[i].kind = .conv(p, activation: activation, fusion: f)
+            guard var c = steps[i].kernel(as: ConvStep.self), c.fusion.packedWeights == nil,
+                  convPackedWeightsCount(c.params) > 0, case .constant(let w) = steps[i].inputs[1] else { continue }
+            c.fusion.packedWeights = try weights.packed(w, c.params, node: steps[i].nodeName)
+            steps[i].kernel = c
         }
     }
 }

@@ -31,37 +31,12 @@ final class ExecutionPlan: @unchecked Sendable {
     /// How many steps of each kind a run executes (for `inspect`).
     var stepCounts: [String: Int] {
         var counts: [String: Int] = [:]
-        for step in steps {
-            let name = "\(step.kind)"
-            let kind = String(name.prefix { $0 != "(" })
-            counts[kind, default: 0] += 1
-        }
+        for step in steps { counts[step.kernel.name, default: 0] += 1 }
         return counts
     }
 
     /// Multiply-add FLOPs (2 per MAC) of the convolutions and matrix products of one run.
-    var flops: Int {
-        steps.reduce(0) { total, step in
-            switch step.kind {
-            case .conv(let p, _, _):
-                return total + 2 * p.batch * p.outChannels * p.outHeight * p.outWidth * (p.inChannels / max(p.groups, 1)) * p.kernelHeight * p.kernelWidth
-            case .gemm(_, _, let m, let n, let k, _, _, _):
-                return total + 2 * m * n * k
-            case .batchedMatMul(let b, let m, let n, let k, _, _):
-                return total + 2 * b * m * n * k
-            case .thresholdNetwork(let batch, let inChannels, let hidden, let outChannels, _, _, _, _):
-                return total + 2 * batch * (inChannels + outChannels) * hidden
-            default:
-                return total
-            }
-        }
-    }
-
-    /// Rows of op(A) of a gemm step (m), which the split ranges index.
-    func gemmRows(_ step: Step) -> Int {
-        if case .gemm(_, _, let m, _, _, _, _, _) = step.kind { return m }
-        return 0
-    }
+    var flops: Int { steps.reduce(0) { $0 + $1.kernel.flops } }
 
     /// `weights`: where packed convolution weights come from (shared by a model's plans; a
     /// plan of its own when nil).
@@ -101,8 +76,8 @@ final class ExecutionPlan: @unchecked Sendable {
                     valueCount += 1
                     sizes.append(sizes[id])
                     locations.append(nil)
-                    steps.append(Step(kind: .copy(count: sizes[id]), inputs: [.value(id)], outputs: [newId],
-                                      scratch: 0, nodeName: "output copy"))
+                    steps.append(Step(CopyStep(count: sizes[id]), inputs: [.value(id)], outputs: [newId],
+                                      nodeName: "output copy"))
                     id = newId
                 }
                 locations[id] = .output(j)
@@ -144,21 +119,7 @@ final class ExecutionPlan: @unchecked Sendable {
         for id in 0..<valueCount {
             if let l = locations[id] { resolved.append(l) } else { resolved.append(.arena(memory.offsets[id] ?? 0)) }
         }
-        for i in 0..<steps.count {
-            let tasks = Parallelization.tasks(for: steps[i].kind, threads: threads)
-            steps[i].tasks = tasks
-            switch steps[i].kind {
-            case .binary(_, _, _, let shape), .select(_, _, _, let shape):
-                guard tasks > 1, let rows = shape.first else { break }
-                steps[i].partShapes = (0..<tasks).map { t in
-                    var part = shape
-                    part[0] = rows * (t + 1) / tasks - rows * t / tasks
-                    return part
-                }
-            default:
-                break
-            }
-        }
+        for i in 0..<steps.count { Parallelization.split(&steps[i], threads: threads) }
         let usedThreads = steps.contains { $0.tasks > 1 } ? threads : 1
         let scratch = MemoryPlan.align(steps.map(\.scratch).max() ?? 0)
         self.shrinkageUnits = units

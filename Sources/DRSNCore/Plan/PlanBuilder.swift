@@ -109,21 +109,22 @@ final class PlanBuilder {
         }
     }
 
-    /// Appends a step writing fresh outputs of the given shapes; returns them as bound values.
-    func emit(_ kind: StepKind, inputs: [BoundValue], outputShape: [Int], dtype: DType = .float32,
-              scratch: Int = 0) throws(DRSNError) -> BoundValue {
+    /// Appends a step of kind `kernel` writing a fresh output of the given shape; returns it
+    /// as a bound value.
+    func emit(_ kernel: any StepKernel, inputs: [BoundValue], outputShape: [Int],
+              dtype: DType = .float32) throws(DRSNError) -> BoundValue {
         var ops: [Operand] = []
         for i in inputs { ops.append(try operand(i)) }
         let out = try newValue(shape: outputShape, dtype: dtype)
-        steps.append(Step(kind: kind, inputs: ops, outputs: [out.id], scratch: scratch, nodeName: currentNode))
+        steps.append(Step(kernel, inputs: ops, outputs: [out.id], nodeName: currentNode))
         return .runtime(out)
     }
 
     /// Appends a copy of `value` into a fresh value (used when an output must not alias).
     func copy(_ value: RuntimeValue) throws(DRSNError) -> RuntimeValue {
         let out = try newValue(shape: value.shape, dtype: value.dtype)
-        steps.append(Step(kind: .copy(count: valueSizes[value.id]), inputs: [.value(value.id)], outputs: [out.id],
-                          scratch: 0, nodeName: currentNode))
+        steps.append(Step(CopyStep(count: valueSizes[value.id]), inputs: [.value(value.id)], outputs: [out.id],
+                          nodeName: currentNode))
         return out
     }
 }

@@ -45,14 +45,14 @@ enum ShrinkageFusion {
 
         /// The input of a unary step of the given kind producing `operand`.
         func unaryInput(_ operand: Operand, _ match: (UnaryOp) -> Bool) -> Operand? {
-            guard let s = step(producing: operand), case .unary(let op, _) = s.kind, match(op) else { return nil }
+            guard let s = step(producing: operand), let u = s.kernel(as: UnaryStep.self), match(u.op) else { return nil }
             return s.inputs[0]
         }
 
         /// (a, b, aStrides, bStrides, outShape) of a binary step of kind `op` producing `operand`.
         func binaryInputs(_ operand: Operand, _ op: BinaryOp) -> (Operand, Operand, [Int], [Int], [Int])? {
-            guard let s = step(producing: operand), case .binary(let o, let sa, let sb, let shape) = s.kind, o == op else { return nil }
-            return (s.inputs[0], s.inputs[1], sa, sb, shape)
+            guard let s = step(producing: operand), let b = s.kernel(as: BinaryStep.self), b.op == op else { return nil }
+            return (s.inputs[0], s.inputs[1], b.aStrides, b.bStrides, b.outShape)
         }
     }
 
@@ -81,9 +81,9 @@ enum ShrinkageFusion {
     /// Matches y = soft-threshold(r, tau) ending at step `index`.
     static func softThreshold(_ ctx: Context, at index: Int) -> (r: Operand, tau: Operand, tauStrides: [Int], shape: [Int])? {
         let step = ctx.steps[index]
-        switch step.kind {
-        case .binary(.mul, let sa, let sb, let shape):
-            guard isDense(sa, shape), isDense(sb, shape) else { return nil }
+        if let mul = step.kernel(as: BinaryStep.self), mul.op == .mul {
+            let shape = mul.outShape
+            guard isDense(mul.aStrides, shape), isDense(mul.bStrides, shape) else { return nil }
             for (signSide, other) in [(step.inputs[0], step.inputs[1]), (step.inputs[1], step.inputs[0])] {
                 guard let r = ctx.unaryInput(signSide, { $0 == .sign }) else { continue }
                 var d: Operand? = ctx.unaryInput(other, { op in
@@ -102,20 +102,21 @@ enum ShrinkageFusion {
                 return (r, tau, st, shape)
             }
             return nil
-        case .select(let sc, let sx, let sy, let shape):
+        }
+        if let sel = step.kernel(as: SelectStep.self) {
+            let (sc, sx, sy, shape) = (sel.cStrides, sel.xStrides, sel.yStrides, sel.outShape)
             // where(r > tau, r - tau, where(r < -tau, r + tau, 0))
             guard let (r, tau, _, st, _) = ctx.binaryInputs(step.inputs[0], .greater),
                   let (r2, tau2, _, _, _) = ctx.binaryInputs(step.inputs[1], .sub), same(r, r2), same(tau, tau2),
-                  let inner = ctx.step(producing: step.inputs[2]), case .select = inner.kind,
+                  let inner = ctx.step(producing: step.inputs[2]), inner.kernel is SelectStep,
                   let (r3, negTau, _, _, _) = ctx.binaryInputs(inner.inputs[0], .less), same(r, r3),
                   let tau3 = ctx.unaryInput(negTau, { $0 == .neg }), same(tau, tau3),
                   let (r4, tau4, _, _, _) = ctx.binaryInputs(inner.inputs[1], .add), same(r, r4), same(tau, tau4),
                   case .constant(let zero) = inner.inputs[2], zero.pointee == 0,
                   isDense(sc, shape), isDense(sx, shape), isDense(sy, shape) else { return nil }
             return (r, tau, st, shape)
-        default:
-            return nil
         }
+        return nil
     }
 
     /// Splits `shape` into planes (leading dims) and the trailing run over which `strides` are 0.
@@ -138,19 +139,18 @@ enum ShrinkageFusion {
             let y = ctx.steps[i].outputs[0]
             let tauSize = ctx.value(tau).map { sizes[$0] } ?? offsets.max().map { $0 + 1 } ?? 1
             units.append(Unit(tau: tau, tauSize: tauSize, batch: shape[0], planes: planes, planeSize: planeSize))
-            var fused = Step(kind: .shrink(planeSize: planeSize, tauOffsets: offsets, residual: false, unit: unit),
-                             inputs: [r, tau], outputs: [y], scratch: 0, nodeName: ctx.steps[i].nodeName)
+            var shrink = ShrinkStep(planeSize: planeSize, tauOffsets: offsets, residual: false, unit: unit)
+            var fused = Step(shrink, inputs: [r, tau], outputs: [y], nodeName: ctx.steps[i].nodeName)
             // Absorb the residual add that is y's only reader.
             if ctx.readers[y] == 1, !protected.contains(y),
                let j = ((i + 1)..<ctx.steps.count).first(where: { ctx.steps[$0].inputs.contains { same($0, .value(y)) } }),
-               case .binary(.add, let sa, let sb, let addShape) = ctx.steps[j].kind,
-               addShape == shape, isDense(sa, shape), isDense(sb, shape) {
+               let add = ctx.steps[j].kernel(as: BinaryStep.self), add.op == .add,
+               add.outShape == shape, isDense(add.aStrides, shape), isDense(add.bStrides, shape) {
                 let res = same(ctx.steps[j].inputs[0], .value(y)) ? ctx.steps[j].inputs[1] : ctx.steps[j].inputs[0]
                 fused.inputs = [r, tau, res]
                 fused.outputs = ctx.steps[j].outputs
-                if case .shrink(let ps, let off, _, let u) = fused.kind {
-                    fused.kind = .shrink(planeSize: ps, tauOffsets: off, residual: true, unit: u)
-                }
+                shrink.residual = true
+                fused.kernel = shrink
                 ctx.steps[j] = fused
             } else {
                 ctx.steps[i] = fused
@@ -160,20 +160,20 @@ enum ShrinkageFusion {
         for i in 0..<ctx.steps.count {
             let s = ctx.steps[i]
             var planes = 0, planeSize = 0
-            switch s.kind {
-            case .globalAveragePool(let p, let n):
-                planes = p
-                planeSize = n
-            case .reduce(.mean, let shape, let axes):
+            if let pool = s.kernel(as: GlobalAveragePoolStep.self) {
+                planes = pool.planes
+                planeSize = pool.planeSize
+            } else if let r = s.kernel(as: ReduceStep.self), r.op == .mean {
+                let (shape, axes) = (r.shape, r.axes)
                 guard let k = axes.firstIndex(of: true), k >= 1, axes[k...].allSatisfy({ $0 }) else { continue }
                 planes = shape[..<k].reduce(1, *)
                 planeSize = shape[k...].reduce(1, *)
-            default:
+            } else {
                 continue
             }
             guard let r = ctx.unaryInput(s.inputs[0], { $0 == .abs }) else { continue }
-            ctx.steps[i] = Step(kind: .absMean(planes: planes, planeSize: planeSize), inputs: [r], outputs: s.outputs,
-                                scratch: 0, nodeName: s.nodeName)
+            ctx.steps[i] = Step(AbsMeanStep(planes: planes, planeSize: planeSize), inputs: [r], outputs: s.outputs,
+                                nodeName: s.nodeName)
         }
         steps = ctx.steps
         return units

@@ -27,7 +27,7 @@ final class GraphPassTests: XCTestCase {
         var g = convBNReluGraph()
         let applied = try GraphOptimizer.run(&g)
         XCTAssertEqual(g.nodes.map(\.opType), ["Conv"], "applied: \(applied)")
-        XCTAssertEqual(try g.nodes[0].string(ConvActivationFusion.attribute), "relu")
+        XCTAssertEqual(g.nodes[0].fusedActivation, .relu)
     }
 
     func testOptimizedGraphMatchesUnoptimized() throws {

@@ -1,3 +1,5 @@
+import DRSNKernels
+
 /// One attribute value of a node, as ONNX defines the kinds that drsn reads.
 public enum Attribute: Sendable {
     case float(Float)
@@ -34,6 +36,9 @@ public struct Node: Sendable {
     public var inputs: [String]
     public var outputs: [String]
     public var attributes: [String: Attribute]
+    /// The activation the operator applies to its output, fused into it by a graph pass
+    /// (`ConvActivationFusion`); not an ONNX attribute, so a file cannot set it.
+    public var fusedActivation: Activation = .none
 
     public init(name: String, opType: String, domain: String = "", inputs: [String], outputs: [String],
                 attributes: [String: Attribute] = [:]) {

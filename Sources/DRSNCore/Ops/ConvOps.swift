@@ -36,8 +36,9 @@ enum ConvOps {
         let outShape = [xs[0], m] + g.map(\.output)
         var inputs = [x, w]
         if let bias { inputs.append(bias) }
-        let activation: Activation = try ctx.node.string(ConvActivationFusion.attribute) == "relu" ? .relu : .none
-        return [try ctx.builder.emit(ConvStep(params: p, activation: activation), inputs: inputs, outputShape: outShape)]
+        // The epilogue a graph pass fused into this node (typed; never read from the file).
+        let activation = ctx.node.fusedActivation
+        return [try ctx.emit(ConvStep(params: p, activation: activation), inputs: inputs, outputShape: outShape)]
     }
 
     /// Per-channel scale and shift of an inference BatchNormalization.
@@ -73,14 +74,14 @@ enum ConvOps {
         let (scale, shift) = try batchNormCoefficients(ctx, channels: channels)
         let inner = xs.count > 2 ? xs[2...].reduce(1, *) : 1
         if let t = x.constant {
-            try ctx.builder.checkConstant(xs)
+            try ctx.checkConstant(xs)
             var v = t.floatValues
             for i in 0..<v.count { let ch = (i / inner) % channels; v[i] = v[i] * scale[ch] + shift[ch] }
             return [.constant(try Tensor(floats: v, shape: xs))]
         }
         try ctx.requireRuntimeType(x, 0)
         let s = try Tensor(floats: scale, shape: [channels]), b = try Tensor(floats: shift, shape: [channels])
-        return [try ctx.builder.emit(ScaleShiftStep(batch: xs[0], channels: channels, inner: inner, relu: false),
+        return [try ctx.emit(ScaleShiftStep(batch: xs[0], channels: channels, inner: inner, relu: false),
                                      inputs: [x, .constant(s), .constant(b)], outputShape: xs)]
     }
 }

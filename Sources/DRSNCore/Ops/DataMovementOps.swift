@@ -13,13 +13,13 @@ enum DataMovementOps {
         }
         let outShape = perm.map { xs[$0] }
         if let t = x.constant {
-            try ctx.builder.checkConstant(outShape)
+            try ctx.checkConstant(outShape)
             let inStrides = denseStrides(xs)
             let permuted = perm.map { inStrides[$0] }
             return [.constant(try t.gathered(sourceIndices(strides: permuted, outShape), shape: outShape))]
         }
         try ctx.requireRuntimeType(x, 0)
-        return [try ctx.builder.emit(TransposeStep(shape: xs, permutation: perm), inputs: [x], outputShape: outShape, dtype: x.dtype)]
+        return [try ctx.emit(TransposeStep(shape: xs, permutation: perm), inputs: [x], outputShape: outShape, dtype: x.dtype)]
     }
 
     static func concat(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
@@ -42,7 +42,7 @@ enum DataMovementOps {
         let outer = first.shape[..<axis].reduce(1, *)
         let inner = first.shape[(axis + 1)...].reduce(1, *)
         if parts.allSatisfy({ $0.constant != nil }) {
-            try ctx.builder.checkConstant(outShape)
+            try ctx.checkConstant(outShape)
             let tensors = parts.map { $0.constant! }
             let floatOut = tensors.contains { if case .floats = $0.storage { return true } else { return false } }
             if floatOut {
@@ -68,7 +68,7 @@ enum DataMovementOps {
             return [.constant(Tensor(ints: out, shape: outShape, dtype: tensors[0].dtype))]
         }
         for (i, p) in parts.enumerated() { try ctx.requireRuntimeType(p, i) }
-        return [try ctx.builder.emit(ConcatStep(axisSizes: parts.map { $0.shape[axis] }, outer: outer, inner: inner),
+        return [try ctx.emit(ConcatStep(axisSizes: parts.map { $0.shape[axis] }, outer: outer, inner: inner),
                                      inputs: parts, outputShape: outShape, dtype: first.dtype)]
     }
 
@@ -125,14 +125,14 @@ enum DataMovementOps {
             outShape[axis] = Int(count)
         }
         if let t = x.constant {
-            try ctx.builder.checkConstant(outShape)
+            try ctx.checkConstant(outShape)
             let dense = denseStrides(xs)
             let strides = zip(dense, step).map { $0 * $1 }
             let base = zip(begin, dense).reduce(0) { $0 + $1.0 * $1.1 }
             return [.constant(try t.gathered(sourceIndices(strides: strides, outShape, base: base), shape: outShape))]
         }
         try ctx.requireRuntimeType(x, 0)
-        return [try ctx.builder.emit(SliceStep(shape: xs, starts: begin, steps: step, outShape: outShape),
+        return [try ctx.emit(SliceStep(shape: xs, starts: begin, steps: step, outShape: outShape),
                                      inputs: [x], outputShape: outShape, dtype: x.dtype)]
     }
 
@@ -170,7 +170,7 @@ enum DataMovementOps {
             guard outShape[axis] >= 0 else { throw fail(.shapeMismatch, "Pad pads \(rawPads) crop more than input \(describe(xs)) holds") }
         }
         if let t = x.constant {
-            try ctx.builder.checkConstant(outShape)
+            try ctx.checkConstant(outShape)
             let dense = denseStrides(xs)
             let total = try elementCount(outShape)
             var src = [Int](repeating: -1, count: total)
@@ -195,7 +195,7 @@ enum DataMovementOps {
             return [.constant(try Tensor(floats: src.map { $0 < 0 ? value : v[$0] }, shape: outShape, dtype: t.dtype))]
         }
         try ctx.requireRuntimeType(x, 0)
-        return [try ctx.builder.emit(PadStep(shape: xs, padsBegin: begin, outShape: outShape, value: value),
+        return [try ctx.emit(PadStep(shape: xs, padsBegin: begin, outShape: outShape, value: value),
                                      inputs: [x], outputShape: outShape, dtype: x.dtype)]
     }
 
@@ -209,7 +209,7 @@ enum DataMovementOps {
         }
         let outShape = try broadcastShape(x.shape, target)
         if let t = x.constant {
-            try ctx.builder.checkConstant(outShape)
+            try ctx.checkConstant(outShape)
             return [.constant(try t.gathered(broadcastSourceIndices(t.shape, to: outShape), shape: outShape))]
         }
         try ctx.requireRuntimeType(x, 0)
@@ -217,7 +217,7 @@ enum DataMovementOps {
         let strides = stridesForBroadcast(x.shape, to: outShape)
         let zero = [Int](repeating: 0, count: outShape.count)
         let one = try Tensor(floats: [1], shape: [])
-        return [try ctx.builder.emit(SelectStep(cStrides: zero, xStrides: strides, yStrides: strides, outShape: outShape),
+        return [try ctx.emit(SelectStep(cStrides: zero, xStrides: strides, yStrides: strides, outShape: outShape),
                                      inputs: [.constant(one), x, x], outputShape: outShape, dtype: x.dtype)]
     }
 
@@ -237,7 +237,7 @@ enum DataMovementOps {
         }
         let outShape = Array(xs[..<axis]) + indicesTensor.shape + Array(xs[(axis + 1)...])
         if let t = x.constant {
-            try ctx.builder.checkConstant(outShape)
+            try ctx.checkConstant(outShape)
             let outer = xs[..<axis].reduce(1, *), inner = xs[(axis + 1)...].reduce(1, *)
             var src: [Int] = []
             src.reserveCapacity(outer * indices.count * inner)
@@ -245,7 +245,7 @@ enum DataMovementOps {
             return [.constant(try t.gathered(src, shape: outShape))]
         }
         try ctx.requireRuntimeType(x, 0)
-        return [try ctx.builder.emit(GatherStep(shape: xs, axis: axis, indices: indices), inputs: [x],
+        return [try ctx.emit(GatherStep(shape: xs, axis: axis, indices: indices), inputs: [x],
                                      outputShape: outShape, dtype: x.dtype)]
     }
 }

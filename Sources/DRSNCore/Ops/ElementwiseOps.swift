@@ -25,7 +25,7 @@ enum ElementwiseOps {
 
     static func applyUnary(_ op: UnaryOp, _ x: BoundValue, _ ctx: OpContext) throws(DRSNError) -> BoundValue {
         if let t = x.constant {
-            try ctx.builder.checkConstant(t.shape)
+            try ctx.checkConstant(t.shape)
             if case .ints(let v) = t.storage {
                 let f = unaryFunction(op)
                 return .constant(Tensor(ints: v.map { Tensor.int64(f(Float($0))) }, shape: t.shape, dtype: t.dtype))
@@ -35,7 +35,7 @@ enum ElementwiseOps {
         }
         try ctx.requireRuntimeType(x, 0)
         let n = try elementCount(x.shape)
-        return try ctx.builder.emit(UnaryStep(op: op, count: n), inputs: [x], outputShape: x.shape)
+        return try ctx.emit(UnaryStep(op: op, count: n), inputs: [x], outputShape: x.shape)
     }
 
     static func clip(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
@@ -64,7 +64,7 @@ enum ElementwiseOps {
             throw fail(.unsupported, "Cast 'to' attribute is missing or names an unsupported type")
         }
         if let t = x.constant {
-            try ctx.builder.checkConstant(t.shape)
+            try ctx.checkConstant(t.shape)
             if to.isFloatingPoint {
                 return [.constant(try Tensor(floats: t.floatValues, shape: t.shape, dtype: to))]
             }
@@ -91,7 +91,7 @@ enum ElementwiseOps {
             let shape = r.shape
             let s = denseStrides(shape)
             let z = [Int](repeating: 0, count: shape.count)
-            return [try ctx.builder.emit(SelectStep(cStrides: s, xStrides: z, yStrides: z, outShape: shape),
+            return [try ctx.emit(SelectStep(cStrides: s, xStrides: z, yStrides: z, outShape: shape),
                                           inputs: [x, .constant(one), .constant(zero)], outputShape: shape, dtype: .bool)]
         default:
             throw fail(.unsupported, "Cast of a runtime \(r.dtype) tensor to \(to) is not supported (runtime tensors are FLOAT or BOOL)")
@@ -153,7 +153,7 @@ enum ElementwiseOps {
                 i += 1
             }
             if ctx.inputs.count == 1, case .runtime(let r) = acc {
-                return [.runtime(try ctx.builder.copy(r))]
+                return [.runtime(try ctx.copy(r))]
             }
             return [acc]
         }
@@ -163,7 +163,7 @@ enum ElementwiseOps {
         let outShape = try broadcastShape(a.shape, b.shape)
         let comparison = isComparison(op)
         if let ta = a.constant, let tb = b.constant {
-            try ctx.builder.checkConstant(outShape)
+            try ctx.checkConstant(outShape)
             // Results are written straight into their final storage, and source indices are
             // walked, not materialised: a [2^13,1] + [1,2^14] constant costs its output only.
             let total = try elementCount(outShape)
@@ -192,14 +192,14 @@ enum ElementwiseOps {
         try ctx.requireRuntimeType(b, 1)
         let kind = BinaryStep(op: op, aStrides: stridesForBroadcast(a.shape, to: outShape),
                                    bStrides: stridesForBroadcast(b.shape, to: outShape), outShape: outShape)
-        return try ctx.builder.emit(kind, inputs: [a, b], outputShape: outShape, dtype: comparison ? .bool : .float32)
+        return try ctx.emit(kind, inputs: [a, b], outputShape: outShape, dtype: comparison ? .bool : .float32)
     }
 
     static func whereOp(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
         let c = try ctx.input(0), x = try ctx.input(1), y = try ctx.input(2)
         let outShape = try broadcastShape(try broadcastShape(c.shape, x.shape), y.shape)
         if let tc = c.constant, let tx = x.constant, let ty = y.constant {
-            try ctx.builder.checkConstant(outShape)
+            try ctx.checkConstant(outShape)
             let ic = broadcastSourceIndices(tc.shape, to: outShape)
             let ix = broadcastSourceIndices(tx.shape, to: outShape)
             let iy = broadcastSourceIndices(ty.shape, to: outShape)
@@ -219,6 +219,6 @@ enum ElementwiseOps {
                                    xStrides: stridesForBroadcast(x.shape, to: outShape),
                                    yStrides: stridesForBroadcast(y.shape, to: outShape), outShape: outShape)
         let dtype: DType = x.dtype == .bool && y.dtype == .bool ? .bool : .float32
-        return [try ctx.builder.emit(kind, inputs: [c, x, y], outputShape: outShape, dtype: dtype)]
+        return [try ctx.emit(kind, inputs: [c, x, y], outputShape: outShape, dtype: dtype)]
     }
 }

@@ -30,7 +30,7 @@ enum MatrixOps {
             inputs.append(c)
         }
         let kind = GemmStep(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: cStrides == nil ? 0 : beta, cStrides: cStrides)
-        return [try ctx.builder.emit(kind, inputs: inputs, outputShape: [m, n])]
+        return [try ctx.emit(kind, inputs: inputs, outputShape: [m, n])]
     }
 
     static func matMul(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
@@ -50,8 +50,8 @@ enum MatrixOps {
         var outShape = batchShape
         if a.shape.count > 1 { outShape.append(m) }
         if b.shape.count > 1 { outShape.append(n) }
-        try ctx.builder.checkShape(outShape)
-        try ctx.builder.checkShape(batchShape)
+        try ctx.checkShape(outShape)
+        try ctx.checkShape(batchShape)
         let batch = batchShape.reduce(1, *)
         let aIdx = broadcastSourceIndices(batchA, to: batchShape).map { $0 * m * k }
         let bIdx = broadcastSourceIndices(batchB, to: batchShape).map { $0 * k * n }
@@ -61,7 +61,7 @@ enum MatrixOps {
         } else {
             kind = BatchedMatMulStep(batch: batch, m: m, n: n, k: k, aOffsets: aIdx, bOffsets: bIdx)
         }
-        return [try ctx.builder.emit(kind, inputs: [a, b], outputShape: outShape)]
+        return [try ctx.emit(kind, inputs: [a, b], outputShape: outShape)]
     }
 
     static func softmax(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
@@ -75,6 +75,6 @@ enum MatrixOps {
         let kind = legacy
             ? SoftmaxStep(outer: outer, axisSize: xs[axis...].reduce(1, *), inner: 1)
             : SoftmaxStep(outer: outer, axisSize: xs[axis], inner: xs[(axis + 1)...].reduce(1, *))
-        return [try ctx.builder.emit(kind, inputs: [x], outputShape: xs)]
+        return [try ctx.emit(kind, inputs: [x], outputShape: xs)]
     }
 }

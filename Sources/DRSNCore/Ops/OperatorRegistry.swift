@@ -65,4 +65,23 @@ enum OperatorRegistry {
         }
         return f
     }
+
+    /// Evaluates `node` by its operator on bound `inputs`: runtime steps go to `sink`, and
+    /// the constants it computes count against `budget`. Errors name the node. Binding and
+    /// constant folding both evaluate nodes through here.
+    static func evaluate(_ node: Node, opset: Int, inputs: [BoundValue?], budget: ConstantBudget,
+                         sink: StepSink) throws(DRSNError) -> [BoundValue] {
+        do throws(DRSNError) {
+            let f = try function(for: node, opset: opset)
+            let outs = try f(OpContext(node: node, opset: opset, inputs: inputs, budget: budget, sink: sink))
+            try budget.countComputedConstants(outs, inputs: inputs)
+            for (k, name) in node.outputs.enumerated() where !name.isEmpty && k >= outs.count {
+                throw fail(.unsupported, "output \(k) ('\(name)') is not supported")
+            }
+            return outs
+        } catch {
+            if error.message.hasPrefix("unsupported operator") { throw error }
+            throw error.inNode(node, opset: opset)
+        }
+    }
 }

@@ -32,7 +32,7 @@ enum PoolOps {
                                padBottom: h.padEnd, padRight: w.padEnd,
                                countIncludePad: try ctx.node.int("count_include_pad", default: 0) != 0)
             let outShape = [xs[0], xs[1]] + g.map(\.output)
-            return [try ctx.builder.emit(PoolStep(params: p, isMax: isMax), inputs: [x], outputShape: outShape)]
+            return [try ctx.emit(PoolStep(params: p, isMax: isMax), inputs: [x], outputShape: outShape)]
         }
     }
 
@@ -43,7 +43,7 @@ enum PoolOps {
         guard xs.count >= 3 else { throw fail(.shapeMismatch, "GlobalAveragePool input must have rank >= 3, got \(describe(xs))") }
         let planeSize = xs[2...].reduce(1, *)
         let outShape = [xs[0], xs[1]] + [Int](repeating: 1, count: xs.count - 2)
-        return [try ctx.builder.emit(GlobalAveragePoolStep(planes: xs[0] * xs[1], planeSize: planeSize),
+        return [try ctx.emit(GlobalAveragePoolStep(planes: xs[0] * xs[1], planeSize: planeSize),
                                      inputs: [x], outputShape: outShape)]
     }
 }

@@ -30,7 +30,7 @@ enum ReduceOps {
             for (i, d) in xs.enumerated() {
                 if mask[i] { if keep { outShape.append(1) } } else { outShape.append(d) }
             }
-            return [try ctx.builder.emit(ReduceStep(op: op, shape: xs, axes: mask), inputs: [x], outputShape: outShape)]
+            return [try ctx.emit(ReduceStep(op: op, shape: xs, axes: mask), inputs: [x], outputShape: outShape)]
         }
     }
 }

@@ -73,7 +73,7 @@ enum ShapeOps {
         guard try elementCount(out) == total else {
             throw fail(.shapeMismatch, "cannot reshape input of shape \(describe(xs)) (\(total) elements) to \(describe(out))")
         }
-        try ctx.builder.checkShape(out)
+        try ctx.checkShape(out)
         return [view(x, out)]
     }
 
@@ -138,7 +138,7 @@ enum ShapeOps {
             guard d >= 0 else { throw fail(.invalidModel, "ConstantOfShape shape \(spec) has a negative dimension") }
             shape.append(try checkedInt(d, "ConstantOfShape dimension"))
         }
-        try ctx.builder.checkConstant(shape)
+        try ctx.checkConstant(shape)
         let n = try elementCount(shape)
         let value = try ctx.node.tensor("value")
         if let value, case .ints(let v) = value.storage {

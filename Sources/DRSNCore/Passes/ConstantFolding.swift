@@ -1,11 +1,12 @@
 /// Computes at load time every node whose inputs are all constants and whose operator can
 /// produce constants (shape arithmetic, data movement, elementwise), replacing it by its
-/// result. Nodes whose operator would need a kernel step are left in the graph.
+/// result. The node is evaluated by its operator (`OperatorRegistry.evaluate`) with no plan
+/// behind it: an operator that would need a runtime step marks the evaluation, and such
+/// nodes are left in the graph.
 enum ConstantFolding {
     static func run(_ graph: inout Graph, maxValueElements: Int = Options().maxValueElements) throws(DRSNError) {
-        // One builder for the whole pass: its budget bounds the constants all nodes compute.
-        let builder = PlanBuilder()
-        builder.maxValueElements = maxValueElements
+        // One budget for the whole pass: it bounds the constants all nodes compute.
+        let budget = ConstantBudget(maxValueElements: maxValueElements)
         var kept: [Node] = []
         kept.reserveCapacity(graph.nodes.count)
         let outputNames = Set(graph.outputs.map(\.name))
@@ -16,15 +17,15 @@ enum ConstantFolding {
                 kept.append(node)
                 continue
             }
-            let stepsBefore = builder.steps.count
-            var states: [String: BoundValue] = [:]
-            for i in node.inputs where !i.isEmpty { states[i] = .constant(graph.constants[i]!) }
-            try Binder.bindNode(node, graph: graph, states: &states, builder: builder)
+            let inputs: [BoundValue?] = node.inputs.map { $0.isEmpty ? nil : .constant(graph.constants[$0]!) }
+            let evaluation = ConstantEvaluation()
+            let outs = try OperatorRegistry.evaluate(node, opset: graph.opset, inputs: inputs, budget: budget,
+                                                     sink: .evaluation(evaluation))
             var results: [(String, Tensor)] = []
-            for o in node.outputs where !o.isEmpty {
-                if let t = states[o]?.constant { results.append((o, t)) }
+            for (k, o) in node.outputs.enumerated() where !o.isEmpty {
+                if let t = outs[k].constant { results.append((o, t)) }
             }
-            if builder.steps.count == stepsBefore && results.count == node.outputs.filter({ !$0.isEmpty }).count {
+            if !evaluation.needsRuntime && results.count == node.outputs.filter({ !$0.isEmpty }).count {
                 for (name, t) in results { graph.constants[name] = t }
             } else {
                 kept.append(node)

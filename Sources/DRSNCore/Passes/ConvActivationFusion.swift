@@ -1,9 +1,7 @@
 /// Marks a Conv followed by a Relu that is its only reader so the Conv applies ReLU in its
-/// epilogue; the Relu node disappears.
+/// epilogue (`Node.fusedActivation`, which `ConvOps.conv` passes to its step); the Relu node
+/// disappears.
 enum ConvActivationFusion {
-    /// Internal attribute on Conv nodes: "relu" when the epilogue applies ReLU.
-    static let attribute = "drsn.activation"
-
     static func run(_ graph: inout Graph) {
         let uses = graph.useCounts()
         var producer: [String: Int] = [:]
@@ -11,8 +9,8 @@ enum ConvActivationFusion {
         var remove = Set<Int>()
         for (n, relu) in graph.nodes.enumerated() where relu.opType == "Relu" && relu.domain.isEmpty {
             guard let src = relu.input(0), let c = producer[src], graph.nodes[c].opType == "Conv",
-                  graph.nodes[c].domain.isEmpty, uses[src] == 1, graph.nodes[c].attributes[attribute] == nil else { continue }
-            graph.nodes[c].attributes[attribute] = .string("relu")
+                  graph.nodes[c].domain.isEmpty, uses[src] == 1, graph.nodes[c].fusedActivation == .none else { continue }
+            graph.nodes[c].fusedActivation = .relu
             graph.nodes[c].outputs = [relu.outputs[0]]
             remove.insert(n)
         }

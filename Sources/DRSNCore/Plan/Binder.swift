@@ -9,8 +9,7 @@ enum Binder {
     }
 
     static func bind(_ graph: Graph, inputShapes: [[Int]], maxValueElements: Int = Options().maxValueElements) throws(DRSNError) -> Result {
-        let builder = PlanBuilder()
-        builder.maxValueElements = maxValueElements
+        let builder = PlanBuilder(budget: ConstantBudget(maxValueElements: maxValueElements))
         var states: [String: BoundValue] = [:]
         states.reserveCapacity(graph.constants.count + graph.nodes.count * 2)
         for (name, t) in graph.constants { states[name] = .constant(t) }
@@ -43,19 +42,8 @@ enum Binder {
             }
             inputs.append(v)
         }
-        do throws(DRSNError) {
-            let f = try OperatorRegistry.function(for: node, opset: graph.opset)
-            let outs = try f(OpContext(node: node, opset: graph.opset, inputs: inputs, builder: builder))
-            try builder.countComputedConstants(outs, inputs: inputs)
-            for (k, name) in node.outputs.enumerated() where !name.isEmpty {
-                guard k < outs.count else {
-                    throw fail(.unsupported, "output \(k) ('\(name)') is not supported")
-                }
-                states[name] = outs[k]
-            }
-        } catch {
-            if error.message.hasPrefix("unsupported operator") { throw error }
-            throw error.inNode(node, opset: graph.opset)
-        }
+        let outs = try OperatorRegistry.evaluate(node, opset: graph.opset, inputs: inputs, budget: builder.budget,
+                                                 sink: .plan(builder))
+        for (k, name) in node.outputs.enumerated() where !name.isEmpty { states[name] = outs[k] }
     }
 }

@@ -9,20 +9,13 @@ import DRSNKernels
 ///    (`absMean`) is computed by the convolution producing r, per image, right after the
 ///    image's output is written (while it is in cache);
 ///  * constant weights come packed in the kernel's order from the model's `PackedWeights`.
-/// Everything else is left as it is, so a graph that does not match runs unchanged.
+/// Everything else is left as it is, so a graph that does not match runs unchanged. The
+/// three rewrites are passes of `PlanPasses`.
 enum ConvFusionPass {
-    /// Rewrites `steps` in place (the prologue and |r| fusions only when `fuse`); weights
-    /// come packed from `weights`.
-    static func run(_ steps: inout [Step], protected: Set<Int>, fuse: Bool,
-                    weights: PackedWeights) throws(DRSNError) {
-        if fuse {
-            fusePrologues(&steps, protected: protected)
-            fuseAbsMeans(&steps)
-        }
-        try packWeights(&steps, weights)
-    }
-
-    static func fusePrologues(_ steps: inout [Step], protected: Set<Int>) {
+    /// Returns the number of scale-shift steps absorbed.
+    @discardableResult
+    static func fusePrologues(_ steps: inout [Step], protected: Set<Int>) -> Int {
+        var fused = 0
         var readers: [Int: [Int]] = [:]
         for (i, s) in steps.enumerated() {
             for case .value(let v) in s.inputs { readers[v, default: []].append(i) }
@@ -50,10 +43,14 @@ enum ConvFusionPass {
                 steps[i].inputs[0] = steps[j].inputs[0]
             }
             // The scale-shift step has no readers left; dead-step elimination removes it.
+            fused += 1
         }
+        return fused
     }
 
-    static func fuseAbsMeans(_ steps: inout [Step]) {
+    /// Returns the number of absMean steps absorbed.
+    @discardableResult
+    static func fuseAbsMeans(_ steps: inout [Step]) -> Int {
         var producer: [Int: Int] = [:]
         for (i, s) in steps.enumerated() { for o in s.outputs { producer[o] = i } }
         var removed = Set<Int>()
@@ -71,15 +68,21 @@ enum ConvFusionPass {
         if !removed.isEmpty {
             steps = steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
         }
+        return removed.count
     }
 
-    static func packWeights(_ steps: inout [Step], _ weights: PackedWeights) throws(DRSNError) {
+    /// Returns the number of convolutions given packed weights.
+    @discardableResult
+    static func packWeights(_ steps: inout [Step], _ weights: PackedWeights) throws(DRSNError) -> Int {
+        var packed = 0
         for i in 0..<steps.count {
             // (A packed layout exists exactly for the convolutions `convSupportsFusion` takes.)
             guard var c = steps[i].kernel(as: ConvStep.self), c.fusion.packedWeights == nil,
                   convPackedWeightsCount(c.params) > 0, case .constant(let w) = steps[i].inputs[1] else { continue }
             c.fusion.packedWeights = try weights.packed(w, c.params, node: steps[i].nodeName)
             steps[i].kernel = c
+            packed += 1
         }
+        return packed
     }
 }

@@ -19,6 +19,8 @@ final class ExecutionPlan: @unchecked Sendable {
     let scratchPerWorker: Int
     /// Fused shrinkage units, in graph order (introspection reads their thresholds).
     let shrinkageUnits: [ShrinkageFusion.Unit]
+    /// What each plan pass did (`PlanPasses`), in pipeline order.
+    let passReport: [PlanPasses.Entry]
     let outputShapes: [[Int]]
     let outputElementCounts: [Int]
     let outputTypes: [DType]
@@ -86,23 +88,13 @@ final class ExecutionPlan: @unchecked Sendable {
 
         var protectedIds = Set(binding.inputIds)
         for (id, loc) in locations.enumerated() where loc != nil { protectedIds.insert(id) }
-        let units = fuse ? ShrinkageFusion.run(&steps, protected: protectedIds, sizes: sizes) : []
-        if fuse {
-            ThresholdNetworkFusion.run(&steps)
-            ThresholdNetworkFusion.fuseScaleShiftRelu(&steps, protected: protectedIds)
-        }
+        var isOutput = [Bool](repeating: false, count: valueCount)
+        for (id, loc) in locations.enumerated() { if case .output = loc { isOutput[id] = true } }
         let packed = weights ?? PackedWeights()
-        try ConvFusionPass.run(&steps, protected: protectedIds, fuse: fuse, weights: packed)
-
-        // Dead step elimination: keep steps whose outputs reach a graph output.
-        var needed = [Bool](repeating: false, count: valueCount)
-        for (id, loc) in locations.enumerated() { if case .output = loc { needed[id] = true } }
-        var live = [Bool](repeating: false, count: steps.count)
-        for s in stride(from: steps.count - 1, through: 0, by: -1) where steps[s].outputs.contains(where: { needed[$0] }) {
-            live[s] = true
-            for case .value(let id) in steps[s].inputs { needed[id] = true }
-        }
-        steps = steps.enumerated().filter { live[$0.offset] }.map(\.element)
+        let passes = try PlanPasses.run(steps, protected: protectedIds, sizes: sizes, isOutput: isOutput, fuse: fuse,
+                                        weights: packed)
+        steps = passes.steps
+        let units = passes.shrinkageUnits
 
         // Lifetimes of arena values.
         var lifetimes = [(Int, Int)?](repeating: nil, count: valueCount)
@@ -123,6 +115,7 @@ final class ExecutionPlan: @unchecked Sendable {
         let usedThreads = steps.contains { $0.tasks > 1 } ? threads : 1
         let scratch = MemoryPlan.align(steps.map(\.scratch).max() ?? 0)
         self.shrinkageUnits = units
+        self.passReport = passes.report
         self.threads = usedThreads
         self.scratchPerWorker = scratch
         self.steps = steps

@@ -41,49 +41,15 @@ final class PlanBuilder {
     /// Constant buffers referenced by steps; kept alive by the plan.
     private(set) var keepAlive: [AlignedBuffer] = []
     var currentNode = ""
-    /// Most elements any runtime value may have (Options.maxValueElements). Also the most
-    /// elements all constants computed while binding may have together, so that a small
-    /// file cannot make a load allocate without bound (a chain of nodes each computing
-    /// a new constant as large as the limit).
-    var maxValueElements = Options().maxValueElements
-    /// Elements of the constants computed so far by this builder's nodes.
-    private(set) var constantElements = 0
+    /// Bounds every runtime value and the constants computed while binding.
+    let budget: ConstantBudget
 
-    /// Checks a shape computed at bind time: its elements, and the product of its nonzero
-    /// dimensions (what loops over part of an empty tensor's dimensions cost), must not
-    /// exceed maxValueElements.
-    func checkShape(_ shape: [Int], _ what: String = "a tensor") throws(DRSNError) {
-        let n = try extent(shape)
-        guard n <= maxValueElements else {
-            throw fail(.limitExceeded, "\(what) of shape \(describe(shape)) (\(n) elements) exceeds the limit of \(maxValueElements) elements per tensor (DRSN_LIMIT_MAX_VALUE_ELEMENTS)")
-        }
-    }
-
-    /// Checks the size of a constant about to be computed at bind time.
-    func checkConstant(_ shape: [Int]) throws(DRSNError) {
-        try checkShape(shape, "a constant")
-        let n = try elementCount(shape)
-        guard n <= maxValueElements - constantElements else { throw constantTotalExceeded(n) }
-    }
-
-    /// Counts the constants a node computed (outputs that are not views of its constant
-    /// inputs) against the total of `maxValueElements`.
-    func countComputedConstants(_ outputs: [BoundValue], inputs: [BoundValue?]) throws(DRSNError) {
-        for case .constant(let t) in outputs {
-            let isView = inputs.contains { v in v?.constant.map { t.sharesStorage(with: $0) } ?? false }
-            if isView { continue }
-            let n = t.count
-            guard n <= maxValueElements - constantElements else { throw constantTotalExceeded(n) }
-            constantElements += n
-        }
-    }
-
-    private func constantTotalExceeded(_ n: Int) -> DRSNError {
-        fail(.limitExceeded, "constants computed at load would total more than \(maxValueElements) elements (\(constantElements) so far, \(n) more), the limit of DRSN_LIMIT_MAX_VALUE_ELEMENTS")
+    init(budget: ConstantBudget = ConstantBudget()) {
+        self.budget = budget
     }
 
     func newValue(shape: [Int], dtype: DType) throws(DRSNError) -> RuntimeValue {
-        try checkShape(shape)
+        try budget.checkShape(shape)
         let n = try elementCount(shape)
         valueSizes.append(n)
         return RuntimeValue(id: valueSizes.count - 1, shape: shape, dtype: dtype)

@@ -31,7 +31,10 @@ enum ThresholdNetworkFusion {
         return nil
     }
 
-    static func run(_ steps: inout [Step]) {
+    /// Returns the number of threshold networks fused.
+    @discardableResult
+    static func run(_ steps: inout [Step]) -> Int {
+        var fused = 0
         let ctx = ShrinkageFusion.Context(steps: steps)
         for i in 0..<steps.count {
             guard let mul = steps[i].kernel(as: BinaryStep.self), mul.op == .mul, case let shape = mul.outShape,
@@ -56,14 +59,19 @@ enum ThresholdNetworkFusion {
                                                      transB1: fc1.transB, transB2: fc2.transB,
                                                      bias1: fc1.b != nil, bias2: fc2.b != nil),
                                 inputs: inputs, outputs: steps[i].outputs, nodeName: steps[i].nodeName)
+                fused += 1
                 break
             }
         }
+        return fused
     }
 
     /// Fuses a BatchNormalization (scale-shift) step with the ReLU that is its only reader:
     /// the pre-activation BN -> ReLU of a residual unit becomes one pass over the data.
-    static func fuseScaleShiftRelu(_ steps: inout [Step], protected: Set<Int>) {
+    /// Returns the number of pairs fused.
+    @discardableResult
+    static func fuseScaleShiftRelu(_ steps: inout [Step], protected: Set<Int>) -> Int {
+        var fused = 0
         let ctx = ShrinkageFusion.Context(steps: steps)
         for i in 0..<steps.count {
             guard let relu = steps[i].kernel(as: UnaryStep.self), relu.op == .relu, case .value(let x) = steps[i].inputs[0],
@@ -71,6 +79,8 @@ enum ThresholdNetworkFusion {
                   var scaleShift = steps[j].kernel(as: ScaleShiftStep.self), !scaleShift.relu else { continue }
             scaleShift.relu = true
             steps[i] = Step(scaleShift, inputs: steps[j].inputs, outputs: steps[i].outputs, nodeName: steps[i].nodeName)
+            fused += 1
         }
+        return fused
     }
 }

@@ -1,9 +1,8 @@
 import CDRSNSupport
-import DRSNOnnx
 
 /// A loaded, optimised model. Immutable after loading and safe to use from many threads at
-/// once: plans per input shape are cached under a lock, and each concurrent run takes its
-/// own arena from a pool.
+/// once: plans per input shape are cached (`PlanCache`), and each concurrent run takes its
+/// own arena from a pool (`ArenaPool`). Loading is `ModelLoader`.
 public final class Model: @unchecked Sendable {
     public let inputs: [TensorInfo]
     public let outputs: [TensorInfo]
@@ -21,128 +20,34 @@ public final class Model: @unchecked Sendable {
     public let threads: Int
     let graph: Graph
     /// Convolution weights packed for the kernels, once per model (at load, by the probe plans).
-    let packedWeights = PackedWeights()
-
-    private let lock = Lock()
-    /// Cached plans by input shapes; searched linearly so a lookup allocates nothing.
-    private var plans: [(shapes: [[Int]], plan: ExecutionPlan, lastUse: Int)] = []
-    private var clock = 0
-    private var arenas: [AlignedBuffer] = []
+    let packedWeights: PackedWeights
+    private let plans: PlanCache
+    private let arenas = ArenaPool()
 
     /// Loads an ONNX file; external data is resolved next to it.
     public static func load(path: String, options: Options = Options()) throws(DRSNError) -> Model {
-        let bytes: [UInt8]
-        do {
-            bytes = try OnnxReader.readFile(path, limits: options.limits)
-        } catch {
-            throw OnnxImporter.status(error)
-        }
-        let directory: String
-        if let slash = path.lastIndex(of: "/") {
-            directory = slash == path.startIndex ? "/" : String(path[..<slash])
-        } else {
-            directory = "."
-        }
-        let result = bytes.withUnsafeBytes { raw -> Result<Model, DRSNError> in
-            do throws(DRSNError) {
-                return .success(try Model(bytes: raw, directory: directory, options: options))
-            } catch {
-                return .failure(DRSNError(error.status, "\(path): \(error.message)"))
-            }
-        }
-        return try result.get()
+        Model(try ModelLoader.load(path: path, options: options), options: options)
     }
 
     /// Loads an ONNX model from memory (no external data).
     public static func load(bytes: UnsafeRawBufferPointer, options: Options = Options()) throws(DRSNError) -> Model {
-        try Model(bytes: bytes, directory: nil, options: options)
+        Model(try ModelLoader.load(bytes: bytes, directory: nil, options: options), options: options)
     }
 
-    init(bytes: UnsafeRawBufferPointer, directory: String?, options: Options) throws(DRSNError) {
-        let proto: ModelProto
-        do {
-            proto = try OnnxReader.decodeModel(bytes, limits: options.limits)
-        } catch {
-            throw OnnxImporter.status(error)
-        }
-        var graph = try OnnxImporter.graph(from: proto, directory: directory, limits: options.limits)
-        for i in graph.inputs {
-            guard i.dtype == .float32 else {
-                throw fail(.unsupported, "graph input '\(i.name)' has type \(i.dtype); drsn accepts FLOAT inputs only")
-            }
-        }
-        var importedOps: [String: Int] = [:]
-        for n in proto.graph?.nodes ?? [] { importedOps[n.opType, default: 0] += 1 }
-        self.importedOperatorCounts = importedOps
-        self.opset = graph.opset
-        self.producer = proto.producerName + (proto.producerVersion.isEmpty ? "" : " " + proto.producerVersion)
-        self.parameterCount = graph.constants.values.reduce(0) { $0 + ($1.dtype.isFloatingPoint ? $1.count : 0) }
-        appliedPasses = try GraphOptimizer.run(&graph, maxValueElements: options.maxValueElements)
-        var optimizedOps: [String: Int] = [:]
-        for n in graph.nodes { optimizedOps[n.opType, default: 0] += 1 }
-        self.optimizedOperatorCounts = optimizedOps
-        self.graph = graph
+    init(_ loaded: ModelLoader.Loaded, options: Options) {
+        self.graph = loaded.graph
+        self.inputs = loaded.inputs
+        self.outputs = loaded.outputs
+        self.appliedPasses = loaded.appliedPasses
+        self.importedOperatorCounts = loaded.importedOperatorCounts
+        self.optimizedOperatorCounts = loaded.optimizedOperatorCounts
+        self.parameterCount = loaded.parameterCount
+        self.opset = loaded.opset
+        self.producer = loaded.producer
+        self.packedWeights = loaded.packedWeights
         self.options = options
         self.threads = effectiveThreads(options.numThreads)
-        self.inputs = graph.inputs.map { info in
-            TensorInfo(name: info.name, dtype: info.dtype, dims: info.dims?.map { d in
-                if case .fixed(let n) = d { return n }
-                return -1
-            })
-        }
-        // Bind to a few probe shapes (dynamic dimensions filled in) to validate the graph at
-        // load and to learn which output dimensions follow dynamic input dimensions.
-        var outputs = graph.outputs.map { TensorInfo(name: $0.name, dtype: $0.dtype, dims: nil) }
-        var probes: [ExecutionPlan] = []
-        var firstError: DRSNError? = nil
-        for k in 0..<Model.probeBatches.count where probes.count < 2 {
-            guard let shapes = Model.probeShapes(inputs, probe: k) else { break }
-            do throws(DRSNError) {
-                probes.append(try Model.makePlan(graph, shapes, options: options, weights: packedWeights))
-            } catch {
-                // A probe size may not fit the model (e.g. a Reshape needing an even batch):
-                // shape errors try the next probe, anything else fails the load.
-                guard error.status == .shapeMismatch else { throw error }
-                if firstError == nil { firstError = error }
-            }
-            if Model.probeShapes(inputs, probe: 1) == shapes { break }  // nothing is dynamic
-        }
-        if probes.isEmpty, let firstError, Model.probeShapes(inputs, probe: 0) != nil { throw firstError }
-        if let p1 = probes.first {
-            var dims = p1.outputShapes
-            if probes.count > 1 {
-                let p2 = probes[1]
-                for j in 0..<dims.count {
-                    if dims[j].count != p2.outputShapes[j].count { continue }
-                    for d in 0..<dims[j].count where dims[j][d] != p2.outputShapes[j][d] { dims[j][d] = -1 }
-                }
-            }
-            for j in 0..<outputs.count {
-                outputs[j].dims = dims[j]
-                outputs[j].dtype = p1.outputTypes[j]
-            }
-        }
-        self.outputs = outputs
-    }
-
-    /// Probe values for a dynamic leading (batch) dimension and for other dynamic dimensions.
-    static let probeBatches = [1, 2, 3, 4]
-    static let probeLengths = [64, 96, 128, 160]
-
-    /// Concrete input shapes for probe `k`; nil when some input declares no shape.
-    static func probeShapes(_ inputs: [TensorInfo], probe k: Int) -> [[Int]]? {
-        var shapes: [[Int]] = []
-        for info in inputs {
-            guard let dims = info.dims else { return nil }
-            shapes.append(dims.enumerated().map { i, d in d >= 0 ? d : (i == 0 ? probeBatches[k] : probeLengths[k]) })
-        }
-        return shapes
-    }
-
-    static func makePlan(_ graph: Graph, _ shapes: [[Int]], threads: Int = 1, options: Options,
-                         weights: PackedWeights) throws(DRSNError) -> ExecutionPlan {
-        try ExecutionPlan(binding: try Binder.bind(graph, inputShapes: shapes, maxValueElements: options.maxValueElements),
-                          threads: threads, weights: weights)
+        self.plans = PlanCache(capacity: options.planCacheCapacity)
     }
 
     /// Checks caller input shapes against the declared inputs.
@@ -165,38 +70,18 @@ public final class Model: @unchecked Sendable {
         }
     }
 
-    /// The cached plan whose shapes satisfy `matches`, if any (allocation-free).
-    private func cachedPlan(_ matches: ([[Int]]) -> Bool) -> ExecutionPlan? {
-        lock.withLock { () -> ExecutionPlan? in
-            clock += 1
-            for i in 0..<plans.count where matches(plans[i].shapes) {
-                plans[i].lastUse = clock
-                return plans[i].plan
-            }
-            return nil
-        }
-    }
-
     /// The plan for these input shapes, from the cache or built now.
     func plan(for shapes: [[Int]]) throws(DRSNError) -> ExecutionPlan {
-        if let p = cachedPlan({ $0 == shapes }) { return p }
+        if let p = plans.plan(matching: { $0 == shapes }) { return p }
         try validate(shapes)
-        let plan = try Model.makePlan(graph, shapes, threads: threads, options: options, weights: packedWeights)
-        lock.withLock {
-            clock += 1
-            if plans.contains(where: { $0.shapes == shapes }) { return }
-            if plans.count >= max(1, options.planCacheCapacity),
-               let oldest = plans.indices.min(by: { plans[$0].lastUse < plans[$1].lastUse }) {
-                plans.remove(at: oldest)
-            }
-            plans.append((shapes, plan, clock))
-        }
+        let plan = try ModelLoader.makePlan(graph, shapes, threads: threads, options: options, weights: packedWeights)
+        plans.insert(plan, for: shapes)
         return plan
     }
 
     /// The plan for caller-owned shape arrays; allocation-free when the plan is cached.
     func plan(for shapes: RawShapes) throws(DRSNError) -> ExecutionPlan {
-        if let p = cachedPlan({ shapes.equals($0) }) { return p }
+        if let p = plans.plan(matching: { shapes.equals($0) }) { return p }
         return try plan(for: shapes.arrays)
     }
 
@@ -242,8 +127,8 @@ public final class Model: @unchecked Sendable {
                 throw fail(.bufferTooSmall, "output '\(self.outputs[j].name)' of shape \(describe(plan.outputShapes[j])) needs \(need) floats, buffer holds \(outputCapacities[j])")
             }
         }
-        let arena = try takeArena(size: plan.arenaSize)
-        defer { lock.withLock { arenas.append(arena) } }
+        let arena = try arenas.take(size: plan.arenaSize)
+        defer { arenas.give(arena) }
         var executor = Executor(plan: plan, arena: arena.pointer, inputs: inputs, outputs: outputs)
         executor.zeroCounts = zeroCounts
         executor.tauCopies = tauCopies
@@ -297,18 +182,6 @@ public final class Model: @unchecked Sendable {
                 zeroFractions[k][n] = zeros / Float(max(info.featuresPerSample, 1))
             }
         }
-    }
-
-    private func takeArena(size: Int) throws(DRSNError) -> AlignedBuffer {
-        if let a = lock.withLock({ () -> AlignedBuffer? in
-            if let i = arenas.lastIndex(where: { $0.count >= size }) { return arenas.remove(at: i) }
-            if !arenas.isEmpty { arenas.removeLast() }
-            return nil
-        }) { return a }
-        guard let a = AlignedBuffer(count: size) else {
-            throw fail(.outOfMemory, "cannot allocate \(size) floats of working memory")
-        }
-        return a
     }
 
     /// Convenience for Swift callers and tests: runs on arrays and returns the outputs.

@@ -27,16 +27,12 @@ extension Model {
         }
         var flops = "null", steps = "null", units = "null", arena = "null", stepKinds = "null"
         var passes = appliedPasses
-        if let shapes = Model.probeShapes(inputs, probe: 0), let plan = try? plan(for: shapes) {
+        if let shapes = ModelLoader.probeShapes(inputs, probe: 0), let plan = try? plan(for: shapes) {
             flops = String(plan.flops)
             steps = String(plan.steps.count)
             stepKinds = counts(plan.stepCounts)
-            if !plan.shrinkageUnits.isEmpty {
-                passes.append("shrinkage unit fusion (\(plan.shrinkageUnits.count) units: |r| mean, soft threshold + residual add)")
-            }
-            if let n = plan.stepCounts["thresholdNetwork"] {
-                passes.append("threshold network fusion (\(n) units: FC -> ReLU -> FC -> sigmoid -> scale)")
-            }
+            // The plan passes' own report (PlanPasses), those that changed the plan.
+            passes += plan.passReport.filter { $0.count > 0 }.map(\.description)
             arena = String(plan.arenaSize * 4)
             units = "[" + plan.shrinkageUnits.map { u in
                 let info = ShrinkageUnitInfo(u)

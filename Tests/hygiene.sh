@@ -66,6 +66,7 @@ HOT = {
     "6binary_1a8aStrides": "binary (+ inner loop per op)",
     "6select9condition": "select",
     "5unary_5input": "unary (mapUnary inlined per op)",
+    "9leakyRelu5input": "leakyRelu",
     "6shrink5input3tau": "shrink",
     "7absMean5input": "absMean",
     "16thresholdNetwork1m": "thresholdNetwork (shrinkage threshold network)",

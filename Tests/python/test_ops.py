@@ -79,6 +79,30 @@ def test_unary_chain_same_input_twice():
     check(make_model(nodes, [("x", ["N", 3, 11])], ["y1", "y2", "s"]), gen=with_zeros())
 
 
+# ---- LeakyRelu (the worked example of docs/architecture.md) ------------------------------
+
+@pytest.mark.parametrize("opset", [11, 16, 17])
+@pytest.mark.parametrize("alpha", [None, 0.2, -1.5], ids=["default", "0.2", "-1.5"])
+@pytest.mark.parametrize("shape", UNARY_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_leaky_relu(shape, alpha, opset):
+    attrs = {} if alpha is None else {"alpha": alpha}
+    check(make_model([node("LeakyRelu", ["x"], ["y"], **attrs)], [("x", shape)], ["y"], opset=opset),
+          gen=with_zeros())
+
+
+def test_leaky_relu_split_over_threads():
+    # big enough to be split into element blocks over two threads
+    check(make_model([node("LeakyRelu", ["x"], ["y"], alpha=0.1)], [("x", ["N", 64, 501])], ["y"]),
+          gen=with_zeros(), num_threads=2)
+
+
+def test_leaky_relu_of_a_constant_is_folded():
+    # evaluated at load time (constant folding through the operator and its kernel)
+    c = rand(3, 7, low=-2, high=2)
+    nodes = [node("LeakyRelu", ["c"], ["l"], alpha=0.3), node("Add", ["x", "l"], ["y"])]
+    check(make_model(nodes, [("x", ["N", 3, 7])], ["y"], {"c": c}))
+
+
 # ---- Clip --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("opset", [11, 12, 13, 17])

@@ -13,6 +13,7 @@ enum OperatorRegistry {
         "Sign": ElementwiseOps.unary(.sign),
         "Neg": ElementwiseOps.unary(.neg),
         "Sigmoid": ElementwiseOps.unary(.sigmoid),
+        "LeakyRelu": ActivationOps.leakyRelu,
         "Clip": ElementwiseOps.clip,
         "Cast": ElementwiseOps.cast,
         "Add": ElementwiseOps.binary(.add),

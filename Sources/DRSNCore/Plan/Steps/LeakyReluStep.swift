@@ -1,0 +1,17 @@
+import DRSNKernels
+
+/// LeakyRelu over `count` elements (input x). Units are blocks of `elementBlock` elements.
+struct LeakyReluStep: StepKernel {
+    var count: Int
+    var alpha: Float
+
+    var name: String { "leakyRelu" }
+    func split(threads: Int) -> (units: Int, workPerUnit: Int) {
+        ((count + elementBlock - 1) / elementBlock, elementBlock * 2)
+    }
+
+    func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
+        let (start, n) = elementRange(units, count: count)
+        leakyRelu(input: ctx.input(0) + start, output: ctx.output() + start, count: n, alpha: alpha)
+    }
+}

@@ -46,7 +46,8 @@ fi
 if [ ${#models[@]} -eq 0 ]; then echo "error: no fixtures (*.onnx with .in.npy/.out.npy) in $FIXTURES or Tests/models/zoo" >&2; exit 1; fi
 
 have_qemu=1
-if ! command -v qemu-x86_64 >/dev/null; then
+qemu_bin=$(command -v qemu-x86_64 || true)
+if [ -z "$qemu_bin" ] || [ ! -x "$qemu_bin" ]; then   # bash reports a non-executable file too
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "== installing the system package qemu-user (apt-get; root) for the qemu-x86_64 checks"
         (apt-get install -y qemu-user >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y qemu-user >/dev/null 2>&1; }) ||

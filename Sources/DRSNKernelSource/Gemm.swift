@@ -97,7 +97,7 @@ typealias BPacker = (_ pc: Int, _ kc: Int, _ jc: Int, _ nc: Int, _ dst: UnsafeMu
 func gemmPackedB(transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, scratch: UnsafeMutablePointer<Float>,
                  packB: BPacker) {
-    if useTile4x16(m) {
+    if useTile4xNR(m) {
         gemmDriver(mr: 4, transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                    beta: beta, c: c, ldc: ldc, scratch: scratch, packB: packB, kernel: microKernel4xNR)
     } else {
@@ -109,7 +109,7 @@ func gemmPackedB(transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePo
 /// The 4xNR tile (8 accumulators) runs somewhat slower than 6xNR (12 accumulators), so it
 /// is used only where 6-row strips would waste many padded rows (m = 4, 8, 16, 20, ...).
 @inline(__always)
-func useTile4x16(_ m: Int) -> Bool {
+func useTile4xNR(_ m: Int) -> Bool {
     let pad6 = roundUp(m, 6) &- m, pad4 = roundUp(m, 4) &- m
     return pad4 < pad6 && m < 48
 }

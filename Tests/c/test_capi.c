@@ -749,8 +749,8 @@ static void test_tiny(const char* tmpdir) {
 
 /* ---- Two inputs, two outputs, IEEE specials, batch 0 ----------------------------------- */
 
-static void test_tiny2(void) {
-    pb b = build_tiny2();
+static void test_two_inputs_two_outputs(void) {
+    pb b = build_relu_mul();
     drsn_model* m = NULL;
     drsn_options* o = NULL;
     int64_t dims[4];
@@ -1657,7 +1657,7 @@ int main(int argc, char** argv) {
     test_npy_reader();
     test_load_errors(tmpdir);
     test_tiny(tmpdir);
-    test_tiny2();
+    test_two_inputs_two_outputs();
     test_threads_option();
     test_plan_cache();
     test_run_buffer_sizes();

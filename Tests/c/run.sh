@@ -15,9 +15,10 @@
 # Exits non-zero if any step fails.
 #
 # Environment: CC, CXX (default gcc, g++), DRSN_TEST_CONCURRENT_RUNS, DRSN_TEST_THREADS,
-# DRSN_FIXTURES, DRSN_REQUIRE_FIXTURES (1: a missing fixture fails instead of skipping), DRSN_ZOO (zoo folder, default Tests/models/zoo), DRSN_TEST_TIMEOUT
-# (seconds per test program, default 1800), DRSN_LIBDIR (default .build/release),
-# DRSN_TEST_OUT (build folder, default .build/c-tests).
+# DRSN_FIXTURES, DRSN_REQUIRE_FIXTURES (1: a missing fixture fails instead of skipping),
+# DRSN_ZOO (zoo folder, default Tests/models/zoo), DRSN_TEST_TIMEOUT (seconds per test
+# program, default 1800), DRSN_LIBDIR (default .build/release), DRSN_TEST_OUT (build
+# folder, default .build/c-tests).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -1,6 +1,7 @@
-"""Checks on the repository's own files: no machine-specific absolute path (a checkout under
-/work/..., a home under /root/...) in any tracked file, text or binary (an ONNX export can
-quote the exporting machine's paths in its metadata, see Tests/models/export_zoo.py)."""
+"""Checks on the repository's own files: no machine-specific absolute path (a checkout or a
+home folder of the machines this project is developed on, MACHINE_PATHS) in any tracked
+file, text or binary (an ONNX export can quote the exporting machine's paths in its
+metadata, see Tests/models/export_zoo.py)."""
 
 import shutil
 import subprocess

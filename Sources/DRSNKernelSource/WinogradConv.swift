@@ -231,6 +231,10 @@ func winogradConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafeP
                   bias: UnsafePointer<Float>?, activation: Activation,
                   output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                   batchRange: Range<Int>, channelRange: Range<Int>, fusion: ConvFusion) {
+    kernelPrecondition(p.isConsistent && winogradApplies(p), "winogradConv: parameters \(p) are not a Winograd convolution")
+    kernelPrecondition(batchRange.lowerBound >= 0 && batchRange.upperBound <= p.batch && channelRange.lowerBound >= 0
+                       && channelRange.upperBound <= p.outChannels,
+                       "winogradConv: batchRange \(batchRange) or channelRange \(channelRange) outside the tensors")
     if channelRange.isEmpty { return }
     let g = winogradGeometry(p)
     let q = winogradPatchParams(p)

@@ -9,9 +9,15 @@ import PackageDescription
 
 let root = Context.packageDirectory
 
-/// Kernel modules are pure arithmetic on raw pointers: unchecked is safe because every
-/// index is validated when the plan is built.
-let kernelBaseFlags = ["-Ounchecked", "-enforce-exclusivity=unchecked"]
+/// Kernel modules are pure arithmetic on raw pointers. Release builds them -Ounchecked (no
+/// overflow or precondition checks): safe because every index is validated when the plan is
+/// built. Debug builds (what `swift test` runs) optimise them with checks kept (-O: integer
+/// overflow traps) and compile the kernels' entry preconditions (`kernelPrecondition`, under
+/// `#if DEBUG`), so the unit tests run every kernel with its argument contract checked.
+let kernelBaseFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked"], .when(configuration: .debug)),
+]
 
 /// The kernel source (Sources/DRSNKernelSource) is compiled once per ISA: the target folders
 /// Sources/DRSNKernels{AVX512,AVX2,Baseline} are symlinks to it. The module DRSNKernels picks
@@ -19,21 +25,17 @@ let kernelBaseFlags = ["-Ounchecked", "-enforce-exclusivity=unchecked"]
 #if arch(x86_64)
 let kernelVariants: [Target] = [
     .target(name: "DRSNKernelsAVX512", dependencies: ["DRSNKernelTypes"], swiftSettings: [
-        .define("DRSN_ISA_AVX512"), .unsafeFlags(kernelBaseFlags + ["-Xcc", "-march=x86-64-v4"]),
-    ]),
+        .define("DRSN_ISA_AVX512"), .unsafeFlags(["-Xcc", "-march=x86-64-v4"]),
+    ] + kernelBaseFlags),
     .target(name: "DRSNKernelsAVX2", dependencies: ["DRSNKernelTypes"], swiftSettings: [
-        .define("DRSN_ISA_AVX2"), .unsafeFlags(kernelBaseFlags + ["-Xcc", "-march=x86-64-v3"]),
-    ]),
+        .define("DRSN_ISA_AVX2"), .unsafeFlags(["-Xcc", "-march=x86-64-v3"]),
+    ] + kernelBaseFlags),
     // Plain x86-64 (SSE2, no FMA): `madd` is a multiply and an add there, never fmaf.
-    .target(name: "DRSNKernelsBaseline", dependencies: ["DRSNKernelTypes"], swiftSettings: [
-        .unsafeFlags(kernelBaseFlags),
-    ]),
+    .target(name: "DRSNKernelsBaseline", dependencies: ["DRSNKernelTypes"], swiftSettings: kernelBaseFlags),
 ]
 #else
 let kernelVariants: [Target] = [
-    .target(name: "DRSNKernelsBaseline", dependencies: ["DRSNKernelTypes"], swiftSettings: [
-        .unsafeFlags(kernelBaseFlags),
-    ]),
+    .target(name: "DRSNKernelsBaseline", dependencies: ["DRSNKernelTypes"], swiftSettings: kernelBaseFlags),
 ]
 #endif
 let kernelVariantNames: [Target.Dependency] = kernelVariants.map { .target(name: $0.name) }
@@ -65,5 +67,8 @@ let package = Package(
         .testTarget(name: "DRSNKernelsTests", dependencies: ["DRSNKernels"]),
         .testTarget(name: "DRSNOnnxTests", dependencies: ["DRSNOnnx"], exclude: ["Fixtures"]),
         .testTarget(name: "DRSNCoreTests", dependencies: ["DRSNCore"]),
+        // Kernel GFLOPS timings (`swift run -c release drsn-kernel-bench`): a benchmark, not a
+        // test; `swift test` builds it and never runs it.
+        .executableTarget(name: "drsn-kernel-bench", dependencies: ["DRSNKernels"], path: "benchmarks/kernels"),
     ] + kernelVariants
 )

@@ -10,14 +10,14 @@
 # disassembles (objdump -dr) and checks:
 #
 #  1. Hot functions. Each listed kernel function is checked WHOLE: every function listed
-#     is a hot loop or the loop nest around one (GEMM micro-kernels, the GEMM driver and
+#     is a hot loop or the loop nest around one (GEMM register tiles, the GEMM driver and
 #     its packing, conv2D with its implicit-im2col packer, direct and depthwise paths, the binary
 #     and unary inner loops, shrink, absMean, the threshold network, ...), so it may contain no reference at all
 #     (call or address, found through the relocations) to swift_retain/swift_release,
 #     swift_bridgeObject*, swift_beginAccess, swift_allocObject, malloc, fmaf/fma, and no
 #     `ud2` trap. Functions that legitimately allocate (sgemm without scratch: packing
 #     memory; shape ops: withUnsafeTemporaryAllocation) are not in the list.
-#  2. FMAs: the AVX-512 GEMM micro-kernels contain vfmadd*ps on zmm registers, the AVX2
+#  2. FMAs: the AVX-512 GEMM register tiles contain vfmadd*ps on zmm registers, the AVX2
 #     ones on ymm; the baseline variant has no FMA at all (madd is mul + add there).
 #  3. ISA ceiling of each whole variant: baseline has no VEX/EVEX instruction (no
 #     v-prefixed mnemonic, no ymm/zmm) and no fmaf reference anywhere; AVX2 has no zmm,
@@ -28,7 +28,7 @@
 #     in a variant that do not belong to the variant's own module must contain no
 #     VEX/EVEX instruction.
 #  5. In the linked .build/release/libdrsn.so (if it has a symbol table): the dispatcher's
-#     sgemm(..., scratch:) calls all three variants, and the AVX-512 micro-kernel that
+#     sgemm(..., scratch:) calls all three variants, and the AVX-512 GEMM tile that
 #     survived linking still has zmm FMAs (i.e. the AVX-512 code is what runs).
 # Prints one summary line per checked function. Exits non-zero on any violation.
 set -euo pipefail
@@ -47,8 +47,8 @@ if os.uname().machine != "x86_64":
 VARIANTS = ["AVX512", "AVX2", "Baseline"]
 # Hot functions: substrings of the mangled name (after the module prefix).
 HOT = {
-    "microKernel6xNR": "GEMM 6xNR micro-kernel",
-    "microKernel4xNR": "GEMM 4xNR micro-kernel",
+    "15f32GemmTile6xNR": "GEMM 6xNR register tile",
+    "15f32GemmTile4xNR": "GEMM 4xNR register tile",
     "5sgemm6transA0D1B1m1n1k5alpha1a3lda1b3ldb4beta1c3ldc7scratch": "sgemm(..., scratch:) (+ closures)",
     "gemmPackedB": "GEMM driver + packing (specialised per B packer)",
     "gemvFastPath": "matrix-vector paths",
@@ -56,7 +56,7 @@ HOT = {
     "packConvPanel": "conv implicit-im2col packer",
     "9depthwise": "depthwise conv",
     "10directConv_5input": "direct conv driver (strides 1-2)",
-    "11directTile4": "direct conv 4-channel tile (the 8-channel one exists only in AVX-512)",
+    "21f32DirectConvTile4xTW": "direct conv 4-channel tile (the 8-channel one exists only in AVX-512)",
     "18directScatterStore": "direct conv tile scatter",
     "14padImagePhases": "direct conv padding, phase images (+ BN -> ReLU prologue)",
     "13padImageDense": "direct conv padding, dense planes (+ BN -> ReLU prologue)",
@@ -150,7 +150,7 @@ for v in VARIANTS:
               + (f"  forbidden: {', '.join(sorted(bad))}" if bad else "") + (f"  ud2 x{ud2}" if ud2 else ""))
         if bad: err(f"{mod}: {what}: references {', '.join(sorted(bad))}")
         if ud2: err(f"{mod}: {what}: {ud2} ud2 trap(s)")
-        if key.startswith("microKernel"):
+        if key.startswith("15f32GemmTile"):
             if v == "AVX512" and (f["zmm"] < 8 or f["ymm"]): err(f"{mod}: {what}: expected zmm FMAs, found {f}")
             if v == "AVX2" and (f["ymm"] < 8 or f["zmm"]): err(f"{mod}: {what}: expected ymm FMAs only, found {f}")
             if v == "Baseline" and sum(f.values()): err(f"{mod}: {what}: FMA in the baseline build: {f}")
@@ -204,14 +204,14 @@ if os.path.exists(lib):
                 ok = re.search(rf"<\$s\d+DRSNKernels{v}5sgemm", out) is not None
                 print(f"  dispatcher sgemm(..., scratch:) -> DRSNKernels{v}.sgemm: {'yes' if ok else 'NO'}")
                 if not ok: err(f"dispatcher sgemm does not call DRSNKernels{v}.sgemm")
-        name, a = addr(lambda s: s.startswith("$s17DRSNKernelsAVX51215microKernel6xNR"))
+        name, a = addr(lambda s: s.startswith("$s17DRSNKernelsAVX51215f32GemmTile6xNR"))
         if name is None:
-            err("AVX-512 micro-kernel not found in the library")
+            err("AVX-512 GEMM tile not found in the library")
         else:
             out = dis(name, a)
             n = len(re.findall(r"vfmadd\w*ps\s+.*%zmm", out))
-            print(f"  linked AVX-512 6xNR micro-kernel: {n} zmm FMAs")
-            if n < 8: err("linked AVX-512 micro-kernel has no zmm FMAs")
+            print(f"  linked AVX-512 6xNR GEMM tile: {n} zmm FMAs")
+            if n < 8: err("linked AVX-512 GEMM tile has no zmm FMAs")
 
 print()
 if errors:

@@ -8,6 +8,8 @@
 # python3 on PATH and given tools/requirements/test.txt (tools/venv.sh); nothing is installed
 # into any other interpreter. System packages: qemu-user for the ISA checks, installed only
 # when running as root (announced); otherwise those checks are skipped with a message.
+# Fixtures: when ../shared/fixtures exists, DRSN_REQUIRE_FIXTURES=1 is exported, so a test
+# that cannot find a fixture it uses fails instead of skipping.
 # Usage: bash Tests/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,13 @@ cd "$(dirname "$0")/.."
 source tools/venv.sh
 drsn_venv test
 export PATH=$VENV/bin:$PATH   # python3, pytest, cmake, pkg-config, auditwheel from .venv
+
+# The shared fixtures next to the checkout: when they are there, every fixture test must
+# find them (a missing file fails instead of skipping; Swift, C/C++, ISA and Python tests).
+if [ -d ../shared/fixtures ]; then
+    export DRSN_REQUIRE_FIXTURES=1
+    echo "== ../shared/fixtures present: DRSN_REQUIRE_FIXTURES=1"
+fi
 
 echo "== building libdrsn.so (release)"
 swift build -c release --product drsn

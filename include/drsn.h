@@ -72,6 +72,15 @@ DRSN_API uint32_t drsn_abi_version(void);
  *  level the CPU lacks is ignored). Results agree across ISAs to float rounding. Static storage. */
 DRSN_API const char* drsn_isa(void);
 
+/* ---- Limits of the run functions ------------------------------------------------- */
+
+/** Largest dimension a caller may pass: every dimension of a run-time input shape (and every
+ *  window length) must be between 1 and DRSN_MAX_DIMENSION (2^31). A plain literal (no cast,
+ *  no shift): Swift imports the library's copy of it from this header. */
+#define DRSN_MAX_DIMENSION 2147483648
+/** Windows per internal batch of drsn_model_run_windows when its batch_size is 0. */
+#define DRSN_WINDOW_BATCH_DEFAULT 64
+
 /* ---- Status and errors ----------------------------------------------------------- */
 
 typedef enum drsn_status {
@@ -87,7 +96,7 @@ typedef enum drsn_status {
     /** The model uses an operator, attribute value, data type or opset that drsn does not support. */
     DRSN_ERR_UNSUPPORTED = 4,
     /** An input's rank or dimensions do not fit the model (every run-time dimension must be
-     *  between 1 and 2^31), or shapes in the graph do not agree. */
+     *  between 1 and DRSN_MAX_DIMENSION, 2^31), or shapes in the graph do not agree. */
     DRSN_ERR_SHAPE_MISMATCH = 5,
     /** An input or tensor has a data type other than the one expected. */
     DRSN_ERR_DTYPE_MISMATCH = 6,
@@ -311,7 +320,7 @@ DRSN_API drsn_status drsn_model_output_shape_for(const drsn_model* model, size_t
 /**
  * Runs the model once.
  *  - input_dims[i] / input_ranks[i]: the concrete shape of input i (every dimension
- *    1..2^31); num_inputs == input count.
+ *    1..DRSN_MAX_DIMENSION, 2^31); num_inputs == input count.
  *  - inputs[i]: the num_elements(input i) float32 values of input i, C order, where
  *    num_elements is the product of input_dims[i][0 .. input_ranks[i]) (1 for rank 0); the
  *    run uses exactly that many. The function takes no input lengths, so the library cannot
@@ -364,7 +373,7 @@ DRSN_API drsn_status drsn_window_count(size_t length, size_t window, size_t hop,
  *  - Windows start at 0, hop, 2*hop, ... and are `window` samples long (partial windows at the
  *    end are dropped); each is normalised as `normalization` says (epsilon: >= 0) and fed to the
  *    model's single input as [batch, channels, window] (or [batch, window] when the input has
- *    rank 2 and channels == 1), `batch_size` windows at a time (0 = 64).
+ *    rank 2 and channels == 1), `batch_size` windows at a time (0 = DRSN_WINDOW_BATCH_DEFAULT, 64).
  *  - outputs[j] receives the model's output j for every window, in window order:
  *    window_count x (output j's elements per sample) floats; output_capacities[j] is its size.
  *  - *out_window_count (may be NULL) receives the number of windows.

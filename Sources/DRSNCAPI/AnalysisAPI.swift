@@ -1,3 +1,4 @@
+import CDRSNSupport
 import DRSNCore
 
 @_cdecl("drsn_window_count")
@@ -19,15 +20,15 @@ public func drsn_model_run_windows(_ p: OpaquePointer?, _ signal: UnsafePointer<
     guard let m = model(p) else { return invalid(fn, "model is NULL") }
     guard let signal else { return invalid(fn, "signal is NULL") }
     guard Int(bitPattern: signal) % MemoryLayout<Float>.alignment == 0 else { return invalid(fn, "signal is not aligned to 4 bytes") }
-    guard channels >= 1, channels <= 1 << 16, length >= 1, length <= 1 << 40, window >= 1, window <= 1 << 31, hop >= 1 else {
+    guard channels >= 1, channels <= 1 << 16, length >= 1, length <= 1 << 40, window >= 1, window <= HeaderConstants.maxDimension, hop >= 1 else {
         return invalid(fn, "channels, length, window and hop must be >= 1 and of sane size (got \(channels), \(length), \(window), \(hop))")
     }
     let (total, overflow) = channels.multipliedReportingOverflow(by: length)
     guard !overflow, total <= 1 << 40 else { return invalid(fn, "channels x length overflows") }
     let norm: WindowNormalization
     switch normalization {
-    case 0: norm = .none
-    case 1:
+    case abiCode(DRSN_NORMALIZE_NONE): norm = .none
+    case abiCode(DRSN_NORMALIZE_ZSCORE):
         guard epsilon >= 0, epsilon.isFinite else { return invalid(fn, "epsilon must be finite and >= 0, got \(epsilon)") }
         norm = .zScore(epsilon: epsilon)
     default: return invalid(fn, "unknown normalization \(normalization)")
@@ -48,7 +49,7 @@ public func drsn_model_run_windows(_ p: OpaquePointer?, _ signal: UnsafePointer<
     do throws(DRSNError) {
         let n = try m.model.runWindows(signal: signal, channels: channels, length: length,
                                        windows: SlidingWindow(window: window, hop: hop, normalization: norm,
-                                                              batchSize: batchSize == 0 ? 64 : batchSize),
+                                                              batchSize: batchSize == 0 ? HeaderConstants.defaultWindowBatch : batchSize),
                                        outputs: outs, outputCapacities: caps)
         outCount?.pointee = n
         return ok

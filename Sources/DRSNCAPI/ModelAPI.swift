@@ -1,7 +1,10 @@
 import DRSNCore
 
-/// Largest rank accepted from callers.
-let maxRank = 16
+/// Largest rank accepted in the `input_ranks` argument of the functions that take input
+/// shapes: it only bounds how many dimensions are read from a caller's array. The model checks
+/// each rank against its declared inputs, and loading against the resource limit
+/// DRSN_LIMIT_MAX_RANK (`OnnxLimits.maxRank`, default 8).
+let maxInputRankArgument = 16
 
 @_cdecl("drsn_model_load_file")
 public func drsn_model_load_file(_ path: UnsafePointer<CChar>?, _ opts: OpaquePointer?,
@@ -158,6 +161,31 @@ public func drsn_model_output_shape(_ p: OpaquePointer?, _ index: Int, _ dims: U
     }
 }
 
+/// Checks input `i`'s shape in the caller's arrays: `ranks[i]` (at most
+/// `maxInputRankArgument`) and the `ranks[i]` dimensions at `dims[i]` (each
+/// 1...DRSN_MAX_DIMENSION). Unaligned loads: the caller's arrays need not be aligned. Returns
+/// the rank; allocates nothing unless it fails. The one reader of caller shapes: `readShapes`
+/// and `drsn_model_run` both use it.
+@inline(__always)
+func checkInputShape(_ function: String, _ m: ModelHandle, _ i: Int, ranks: UnsafeRawPointer,
+                     dims: UnsafeRawPointer) -> Result<Int, DRSNError> {
+    let rank = ranks.loadUnaligned(fromByteOffset: i * MemoryLayout<Int>.stride, as: Int.self)
+    guard rank >= 0, rank <= maxInputRankArgument else {
+        return .failure(DRSNError(.invalidArgument, "\(function): input_ranks[\(i)] is \(UInt(bitPattern: rank)); ranks must be 0...\(maxInputRankArgument)"))
+    }
+    let row = dims.loadUnaligned(fromByteOffset: i * MemoryLayout<UnsafeRawPointer?>.stride, as: UnsafeRawPointer?.self)
+    guard rank == 0 || row != nil else {
+        return .failure(DRSNError(.invalidArgument, "\(function): input_dims[\(i)] is NULL"))
+    }
+    for k in 0..<rank {
+        let d = row!.loadUnaligned(fromByteOffset: k * 8, as: Int64.self)
+        guard d >= 1, d <= HeaderConstants.maxDimension else {
+            return .failure(DRSNError(.shapeMismatch, "\(function): input '\(m.model.inputs[i].name)' dimension \(k) is \(d); dimensions must be between 1 and 2^31"))
+        }
+    }
+    return .success(rank)
+}
+
 /// Reads caller input shapes, validating every pointer and value.
 func readShapes(_ function: String, _ m: ModelHandle, _ count: Int, _ dims: UnsafePointer<UnsafePointer<Int64>?>?,
                 _ ranks: UnsafePointer<Int>?) -> Result<[[Int]], DRSNError> {
@@ -169,27 +197,15 @@ func readShapes(_ function: String, _ m: ModelHandle, _ count: Int, _ dims: Unsa
         return .failure(DRSNError(.invalidArgument, "\(function): input_dims or input_ranks is NULL"))
     }
     var shapes: [[Int]] = []
-    // Unaligned loads: the caller's arrays need not be aligned.
-    let rankArray = UnsafeRawPointer(ranks)
-    let dimsArray = UnsafeRawPointer(dims)
     for i in 0..<count {
-        let rank = rankArray!.loadUnaligned(fromByteOffset: i * MemoryLayout<Int>.stride, as: Int.self)
-        guard rank >= 0, rank <= maxRank else {
-            return .failure(DRSNError(.invalidArgument, "\(function): input_ranks[\(i)] is \(UInt(bitPattern: rank)); ranks must be 0...\(maxRank)"))
+        let rank: Int
+        switch checkInputShape(function, m, i, ranks: UnsafeRawPointer(ranks!), dims: UnsafeRawPointer(dims!)) {
+        case .success(let r): rank = r
+        case .failure(let error): return .failure(error)
         }
-        let row = dimsArray!.loadUnaligned(fromByteOffset: i * MemoryLayout<UnsafeRawPointer?>.stride, as: UnsafeRawPointer?.self)
-        guard rank == 0 || row != nil else {
-            return .failure(DRSNError(.invalidArgument, "\(function): input_dims[\(i)] is NULL"))
-        }
-        var shape: [Int] = []
-        for k in 0..<rank {
-            let d = row!.loadUnaligned(fromByteOffset: k * 8, as: Int64.self)
-            guard d >= 1, d <= (1 << 31) else {
-                return .failure(DRSNError(.shapeMismatch, "\(function): input '\(m.model.inputs[i].name)' dimension \(k) is \(d); dimensions must be between 1 and 2^31"))
-            }
-            shape.append(Int(d))
-        }
-        shapes.append(shape)
+        let row = UnsafeRawPointer(dims!).loadUnaligned(fromByteOffset: i * MemoryLayout<UnsafeRawPointer?>.stride,
+                                                        as: UnsafeRawPointer?.self)
+        shapes.append((0..<rank).map { Int(row!.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) })
     }
     return .success(shapes)
 }
@@ -243,16 +259,9 @@ public func drsn_model_run(_ p: OpaquePointer?, _ numInputs: Int, _ inputs: Unsa
     for i in 0..<numInputs {
         guard let x = inputs[i] else { return invalid(fn, "inputs[\(i)] is NULL") }
         guard Int(bitPattern: x) % align == 0 else { return invalid(fn, "inputs[\(i)] is not aligned to 4 bytes") }
-        let rank = inputRanks[i]
-        guard rank >= 0, rank <= maxRank else {
-            return invalid(fn, "input_ranks[\(i)] is \(rank); ranks must be 0...\(maxRank)")
-        }
-        guard rank == 0 || inputDims[i] != nil else { return invalid(fn, "input_dims[\(i)] is NULL") }
-        for k in 0..<rank {
-            let d = inputDims[i]![k]
-            guard d >= 1, d <= (1 << 31) else {
-                return report(.shapeMismatch, "\(fn): input '\(m.model.inputs[i].name)' dimension \(k) is \(d); dimensions must be between 1 and 2^31")
-            }
+        if case .failure(let error) = checkInputShape(fn, m, i, ranks: UnsafeRawPointer(inputRanks),
+                                                      dims: UnsafeRawPointer(inputDims)) {
+            return report(error)
         }
     }
     for j in 0..<numOutputs {

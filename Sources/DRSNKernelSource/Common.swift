@@ -36,7 +36,7 @@
 #if DRSN_ISA_AVX512
 /// Name of the ISA this variant is compiled for.
 public let kernelVariantName = "avx512"
-/// Register-width vector of the GEMM micro-kernels (one zmm / ymm / xmm register).
+/// Register-width vector of the register tiles (one zmm / ymm / xmm register).
 @usableFromInline typealias VG = SIMD16<Float>
 #elseif DRSN_ISA_AVX2
 public let kernelVariantName = "avx2"

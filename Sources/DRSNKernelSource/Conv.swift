@@ -50,6 +50,9 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
                    bias: UnsafePointer<Float>?, activation: Activation,
                    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                    batchRange: Range<Int>) {
+    kernelPrecondition(p.isConsistent, "conv2D: inconsistent parameters \(p)")
+    kernelPrecondition(batchRange.lowerBound >= 0 && batchRange.upperBound <= p.batch,
+                       "conv2D: batchRange \(batchRange) outside 0..<\(p.batch)")
     if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
     if directConvApplies(p) {
         directConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
@@ -130,6 +133,10 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
                    bias: UnsafePointer<Float>?, activation: Activation,
                    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                    batchRange: Range<Int>, channelRange: Range<Int>, fusion: ConvFusion) {
+    kernelPrecondition(p.isConsistent, "conv2D: inconsistent parameters \(p)")
+    kernelPrecondition(batchRange.lowerBound >= 0 && batchRange.upperBound <= p.batch,
+                       "conv2D: batchRange \(batchRange) outside 0..<\(p.batch)")
+    kernelPrecondition(channelRange.lowerBound >= 0, "conv2D: channelRange \(channelRange) starts below 0")
     if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
     if directConvApplies(p) {
         let lo = max(channelRange.lowerBound, 0), hi = min(channelRange.upperBound, p.outChannels)
@@ -138,7 +145,7 @@ public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: Unsafe
                    scratch: scratch, batchRange: batchRange, channelRange: lo..<hi, fusion: fusion)
         return
     }
-    assert(!fusion.hasPrologue, "conv2D: a prologue needs convSupportsFusion(p)")
+    kernelPrecondition(!fusion.hasPrologue, "conv2D: a prologue needs convSupportsFusion(p)")
     if channelRange.lowerBound > 0 { return }
     conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
            scratch: scratch, batchRange: batchRange)
@@ -170,6 +177,7 @@ public func convPackedWeightsCount(_ p: ConvParams) -> Int {
 /// Writes `convPackedWeightsCount(p)` floats of packed weights (for `ConvFusion.packedWeights`
 /// of this same ISA variant) from weights [outC, inC, kH, kW].
 public func packConvWeights(_ p: ConvParams, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(p.isConsistent, "packConvWeights: inconsistent parameters \(p)")
     directPackWeights(p, weights: weights, output: output)
 }
 

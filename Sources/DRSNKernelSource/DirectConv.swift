@@ -16,8 +16,9 @@ import DRSNKernelTypes
 // Output positions are computed on the flattened phase grid q = oy * widthP + ox (columns
 // ox >= outWidth are discarded), so every kernel tap is one contiguous vector load at a
 // fixed offset from q. Tile: MR output channels (8 on AVX-512, 4 otherwise) x 2 register
-// vectors of consecutive positions. Weights are packed (at load, or else once per call) into
-// [block][c][kh][kw][MR] (zero rows for a partial block), in the inner loop's read order.
+// vectors of consecutive positions (generated: Generated/DirectConvTiles.swift). Weights are
+// packed (at load, or else once per call) into [block][c][kh][kw][MR] (zero rows for a partial
+// block), in the inner loop's read order.
 // Positions are processed in chunks so that the chunk's input rows stay in L2 while every
 // channel block sweeps them.
 
@@ -465,108 +466,32 @@ func directScatterStore(_ lo: VG, _ hi: VG, _ bv: Float, _ relu: Bool, _ q0: Int
 
 // MARK: - Register tiles
 
-#if DRSN_ISA_AVX512
-/// Accumulators of an 8-channel tile (a tuple: see DirectGeometry).
-typealias DirectAcc8 = (a0: VG, b0: VG, a1: VG, b1: VG, a2: VG, b2: VG, a3: VG, b3: VG,
-                        a4: VG, b4: VG, a5: VG, b5: VG, a6: VG, b6: VG, a7: VG, b7: VG)
-
+/// The tap loop of a direct-convolution register tile (the tiles, with their accumulators and
+/// per-channel helpers, are generated: Generated/DirectConvTiles.swift): for each of the `count`
+/// taps (offsets from q0 into `padded`), `channels` packed weights are multiplied into the
+/// accumulators; a single-vector tile (vs == 0: a tail of at most W positions) uses `tap1`, and
+/// its second vector of each channel stays 0.
 @inline(__always)
-func directTap8(_ acc: inout DirectAcc8, _ s: UnsafePointer<Float>, _ vs: Int, _ w: UnsafePointer<Float>) {
-    let u = loadG(s), v = loadG(s + vs)
-    var x = VG(repeating: w[0]); acc.a0 = madd(acc.a0, u, x); acc.b0 = madd(acc.b0, v, x)
-    x = VG(repeating: w[1]); acc.a1 = madd(acc.a1, u, x); acc.b1 = madd(acc.b1, v, x)
-    x = VG(repeating: w[2]); acc.a2 = madd(acc.a2, u, x); acc.b2 = madd(acc.b2, v, x)
-    x = VG(repeating: w[3]); acc.a3 = madd(acc.a3, u, x); acc.b3 = madd(acc.b3, v, x)
-    x = VG(repeating: w[4]); acc.a4 = madd(acc.a4, u, x); acc.b4 = madd(acc.b4, v, x)
-    x = VG(repeating: w[5]); acc.a5 = madd(acc.a5, u, x); acc.b5 = madd(acc.b5, v, x)
-    x = VG(repeating: w[6]); acc.a6 = madd(acc.a6, u, x); acc.b6 = madd(acc.b6, v, x)
-    x = VG(repeating: w[7]); acc.a7 = madd(acc.a7, u, x); acc.b7 = madd(acc.b7, v, x)
-}
-
-@inline(__always)
-func directTap8x1(_ acc: inout DirectAcc8, _ s: UnsafePointer<Float>, _ w: UnsafePointer<Float>) {
-    let u = loadG(s)
-    acc.a0 = madd(acc.a0, u, VG(repeating: w[0]))
-    acc.a1 = madd(acc.a1, u, VG(repeating: w[1]))
-    acc.a2 = madd(acc.a2, u, VG(repeating: w[2]))
-    acc.a3 = madd(acc.a3, u, VG(repeating: w[3]))
-    acc.a4 = madd(acc.a4, u, VG(repeating: w[4]))
-    acc.a5 = madd(acc.a5, u, VG(repeating: w[5]))
-    acc.a6 = madd(acc.a6, u, VG(repeating: w[6]))
-    acc.a7 = madd(acc.a7, u, VG(repeating: w[7]))
-}
-
-/// 8 output channels x 2W positions from q0; `wp` is the block's packed weights.
-@inline(never)
-func directTile8(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, count: Int,
-                 wp: UnsafePointer<Float>, q0: Int, vs: Int) -> DirectAcc8 {
-    let z = VG()
-    var acc: DirectAcc8 = (z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z)
+func directConvTileLoop<Acc>(_ zero: Acc, _ channels: Int, _ padded: UnsafePointer<Float>, _ offsets: UnsafePointer<Int>,
+                             _ count: Int, _ wp: UnsafePointer<Float>, _ q0: Int, _ vs: Int,
+                             _ tap: (inout Acc, UnsafePointer<Float>, Int, UnsafePointer<Float>) -> Void,
+                             _ tap1: (inout Acc, UnsafePointer<Float>, UnsafePointer<Float>) -> Void) -> Acc {
+    var acc = zero
     let base = padded + q0
     var w = wp
     var o = offsets
     let oEnd = offsets + count
     if vs == 0 {
-        // Single-vector tile (a tail of at most W positions): the b accumulators stay 0.
         while o < oEnd {
-            directTap8x1(&acc, base + o[0], w)
-            w += 8
+            tap1(&acc, base + o[0], w)
+            w += channels
             o += 1
         }
         return acc
     }
     while o < oEnd {
-        directTap8(&acc, base + o[0], vs, w)
-        w += 8
-        o += 1
-    }
-    return acc
-}
-#endif
-
-/// Accumulators of a 4-channel tile.
-typealias DirectAcc4 = (a0: VG, b0: VG, a1: VG, b1: VG, a2: VG, b2: VG, a3: VG, b3: VG)
-
-@inline(__always)
-func directTap4(_ acc: inout DirectAcc4, _ s: UnsafePointer<Float>, _ vs: Int, _ w: UnsafePointer<Float>) {
-    let u = loadG(s), v = loadG(s + vs)
-    var x = VG(repeating: w[0]); acc.a0 = madd(acc.a0, u, x); acc.b0 = madd(acc.b0, v, x)
-    x = VG(repeating: w[1]); acc.a1 = madd(acc.a1, u, x); acc.b1 = madd(acc.b1, v, x)
-    x = VG(repeating: w[2]); acc.a2 = madd(acc.a2, u, x); acc.b2 = madd(acc.b2, v, x)
-    x = VG(repeating: w[3]); acc.a3 = madd(acc.a3, u, x); acc.b3 = madd(acc.b3, v, x)
-}
-
-@inline(__always)
-func directTap4x1(_ acc: inout DirectAcc4, _ s: UnsafePointer<Float>, _ w: UnsafePointer<Float>) {
-    let u = loadG(s)
-    acc.a0 = madd(acc.a0, u, VG(repeating: w[0]))
-    acc.a1 = madd(acc.a1, u, VG(repeating: w[1]))
-    acc.a2 = madd(acc.a2, u, VG(repeating: w[2]))
-    acc.a3 = madd(acc.a3, u, VG(repeating: w[3]))
-}
-
-/// 4 output channels x 2W positions from q0; `wp` is the block's packed weights.
-@inline(never)
-func directTile4(padded: UnsafePointer<Float>, offsets: UnsafePointer<Int>, count: Int,
-                 wp: UnsafePointer<Float>, q0: Int, vs: Int) -> DirectAcc4 {
-    let z = VG()
-    var acc: DirectAcc4 = (z, z, z, z, z, z, z, z)
-    let base = padded + q0
-    var w = wp
-    var o = offsets
-    let oEnd = offsets + count
-    if vs == 0 {
-        // Single-vector tile (a tail of at most W positions): the b accumulators stay 0.
-        while o < oEnd {
-            directTap4x1(&acc, base + o[0], w)
-            w += 4
-            o += 1
-        }
-        return acc
-    }
-    while o < oEnd {
-        directTap4(&acc, base + o[0], vs, w)
-        w += 4
+        tap(&acc, base + o[0], vs, w)
+        w += channels
         o += 1
     }
     return acc
@@ -696,26 +621,22 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
                         xa &+= W
                         if xa == outW { xa = 0; ya &+= 1 }
                     }
+                    // Per output channel m0 + i of the tile: bias, activation and store (it captures
+                    // constants only: a captured var would be boxed and `put` not inlined).
+                    let (m, q, a0, b0, b1) = (m0, qa, oA, oB, hasB)
+                    @inline(__always) func put(_ lo: VG, _ hi: VG, _ i: Int) {
+                        directStore(lo, hi, i, m, rowMode, q, a0, b0, b1, bias, relu, total, widthP, outW, outM, plane, tmp)
+                    }
 #if DRSN_ISA_AVX512
                     if mr > 4 {
-                        let a = directTile8(padded: padded, offsets: taps, count: ck, wp: wp, q0: qa, vs: vs)
-                        directStore(a.a0, a.b0, 0, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
-                        directStore(a.a1, a.b1, 1, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
-                        directStore(a.a2, a.b2, 2, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
-                        directStore(a.a3, a.b3, 3, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
-                        directStore(a.a4, a.b4, 4, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
-                        if mr > 5 { directStore(a.a5, a.b5, 5, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
-                        if mr > 6 { directStore(a.a6, a.b6, 6, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
-                        if mr > 7 { directStore(a.a7, a.b7, 7, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
+                        let a = f32DirectConvTile8xTW(padded: padded, offsets: taps, count: ck, wp: wp, q0: qa, vs: vs)
+                        directConvAcc8ForEach(a, mr, put)
                         k &+= step
                         continue
                     }
 #endif
-                    let a = directTile4(padded: padded, offsets: taps, count: ck, wp: wp, q0: qa, vs: vs)
-                    directStore(a.a0, a.b0, 0, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp)
-                    if mr > 1 { directStore(a.a1, a.b1, 1, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
-                    if mr > 2 { directStore(a.a2, a.b2, 2, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
-                    if mr > 3 { directStore(a.a3, a.b3, 3, m0, rowMode, qa, oA, oB, hasB, bias, relu, total, widthP, outW, outM, plane, tmp) }
+                    let a = f32DirectConvTile4xTW(padded: padded, offsets: taps, count: ck, wp: wp, q0: qa, vs: vs)
+                    directConvAcc4ForEach(a, mr, put)
                     k &+= step
                 }
                 off &+= ck &* (mr > 4 ? MR : 4)

@@ -67,6 +67,7 @@ func mapUnary<K: UnaryKernel>(_ input: UnsafePointer<Float>, _ output: UnsafeMut
 }
 
 public func unary(_ op: UnaryOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
+    kernelPrecondition(count >= 0, "unary: count \(count) < 0")
     if count <= 0 { return }
     switch op {
     case .copy: copyFloats(input, output, count)
@@ -176,6 +177,8 @@ func cmpResult(_ m: SIMDMask<SIMD8<Int32>>) -> V8 {
 /// propagate NaN from either side (ONNX Max/Min).
 public func binary(_ op: BinaryOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>,
                    bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int]) {
+    kernelPrecondition(isShape(outShape) && aStrides.count == outShape.count && bStrides.count == outShape.count,
+                       "binary: output shape \(outShape), strides \(aStrides) and \(bStrides) do not agree")
     for d in outShape where d == 0 { return }
     withCollapsed(outShape: outShape, aStrides, bStrides, nil) { rank, shape, strides, counters in
         switch op {
@@ -198,6 +201,9 @@ public func binary(_ op: BinaryOp, a: UnsafePointer<Float>, aStrides: [Int], b: 
 public func select(condition: UnsafePointer<Float>, conditionStrides: [Int], x: UnsafePointer<Float>,
                    xStrides: [Int], y: UnsafePointer<Float>, yStrides: [Int],
                    output: UnsafeMutablePointer<Float>, outShape: [Int]) {
+    kernelPrecondition(isShape(outShape) && conditionStrides.count == outShape.count && xStrides.count == outShape.count
+                       && yStrides.count == outShape.count,
+                       "select: output shape \(outShape), strides \(conditionStrides), \(xStrides) and \(yStrides) do not agree")
     for d in outShape where d == 0 { return }
     withCollapsed(outShape: outShape, conditionStrides, xStrides, yStrides) { rank, shape, strides, counters in
         let n = shape[rank &- 1]

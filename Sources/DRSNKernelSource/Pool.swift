@@ -72,6 +72,7 @@ func forEachWindow(_ p: PoolParams, _ body: (Int, Int, Int, Int, Int, Int, Int, 
 /// Max pooling; padding never wins (acts as -inf). A window with no input cell yields -inf.
 /// NaN inputs propagate.
 public func maxPool2D(_ p: PoolParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(p.isConsistent, "maxPool2D: inconsistent parameters \(p)")
     let inPlane = p.inHeight &* p.inWidth
     let outPlane = p.outHeight &* p.outWidth
     let dh = p.dilationHeight, dw = p.dilationWidth, inW = p.inWidth, outW = p.outWidth
@@ -96,6 +97,7 @@ public func maxPool2D(_ p: PoolParams, input: UnsafePointer<Float>, output: Unsa
 /// input + explicit pads (true); cells beyond the explicit pads (ceil_mode overhang) never
 /// count, like onnxruntime. A window with a zero divisor yields 0.
 public func averagePool2D(_ p: PoolParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(p.isConsistent, "averagePool2D: inconsistent parameters \(p)")
     let inPlane = p.inHeight &* p.inWidth
     let outPlane = p.outHeight &* p.outWidth
     if p.kernelHeight == 1 && p.kernelWidth == 1 && p.padTop == 0 && p.padLeft == 0 && p.outHeight > 0 && p.outWidth > 0

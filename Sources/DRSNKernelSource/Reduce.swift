@@ -41,6 +41,7 @@ func maxContiguous(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
 /// kept dims in order. Empty reductions: sum 0, mean NaN, max -inf. max propagates NaN.
 public func reduce(_ op: ReduceOp, input: UnsafePointer<Float>, shape: [Int], axes: [Bool],
                    output: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(isShape(shape) && axes.count == shape.count, "reduce: shape \(shape), axes \(axes)")
     let rank = shape.count
     var outCount = 1, redCount = 1
     for d in 0..<rank {
@@ -120,6 +121,7 @@ public func reduce(_ op: ReduceOp, input: UnsafePointer<Float>, shape: [Int], ax
 /// output[p] = mean(input[p*planeSize ..< (p+1)*planeSize]).
 public func globalAveragePool(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                               planes: Int, planeSize: Int) {
+    kernelPrecondition(planes >= 0 && planeSize >= 0, "globalAveragePool: planes \(planes), planeSize \(planeSize)")
     if planes <= 0 { return }
     if planeSize == 0 { fill(output, planes, .nan); return }
     let inv = 1 / Float(planeSize)
@@ -131,6 +133,7 @@ public func globalAveragePool(input: UnsafePointer<Float>, output: UnsafeMutable
 /// Softmax along the middle axis of [outer, axisSize, inner]; max-subtracted.
 public func softmax(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     outer: Int, axisSize: Int, inner: Int) {
+    kernelPrecondition(outer >= 0 && axisSize >= 0 && inner >= 0, "softmax: outer \(outer), axis \(axisSize), inner \(inner)")
     if outer <= 0 || axisSize <= 0 || inner <= 0 { return }
     if inner == 1 {
         for o in 0..<outer {

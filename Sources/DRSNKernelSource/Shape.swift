@@ -78,6 +78,8 @@ func transposeOuter(src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>,
 /// General-rank transpose: output dim i is input dim permutation[i].
 public func transpose(input: UnsafePointer<Float>, shape: [Int], permutation: [Int],
                       output: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(isShape(shape) && isPermutation(permutation, rank: shape.count),
+                       "transpose: shape \(shape), permutation \(permutation)")
     let rank = shape.count
     var total = 1
     for s in shape { total &*= s }
@@ -103,6 +105,8 @@ public func transpose(input: UnsafePointer<Float>, shape: [Int], permutation: [I
 /// Concatenation along an axis: input i is [outer, axisSizes[i], inner].
 public func concat(inputs: [UnsafePointer<Float>], axisSizes: [Int], outer: Int, inner: Int,
                    output: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(inputs.count == axisSizes.count && isShape(axisSizes) && outer >= 0 && inner >= 0,
+                       "concat: \(inputs.count) inputs, axis sizes \(axisSizes), outer \(outer), inner \(inner)")
     var total = 0
     for a in axisSizes { total &+= a }
     let outRow = total &* inner
@@ -119,6 +123,8 @@ public func concat(inputs: [UnsafePointer<Float>], axisSizes: [Int], outer: Int,
 /// Strided slice with normalised in-range starts; steps may be negative.
 public func slice(input: UnsafePointer<Float>, shape: [Int], starts: [Int], steps: [Int],
                   outShape: [Int], output: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(isInsideSlice(shape: shape, starts: starts, steps: steps, outShape: outShape),
+                       "slice: shape \(shape), starts \(starts), steps \(steps), output shape \(outShape)")
     let rank = shape.count
     for s in outShape where s == 0 { return }
     if rank == 0 { output[0] = input[0]; return }
@@ -142,6 +148,8 @@ public func slice(input: UnsafePointer<Float>, shape: [Int], starts: [Int], step
 /// Constant padding; negative pads crop. outShape[d] = shape[d] + padsBegin[d] + padsEnd[d].
 public func padConstant(input: UnsafePointer<Float>, shape: [Int], padsBegin: [Int], outShape: [Int],
                         value: Float, output: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(isShape(shape) && isShape(outShape) && padsBegin.count == shape.count && outShape.count == shape.count,
+                       "padConstant: shape \(shape), pads \(padsBegin), output shape \(outShape)")
     let rank = shape.count
     var total = 1
     for s in outShape { total &*= s }
@@ -179,6 +187,9 @@ public func padConstant(input: UnsafePointer<Float>, shape: [Int], padsBegin: [I
 /// Gather along `axis` with normalised indices. Output: shape[..<axis] + [indices.count] + shape[axis+1...].
 public func gather(input: UnsafePointer<Float>, shape: [Int], axis: Int, indices: [Int],
                    output: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(isShape(shape) && (0..<shape.count).contains(axis)
+                       && indices.allSatisfy { (0..<shape[axis]).contains($0) },
+                       "gather: shape \(shape), axis \(axis), indices outside the axis")
     var outer = 1, inner = 1
     for d in 0..<axis { outer &*= shape[d] }
     for d in (axis &+ 1)..<shape.count { inner &*= shape[d] }
@@ -201,6 +212,8 @@ public func gather(input: UnsafePointer<Float>, shape: [Int], axis: Int, indices
 public func channelScaleShift(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                               batch: Int, channels: Int, inner: Int,
                               scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) {
+    kernelPrecondition(batch >= 0 && channels >= 0 && inner >= 0,
+                       "channelScaleShift: batch \(batch), channels \(channels), inner \(inner)")
     for b in 0..<batch {
         for c in 0..<channels {
             let off = (b &* channels &+ c) &* inner
@@ -217,6 +230,7 @@ public func channelScaleShift(input: UnsafePointer<Float>, output: UnsafeMutable
 /// Soft thresholding per plane: y = sign(x) * max(|x| - t[plane], 0).
 public func softThreshold(input: UnsafePointer<Float>, threshold: UnsafePointer<Float>,
                           output: UnsafeMutablePointer<Float>, planes: Int, planeSize: Int) {
+    kernelPrecondition(planes >= 0 && planeSize >= 0, "softThreshold: planes \(planes), planeSize \(planeSize)")
     let signMask = SIMD8<UInt32>(repeating: 0x8000_0000)
     for pl in 0..<planes {
         let off = pl &* planeSize

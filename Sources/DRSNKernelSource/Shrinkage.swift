@@ -7,6 +7,7 @@ import DRSNKernelTypes
 
 /// out[p] = mean(|x[p, 0..<planeSize]|) for every plane p. planeSize == 0 gives NaN.
 public func absMean(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, planes: Int, planeSize: Int) {
+    kernelPrecondition(planes >= 0 && planeSize >= 0, "absMean: planes \(planes), planeSize \(planeSize)")
     if planes <= 0 { return }
     let inv = planeSize > 0 ? 1 / Float(planeSize) : Float.nan
     let mask = SIMD16<UInt32>(repeating: 0x7fff_ffff)
@@ -46,6 +47,7 @@ public func absMean(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Fl
 public func shrink(input: UnsafePointer<Float>, tau: UnsafePointer<Float>, tauOffsets: UnsafePointer<Int>,
                    residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                    planes: Range<Int>, planeSize: Int, zeroCounts: UnsafeMutablePointer<Float>?) {
+    kernelPrecondition(planes.lowerBound >= 0 && planeSize >= 0, "shrink: planes \(planes), planeSize \(planeSize)")
     let signMask = SIMD16<UInt32>(repeating: 0x8000_0000)
     let absMask = SIMD16<UInt32>(repeating: 0x7fff_ffff)
     for p in planes {
@@ -99,6 +101,8 @@ public func shrink(input: UnsafePointer<Float>, tau: UnsafePointer<Float>, tauOf
 public func channelScaleShiftRelu(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                                   batch: Int, channels: Int, inner: Int,
                                   scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) {
+    kernelPrecondition(batch >= 0 && channels >= 0 && inner >= 0,
+                       "channelScaleShiftRelu: batch \(batch), channels \(channels), inner \(inner)")
     let W = VG.scalarCount
     for b in 0..<batch {
         for c in 0..<channels {

@@ -231,6 +231,10 @@ func winogradConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafeP
                   bias: UnsafePointer<Float>?, activation: Activation,
                   output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                   batchRange: Range<Int>, channelRange: Range<Int>, fusion: ConvFusion) {
+    kernelPrecondition(p.isConsistent && winogradApplies(p), "winogradConv: parameters \(p) are not a Winograd convolution")
+    kernelPrecondition(batchRange.lowerBound >= 0 && batchRange.upperBound <= p.batch && channelRange.lowerBound >= 0
+                       && channelRange.upperBound <= p.outChannels,
+                       "winogradConv: batchRange \(batchRange) or channelRange \(channelRange) outside the tensors")
     if channelRange.isEmpty { return }
     let g = winogradGeometry(p)
     let q = winogradPatchParams(p)
@@ -318,25 +322,20 @@ func winogradConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafeP
                         let vx = UnsafePointer(vbuf + xi &* C &* chunk)
                         let wp = u + (xi &* setStride &+ off)
                         let mx = mbuf + xi &* 8 &* TW
+                        // Channel i's two vectors of products go to row i of M (row stride TW).
+                        @inline(__always) func put(_ lo: VG, _ hi: VG, _ i: Int) {
+                            storeG(lo, mx + i &* TW)
+                            storeG(hi, mx + (i &* TW &+ W))
+                        }
 #if DRSN_ISA_AVX512
                         if pack == 8 {
-                            let a = directTile8(padded: vx, offsets: offsets, count: C, wp: wp, q0: k, vs: W)
-                            storeG(a.a0, mx); storeG(a.b0, mx + W)
-                            storeG(a.a1, mx + TW); storeG(a.b1, mx + (TW &+ W))
-                            storeG(a.a2, mx + 2 &* TW); storeG(a.b2, mx + (2 &* TW &+ W))
-                            storeG(a.a3, mx + 3 &* TW); storeG(a.b3, mx + (3 &* TW &+ W))
-                            storeG(a.a4, mx + 4 &* TW); storeG(a.b4, mx + (4 &* TW &+ W))
-                            storeG(a.a5, mx + 5 &* TW); storeG(a.b5, mx + (5 &* TW &+ W))
-                            storeG(a.a6, mx + 6 &* TW); storeG(a.b6, mx + (6 &* TW &+ W))
-                            storeG(a.a7, mx + 7 &* TW); storeG(a.b7, mx + (7 &* TW &+ W))
+                            let a = f32DirectConvTile8xTW(padded: vx, offsets: offsets, count: C, wp: wp, q0: k, vs: W)
+                            directConvAcc8ForEach(a, 8, put)
                             continue
                         }
 #endif
-                        let a = directTile4(padded: vx, offsets: offsets, count: C, wp: wp, q0: k, vs: W)
-                        storeG(a.a0, mx); storeG(a.b0, mx + W)
-                        storeG(a.a1, mx + TW); storeG(a.b1, mx + (TW &+ W))
-                        storeG(a.a2, mx + 2 &* TW); storeG(a.b2, mx + (2 &* TW &+ W))
-                        storeG(a.a3, mx + 3 &* TW); storeG(a.b3, mx + (3 &* TW &+ W))
+                        let a = f32DirectConvTile4xTW(padded: vx, offsets: offsets, count: C, wp: wp, q0: k, vs: W)
+                        directConvAcc4ForEach(a, 4, put)
                     }
                     for i in 0..<mr {
                         let bv = bias?[m0 &+ i] ?? 0

@@ -18,7 +18,7 @@ final class MemoryPlanTests: XCTestCase {
             for i in 0..<n {
                 guard let li = lifetimes[i], let oi = plan.offsets[i] else { continue }
                 XCTAssertEqual(oi % MemoryPlan.alignment, 0)
-                XCTAssertLessThanOrEqual(oi + sizes[i], plan.valueBytesEnd)
+                XCTAssertLessThanOrEqual(oi + sizes[i], plan.valueFloats)
                 for j in (i + 1)..<n {
                     guard let lj = lifetimes[j], let oj = plan.offsets[j] else { continue }
                     if li.0 <= lj.1 && lj.0 <= li.1 {
@@ -32,6 +32,6 @@ final class MemoryPlanTests: XCTestCase {
     func testChainReusesMemory() {
         // A chain a -> b -> c -> d: a and c can share, b and d can share.
         let plan = MemoryPlan.make(sizes: [1000, 1000, 1000, 1000], lifetimes: [(0, 1), (1, 2), (2, 3), (3, 4)])
-        XCTAssertLessThanOrEqual(plan.valueBytesEnd, 2 * MemoryPlan.align(1000))
+        XCTAssertLessThanOrEqual(plan.valueFloats, 2 * MemoryPlan.align(1000))
     }
 }

@@ -1,13 +1,25 @@
 @testable import DRSNCore
 import XCTest
 
-/// Loading real DRSN exports end to end (skipped when the shared fixtures are absent).
+/// A fixture required by DRSN_REQUIRE_FIXTURES=1 is missing: the test fails.
+struct MissingFixtures: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "\(path) is missing, and DRSN_REQUIRE_FIXTURES=1 requires the shared fixtures" }
+}
+
+/// Loading real DRSN exports end to end (skipped when the shared fixtures are absent, failed
+/// then when DRSN_REQUIRE_FIXTURES=1, which Tests/run.sh sets when ../shared/fixtures exists).
 final class ModelTests: XCTestCase {
     static let fixtures = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
 
     func testFixtureModelsLoadWithDynamicBatch() throws {
         let names = ["drsn_cw_1d", "drsn_cw_1d.legacy", "drsn_cw_2d", "drsn_cw_2d.legacy"]
-        guard FileManager.default.fileExists(atPath: Self.fixtures) else { throw XCTSkip("no shared fixtures") }
+        for name in names where !FileManager.default.fileExists(atPath: "\(Self.fixtures)/\(name).onnx") {
+            if ProcessInfo.processInfo.environment["DRSN_REQUIRE_FIXTURES"] == "1" {
+                throw MissingFixtures(path: "\(Self.fixtures)/\(name).onnx")
+            }
+            throw XCTSkip("no shared fixtures (\(Self.fixtures)/\(name).onnx)")
+        }
         for name in names {
             let model = try Model.load(path: "\(Self.fixtures)/\(name).onnx")
             XCTAssertEqual(model.inputs.count, 1)

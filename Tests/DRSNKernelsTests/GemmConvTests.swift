@@ -1,5 +1,4 @@
 import XCTest
-import Dispatch
 import DRSNKernels
 
 func refGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: [Float], lda: Int,
@@ -147,76 +146,6 @@ final class GemmTests: XCTestCase {
         let a: [Float] = [1], b: [Float] = [1]
         sgemm(transA: false, transB: false, m: 0, n: 1, k: 1, alpha: 1, a: a, lda: 1, b: b, ldb: 1, beta: 0, c: &c, ldc: 1)
         XCTAssertEqual(c[0], 42)
-    }
-
-    func testBenchmarkGFLOPS() {
-        let m = 256, n = 1024, k = 256
-        var rng = RNG(seed: 3)
-        let a = rng.floats(m * k), b = rng.floats(k * n)
-        var c = [Float](repeating: 0, count: m * n)
-        var best = Double.infinity
-        for _ in 0..<5 {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
-                  beta: 0, c: &c, ldc: n)
-            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-            best = min(best, dt)
-        }
-        let gflops = 2.0 * Double(m * n * k) / best * 1e-9
-        print("sgemm \(m)x\(n)x\(k): best \(best * 1e3) ms, \(gflops) GFLOPS")
-        // conv-like shape
-        let p = ConvParams(batch: 1, inChannels: 64, inHeight: 32, inWidth: 32, outChannels: 64,
-                           outHeight: 32, outWidth: 32, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
-        let x = rng.floats(64 * 32 * 32), w = rng.floats(64 * 64 * 9)
-        var y = [Float](repeating: 0, count: 64 * 32 * 32)
-        var s = [Float](repeating: 0, count: convScratchElements(p))
-        best = .infinity
-        for _ in 0..<5 {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            conv2D(p, input: x, weights: w, bias: nil, activation: .relu, output: &y, scratch: &s)
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
-        }
-        do {
-            let a2 = rng.floats(64 * 576), b2 = rng.floats(576 * 1024)
-            var c2 = [Float](repeating: 0, count: 64 * 1024)
-            var bestG = Double.infinity
-            for _ in 0..<5 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                sgemm(transA: false, transB: false, m: 64, n: 1024, k: 576, alpha: 1, a: a2, lda: 576, b: b2, ldb: 1024,
-                      beta: 0, c: &c2, ldc: 1024)
-                bestG = min(bestG, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
-            }
-            print("sgemm 64x1024x576 (same flops as the conv): best \(bestG * 1e3) ms, \(2.0 * 64 * 1024 * 576 / bestG * 1e-9) GFLOPS")
-        }
-        for (m2, n2, k2) in [(8, 4096, 72), (16, 4096, 144), (32, 2048, 288)] {
-            let a2 = rng.floats(m2 * k2), b2 = rng.floats(k2 * n2)
-            var c2 = [Float](repeating: 0, count: m2 * n2)
-            var s2 = [Float](repeating: 0, count: sgemmScratchElements(m: m2, n: n2, k: k2))
-            var bestG = Double.infinity
-            for _ in 0..<5 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                sgemm(transA: false, transB: false, m: m2, n: n2, k: k2, alpha: 1, a: a2, lda: k2, b: b2, ldb: n2,
-                      beta: 0, c: &c2, ldc: n2, scratch: &s2)
-                bestG = min(bestG, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
-            }
-            print("sgemm \(m2)x\(n2)x\(k2) (small-channel conv shape): \(2.0 * Double(m2 * n2 * k2) / bestG * 1e-9) GFLOPS")
-        }
-        print("conv 64->64 3x3 32x32: best \(best * 1e3) ms, \(2.0 * 64 * 64 * 9 * 1024 / best * 1e-9) GFLOPS")
-        for (ch, len) in [(8, 4096), (16, 2048)] {
-            // 1-D conv, k = 3, pad 1: small-channel DRSN layer.
-            let p1 = ConvParams(batch: 1, inChannels: ch, inHeight: 1, inWidth: len, outChannels: ch, outHeight: 1,
-                                outWidth: len, kernelHeight: 1, kernelWidth: 3, padLeft: 1)
-            let x1 = rng.floats(ch * len), w1 = rng.floats(ch * ch * 3)
-            var y1 = [Float](repeating: 0, count: ch * len)
-            var s1 = [Float](repeating: 0, count: convScratchElements(p1))
-            var b1 = Double.infinity
-            for _ in 0..<20 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                conv2D(p1, input: x1, weights: w1, bias: nil, activation: .relu, output: &y1, scratch: &s1)
-                b1 = min(b1, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9)
-            }
-            print("conv1d \(ch)->\(ch) k3 len \(len): \(b1 * 1e6) us, \(2.0 * Double(ch * ch * 3 * len) / b1 * 1e-9) GFLOPS")
-        }
     }
 }
 

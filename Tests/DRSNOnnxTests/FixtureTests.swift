@@ -13,6 +13,27 @@ func fixtureBytes(_ name: String) throws -> [UInt8] {
     try OnnxReader.readFile(fixturesDirectory + "/" + name)
 }
 
+/// The shared fixture exports, ../shared/fixtures next to the repository, when they are
+/// there. When they are not, the test is skipped, or fails when DRSN_REQUIRE_FIXTURES=1
+/// (Tests/run.sh sets it when that folder exists, so missing files cannot go unnoticed).
+func sharedFixturesDirectory(containing file: String) throws -> String {
+    var root = fixturesDirectory
+    // Tests/DRSNOnnxTests/Fixtures -> the repository root
+    for _ in 0..<3 { root = String(root[..<(root.lastIndex(of: "/") ?? root.startIndex)]) }
+    let dir = root + "/../shared/fixtures"
+    if FileManager.default.fileExists(atPath: dir + "/" + file) { return dir }
+    if ProcessInfo.processInfo.environment["DRSN_REQUIRE_FIXTURES"] == "1" {
+        throw MissingFixtures(path: dir + "/" + file)
+    }
+    throw XCTSkip("shared fixtures not present (\(dir))")
+}
+
+/// A fixture required by DRSN_REQUIRE_FIXTURES=1 is missing: the test fails.
+struct MissingFixtures: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "\(path) is missing, and DRSN_REQUIRE_FIXTURES=1 requires the shared fixtures" }
+}
+
 final class FixtureTests: XCTestCase {
     private func loadTyped() throws -> GraphProto {
         let model = try decode(fixtureBytes("typed_tensors.onnx"))
@@ -188,13 +209,7 @@ final class FixtureTests: XCTestCase {
     // MARK: Real exports (optional)
 
     func testSharedFixtureExports() throws {
-        var path = fixturesDirectory
-        // Tests/DRSNOnnxTests/Fixtures -> repo root -> ../shared/fixtures
-        for _ in 0..<3 { path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
-        let candidates = [path + "/../shared/fixtures", "/work/shared/fixtures"]
-        guard let dir = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/drsn_cw_1d.onnx") }) else {
-            throw XCTSkip("shared fixtures not present")
-        }
+        let dir = try sharedFixturesDirectory(containing: "drsn_cw_1d.onnx")
         let expected = ["drsn_cw_1d": 202, "drsn_cw_1d.legacy": 230, "drsn_cw_2d": 181, "drsn_cw_2d.legacy": 247]
         for (name, nodeCount) in expected.sorted(by: { $0.key < $1.key }) {
             let bytes = try OnnxReader.readFile("\(dir)/\(name).onnx")

@@ -225,27 +225,52 @@ final class ModelDecodingTests: XCTestCase {
             }
             var limits = OnnxLimits()
             limits.maxTotalTensorBytes = 1 << 24
-            guard let model = try? decode(bytes, limits: limits) else { continue }
+            // In memory, without files: a failure is never .io.
+            let corruptionKinds: [OnnxError.Kind] = [.malformed, .unsupported, .limitExceeded]
+            func check(_ body: () throws -> Void) {
+                do {
+                    try body()
+                } catch let error as OnnxError {
+                    XCTAssertTrue(corruptionKinds.contains(error.kind), "iteration \(iteration): \(error.kind): \(error.message)")
+                } catch {
+                    XCTFail("iteration \(iteration): unexpected error type \(error)")
+                }
+            }
+            var model: ModelProto?
+            check { model = try decode(bytes, limits: limits) }
+            guard let model else { continue }
             decoded += 1
             for tensor in model.graph?.initializers ?? [] {
-                _ = try? tensor.decoded(externalDataDirectory: nil, limits: limits)
+                check { _ = try tensor.decoded(externalDataDirectory: nil, limits: limits) }
             }
             for node in model.graph?.nodes ?? [] {
                 for attr in node.attributes {
-                    _ = try? attr.t?.decoded(externalDataDirectory: nil, limits: limits)
+                    check { _ = try attr.t?.decoded(externalDataDirectory: nil, limits: limits) }
                 }
             }
         }
         XCTAssertGreaterThan(decoded, 0)
     }
 
-    func testRandomGarbageNeverTraps() {
+    func testRandomGarbageNeverTrapsAndIsMalformed() {
+        // Random bytes either happen to be a (mostly empty) well-formed ModelProto, or they are
+        // rejected as .malformed: never a trap, never another kind of error.
         var rng = SplitMix64(seed: 42)
+        var rejected = 0
         for _ in 0..<2000 {
             let count = Int.random(in: 0..<64, using: &rng)
             let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? decode(bytes)
+            do {
+                _ = try decode(bytes)
+            } catch let error as OnnxError {
+                rejected += 1
+                XCTAssertEqual(error.kind, .malformed, "\(bytes): \(error.message)")
+                XCTAssertFalse(error.message.isEmpty, "\(bytes): an error without a message")
+            } catch {
+                XCTFail("\(bytes): unexpected error type \(error)")
+            }
         }
+        XCTAssertGreaterThan(rejected, 1000, "random bytes should mostly be rejected")
     }
 
     func testTenMegabyteModelDecodesFast() throws {

@@ -8,15 +8,17 @@
 # 2. compiles Tests/c/test_capi.c (C11, drsn.h only) and Tests/c/test_cpp.cpp (C++17,
 #    drsn.hpp) with -Wall -Wextra -Werror, plus the examples and a drsn.hpp header check
 #    with every compiler found (gcc/clang, g++/clang++);
-# 3. runs both tests (fixtures from ../shared/fixtures are used when present; every model of
+# 3. runs both tests (fixtures from ../shared/fixtures are used when present, and required
+#    when DRSN_REQUIRE_FIXTURES=1; every model of
 #    the export zoo Tests/models/zoo, see Tests/models/export_zoo.py) and the examples on
 #    one fixture.
 # Exits non-zero if any step fails.
 #
 # Environment: CC, CXX (default gcc, g++), DRSN_TEST_CONCURRENT_RUNS, DRSN_TEST_THREADS,
-# DRSN_FIXTURES, DRSN_ZOO (zoo folder, default Tests/models/zoo), DRSN_TEST_TIMEOUT
-# (seconds per test program, default 1800), DRSN_LIBDIR (default .build/release),
-# DRSN_TEST_OUT (build folder, default .build/c-tests).
+# DRSN_FIXTURES, DRSN_REQUIRE_FIXTURES (1: a missing fixture fails instead of skipping),
+# DRSN_ZOO (zoo folder, default Tests/models/zoo), DRSN_TEST_TIMEOUT (seconds per test
+# program, default 1800), DRSN_LIBDIR (default .build/release), DRSN_TEST_OUT (build
+# folder, default .build/c-tests).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -176,6 +178,8 @@ if [ -f "$FIXTURES/drsn_cw_1d.onnx" ]; then
         b=$(env -u LD_LIBRARY_PATH "$OUT/classify_cpp" "$FIXTURES/drsn_cw_1d.onnx" "$FIXTURES/drsn_cw_1d.in.npy" 2>&1 | grep '^  row')
         [ "$a" = "$b" ] || fail "classify and classify_cpp disagree"
     fi
+elif [ "${DRSN_REQUIRE_FIXTURES:-}" = 1 ]; then
+    fail "no fixtures at $FIXTURES, and DRSN_REQUIRE_FIXTURES=1 requires them"
 else
     echo "skipped: no fixtures at $FIXTURES"
 fi

@@ -4,6 +4,7 @@
 #   stress         8 threads x 1000 runs on one shared model, then one model per thread,
 #                  batch sizes 1..9, outputs bit-identical to single-threaded runs
 # Environment: DRSN_LIBDIR (default .build/release), CC (default gcc), DRSN_FIXTURES,
+# DRSN_REQUIRE_FIXTURES (1: stress fails without the 1-D fixture instead of using a tiny model),
 # DRSN_STRESS_RUNS (runs per thread, default 1000). About 10 s on 2 cores.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -156,7 +156,13 @@ int main(int argc, char** argv) {
         fclose(f);
         printf("model: %s (%zu bytes)\n", path, g_len);
     } else {
-        pb tiny = build_tiny("Relu", NULL);
+        pb tiny;
+        const char* required = getenv("DRSN_REQUIRE_FIXTURES");
+        if (required != NULL && strcmp(required, "1") == 0) {
+            fprintf(stderr, "%s not found, and DRSN_REQUIRE_FIXTURES=1 requires the shared fixtures\n", path);
+            return 1;
+        }
+        tiny = build_tiny("Relu", NULL);
         g_bytes = tiny.p;
         g_len = tiny.n;
         printf("model: the tiny model of tiny_model.h (%s not found)\n", path);

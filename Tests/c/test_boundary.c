@@ -189,7 +189,7 @@ int main(void) {
 
     printf("[extreme dims]\n");
     {
-        const int64_t bad[] = {0, -1, INT64_MIN, INT64_MAX, ((int64_t)1 << 31) + 1, (int64_t)1 << 40};
+        const int64_t bad[] = {0, -1, INT64_MIN, INT64_MAX, DRSN_MAX_DIMENSION + 1, (int64_t)1 << 40};
         for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             int64_t d[2];
             const int64_t* dp[1];
@@ -202,19 +202,19 @@ int main(void) {
             d[1] = bad[i];
             EXPECT_FAIL(drsn_model_run(m, 1, ins, dp, ranks, 1, outs, caps));
         }
-        /* rank 16 of 2^31 each: the element count overflows 64 bits */
+        /* rank 16 of DRSN_MAX_DIMENSION (2^31) each: the element count overflows 64 bits */
         {
             int64_t d[16];
             const int64_t* dp[1];
             size_t r[1] = {16};
-            for (k = 0; k < 16; k++) d[k] = (int64_t)1 << 31;
+            for (k = 0; k < 16; k++) d[k] = DRSN_MAX_DIMENSION;
             dp[0] = d;
             EXPECT_FAIL(drsn_model_output_shape_for(m, 1, dp, r, 0, shape, 16, &rank));
             EXPECT_FAIL(drsn_model_run(m, 1, ins, dp, r, 1, outs, caps));
         }
         /* the model's fixed dimension 4 must match; a huge batch fails cleanly */
         {
-            int64_t d[2] = {(int64_t)1 << 31, 4};
+            int64_t d[2] = {DRSN_MAX_DIMENSION, 4};
             const int64_t* dp[1] = {d};
             EXPECT_FAIL(drsn_model_run(m, 1, ins, dp, ranks, 1, outs, caps));
         }

@@ -4,7 +4,8 @@
  *   test_capi REPO_ROOT [ZOO_DIR]
  *
  * Fixture models are read from REPO_ROOT/../shared/fixtures (or $DRSN_FIXTURES); the
- * fixture section is skipped with a message if that folder is absent. Every .onnx file
+ * fixture section is skipped with a message if that folder is absent, and fails instead when
+ * DRSN_REQUIRE_FIXTURES=1 (Tests/run.sh sets it when the folder exists). Every .onnx file
  * in ZOO_DIR (default $DRSN_ZOO, else REPO_ROOT/Tests/models/zoo; written by
  * Tests/models/export_zoo.py) runs at batch 3, 1 and 7 against its <name>.out.npy
  * (onnxruntime) within 1e-4; an absent zoo folder is reported and skipped, an empty one
@@ -749,8 +750,8 @@ static void test_tiny(const char* tmpdir) {
 
 /* ---- Two inputs, two outputs, IEEE specials, batch 0 ----------------------------------- */
 
-static void test_tiny2(void) {
-    pb b = build_tiny2();
+static void test_two_inputs_two_outputs(void) {
+    pb b = build_relu_mul();
     drsn_model* m = NULL;
     drsn_options* o = NULL;
     int64_t dims[4];
@@ -1657,7 +1658,7 @@ int main(int argc, char** argv) {
     test_npy_reader();
     test_load_errors(tmpdir);
     test_tiny(tmpdir);
-    test_tiny2();
+    test_two_inputs_two_outputs();
     test_threads_option();
     test_plan_cache();
     test_run_buffer_sizes();
@@ -1668,7 +1669,11 @@ int main(int argc, char** argv) {
     else
         snprintf(fixdir, sizeof fixdir, "%s/../shared/fixtures", argv[1]);
     if (stat(fixdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        printf("[fixtures] SKIPPED: %s is absent\n", fixdir);
+        const char* required = getenv("DRSN_REQUIRE_FIXTURES");
+        if (required != NULL && strcmp(required, "1") == 0)
+            CHECK(0, "%s is absent, and DRSN_REQUIRE_FIXTURES=1 requires the shared fixtures", fixdir);
+        else
+            printf("[fixtures] SKIPPED: %s is absent\n", fixdir);
     } else {
         for (i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) test_fixture(fixdir, fixtures[i]);
     }

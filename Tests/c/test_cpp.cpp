@@ -3,7 +3,8 @@
 //   test_cpp REPO_ROOT [ZOO_DIR]
 //
 // Fixtures come from REPO_ROOT/../shared/fixtures (or $DRSN_FIXTURES) and are skipped with
-// a message if absent. Every .onnx file in ZOO_DIR (default $DRSN_ZOO, else
+// a message if absent (a failure when DRSN_REQUIRE_FIXTURES=1, which Tests/run.sh sets when
+// that folder exists). Every .onnx file in ZOO_DIR (default $DRSN_ZOO, else
 // REPO_ROOT/Tests/models/zoo; written by Tests/models/export_zoo.py) runs at batch 3, 1 and 7
 // against its <name>.out.npy (onnxruntime) within 1e-4.
 // Prints "N passed, M failed" last; exits 1 if M > 0.
@@ -588,7 +589,11 @@ int main(int argc, char** argv) {
     const std::string dir = (env != nullptr && *env != '\0') ? std::string(env) : std::string(argv[1]) + "/../shared/fixtures";
     struct stat st;
     if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-        std::cout << "[fixtures] SKIPPED: " << dir << " is absent" << std::endl;
+        const char* required = std::getenv("DRSN_REQUIRE_FIXTURES");
+        if (required != nullptr && std::string(required) == "1")
+            CHECK(false, dir + " is absent, and DRSN_REQUIRE_FIXTURES=1 requires the shared fixtures");
+        else
+            std::cout << "[fixtures] SKIPPED: " << dir << " is absent" << std::endl;
     } else {
         for (const char* name : {"drsn_cw_1d", "drsn_cw_1d.legacy", "drsn_cw_2d", "drsn_cw_2d.legacy"})
             test_fixture(dir, name);

@@ -147,7 +147,7 @@ static inline pb build_tiny(const char* first_op, const char* ext_location) {
  * The two-input, two-output model: inputs x [N,4] and w [4]; r = Relu(x), y = r * w;
  * outputs y [N,4] then r [N,4].
  */
-static inline pb build_tiny2(void) {
+static inline pb build_relu_mul(void) {
     pb model = PB_INIT, opset = PB_INIT, graph = PB_INIT, n1 = PB_INIT, n2 = PB_INIT;
     const int64_t xdims[2] = {-1, 4};
     const int64_t wdims[1] = {4};
@@ -160,7 +160,7 @@ static inline pb build_tiny2(void) {
     pb_str(&n2, 4, "Mul");
     pb_msg(&graph, 1, &n1);
     pb_msg(&graph, 1, &n2);
-    pb_str(&graph, 2, "tiny2");
+    pb_str(&graph, 2, "relu_mul");
     pb_value_info(&graph, 11, "x", xdims, 2);
     pb_value_info(&graph, 11, "w", wdims, 1);
     pb_value_info(&graph, 12, "y", xdims, 2);

@@ -15,7 +15,8 @@
 #      checks are skipped with a message.
 # Exits non-zero on any failure. x86_64 only (elsewhere there is one variant: exits 0).
 # Environment: DRSN_LIBDIR (default .build/release), DRSN_FIXTURES (default
-# ../shared/fixtures), CC (default gcc), DRSN_TEST_OUT (default .build/isa-tests).
+# ../shared/fixtures), DRSN_REQUIRE_FIXTURES (1: missing fixtures fail instead of falling
+# back to Tests/models/zoo), CC (default gcc), DRSN_TEST_OUT (default .build/isa-tests).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LIBDIR=${DRSN_LIBDIR:-$ROOT/.build/release}
@@ -34,6 +35,10 @@ for f in "$FIXTURES"/*.onnx; do
     b=${f%.onnx}
     [ -f "$b.in.npy" ] && [ -f "$b.out.npy" ] && models+=("$b")
 done
+if [ ${#models[@]} -eq 0 ] && [ "${DRSN_REQUIRE_FIXTURES:-}" = 1 ]; then
+    echo "FAILED: no fixtures (*.onnx with .in.npy/.out.npy) in $FIXTURES, and DRSN_REQUIRE_FIXTURES=1 requires them" >&2
+    exit 1
+fi
 if [ ${#models[@]} -eq 0 ]; then
     # Without the shared fixtures, use the project's own exported models (reference, post-activation
     # and channel-shared variants, 1-D and 2-D).
@@ -46,7 +51,8 @@ fi
 if [ ${#models[@]} -eq 0 ]; then echo "error: no fixtures (*.onnx with .in.npy/.out.npy) in $FIXTURES or Tests/models/zoo" >&2; exit 1; fi
 
 have_qemu=1
-if ! command -v qemu-x86_64 >/dev/null; then
+qemu_bin=$(command -v qemu-x86_64 || true)
+if [ -z "$qemu_bin" ] || [ ! -x "$qemu_bin" ]; then   # bash reports a non-executable file too
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "== installing the system package qemu-user (apt-get; root) for the qemu-x86_64 checks"
         (apt-get install -y qemu-user >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y qemu-user >/dev/null 2>&1; }) ||

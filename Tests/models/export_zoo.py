@@ -245,6 +245,31 @@ def export_ts(model, sample, opset: int) -> bytes:
     return buf.getvalue()
 
 
+STACK_TRACE_KEY = "pkg.torch.onnx.stack_trace"
+
+
+def drop_stack_traces(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Removes the dynamo exporter's per-node stack traces (metadata_props
+    "pkg.torch.onnx.stack_trace"): they quote absolute paths of the exporting machine
+    (its checkout, its Python installation), which must not be committed. The graph and
+    the other metadata are untouched."""
+    def graphs(g: onnx.GraphProto):
+        yield g
+        for n in g.node:
+            for a in n.attribute:
+                if a.HasField("g"):
+                    yield from graphs(a.g)
+                for sub in a.graphs:
+                    yield from graphs(sub)
+    nodes = [n for g in graphs(model.graph) for n in g.node] + [n for f in model.functions for n in f.node]
+    for n in nodes:
+        kept = [p for p in n.metadata_props if p.key != STACK_TRACE_KEY]
+        if len(kept) != len(n.metadata_props):
+            del n.metadata_props[:]
+            n.metadata_props.extend(kept)
+    return model
+
+
 def export_dynamo(model, sample) -> bytes:
     batch = torch.export.Dim("batch", min=1, max=4096)
     prog = torch.onnx.export(model, (torch.zeros((2,) + sample),), dynamo=True,
@@ -252,7 +277,7 @@ def export_dynamo(model, sample) -> bytes:
                              dynamic_shapes={"x": {0: batch}}, optimize=True,
                              verbose=False)
     # one self-contained file (no external data)
-    return prog.model_proto.SerializeToString()
+    return drop_stack_traces(prog.model_proto).SerializeToString()
 
 
 def ort_session(data: bytes) -> ort.InferenceSession:
@@ -330,7 +355,8 @@ def write_readme(out: Path, rows: list[dict], skipped: list[str]) -> None:
         "export time at batch 3 and 7). Names: `<variant>.<exporter><opset>.onnx`; exporter `ts` =",
         "TorchScript (`dynamo=False`), `dynamo` = `torch.onnx.export(dynamo=True)` at its default",
         "opset. See the script's docstring for the variants' architecture. The dynamo files are",
-        "larger: that exporter stores per-node metadata (namespaces, FX nodes, stack traces).",
+        "larger: that exporter stores per-node metadata (namespaces, FX nodes; its stack traces,",
+        "which quote the exporting machine's paths, are removed).",
         "",
         f"Exported with torch {torch.__version__}, onnx {onnx.__version__}, onnxruntime "
         f"{ort.__version__}{_onnxscript_version()}. Used by Tests/python/test_zoo.py and by",

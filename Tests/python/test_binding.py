@@ -1,4 +1,4 @@
-"""The Python binding itself: versions, library lookup, introspection, loading forms,
+"""The Python binding itself: library lookup, introspection, loading forms,
 options, zero-copy runs, lifetime and thread safety."""
 
 import os
@@ -23,12 +23,6 @@ from oracle import ATOL, make_model, node, ort_run, ort_session
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BINDING = REPO_ROOT / "bindings" / "python"
 HEADER = (REPO_ROOT / "include" / "drsn.h").read_text()
-
-
-def header_define(name: str) -> str:
-    match = re.search(rf"#define {name} (\S+)", HEADER)
-    assert match, name
-    return match.group(1).strip('"')
 
 
 def two_input_model() -> onnx.ModelProto:
@@ -88,21 +82,8 @@ def run_python(code: str, env_update: dict, cwd: Path) -> subprocess.CompletedPr
                           text=True, env=env, cwd=cwd, timeout=120)
 
 
-# ---- versions ------------------------------------------------------------------------------
-
-def test_package_version():
-    assert drsn.__version__ == header_define("DRSN_VERSION_STRING")
-    pyproject = (BINDING / "pyproject.toml").read_text()
-    assert f'version = "{drsn.__version__}"' in pyproject
-
-
-def test_library_version_matches_header(needs_library):
-    assert drsn.library_version() == header_define("DRSN_VERSION_STRING")
-    lib = drsn._library.load()
-    major, minor, patch = (int(header_define(f"DRSN_VERSION_{p}")) for p in ("MAJOR", "MINOR", "PATCH"))
-    assert lib.version_number() == major * 10000 + minor * 100 + patch
-    assert lib.abi_version() == int(header_define("DRSN_ABI_VERSION")) == drsn.ABI_VERSION
-
+# ---- the library: path, prototypes -----------------------------------------------------------
+# (versions, status codes, dtypes and limits against include/drsn.h: test_header_constants.py)
 
 def test_library_path(needs_library):
     path = drsn.library_path()
@@ -112,19 +93,6 @@ def test_library_path(needs_library):
 def test_every_header_function_is_declared():
     declared = set(re.findall(r"DRSN_API [^;]*?\b(drsn_\w+)\s*\(", HEADER))
     assert declared == set(drsn._library.PROTOTYPES), declared ^ set(drsn._library.PROTOTYPES)
-
-
-def test_limit_names_match_header():
-    enum = {name.lower(): int(value) for name, value in re.findall(r"DRSN_LIMIT_(\w+) = (\d+)", HEADER)}
-    assert enum == drsn.LIMITS
-
-
-def test_status_strings(needs_library):
-    lib = drsn._library.load()
-    assert lib.status_string(0) == b"DRSN_OK"
-    assert lib.status_string(2) == b"DRSN_ERR_IO"
-    assert lib.status_string(100) == b"DRSN_ERR_INTERNAL"
-    assert lib.status_string(12345) == b"DRSN_ERR_UNKNOWN"
 
 
 # ---- library lookup ------------------------------------------------------------------------

@@ -21,7 +21,6 @@ run; a crashed driver is restarted after the offending file. Categories:
 The test prints the number of files and the count of each outcome.
 """
 
-import os
 import random
 import sys
 import tempfile
@@ -36,8 +35,8 @@ from onnx import TensorProto, helper, numpy_helper
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import corrupt_driver  # noqa: E402
+from shared_fixtures import fixture as shared_fixture  # noqa: E402
 
-FIXTURES = Path(os.environ.get("DRSN_FIXTURES", HERE.parents[2] / "shared" / "fixtures"))
 SLOW_MS = corrupt_driver.SLOW_MS
 
 pytestmark = pytest.mark.usefixtures("needs_library")
@@ -436,8 +435,8 @@ def test_mutated_models(workdir):
             add(f"{key} truncated to {n}", data[:n])
     # A real export: the shared fixture, or the project's own export of the same architecture
     # (TorchScript exporter) when ../shared is not beside the checkout.
-    fixture = FIXTURES / "drsn_cw_1d.legacy.onnx"
-    if not fixture.exists():
+    fixture = shared_fixture("drsn_cw_1d.legacy.onnx")
+    if fixture is None:
         fixture = HERE.parents[1] / "benchmarks" / "models" / "drsn_cw_1d.onnx"
     if fixture.exists():
         data = fixture.read_bytes()

@@ -1,10 +1,9 @@
 """Exported DRSN models from ../shared/fixtures (relative to the repository root):
 drsn must reproduce <name>.out.npy on <name>.in.npy and agree with onnxruntime run
 live, within 1e-4 absolute, also at batch 1 and batch 7 (sliced / tiled inputs).
-The module is skipped when the fixtures folder is absent.
+The module is skipped when the fixtures folder is absent (it fails then when
+DRSN_REQUIRE_FIXTURES=1, see shared_fixtures.py).
 """
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,14 +11,11 @@ import pytest
 import drsn
 import oracle
 from oracle import ATOL, compare, ort_run, ort_session
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"
-
-if not FIXTURES.is_dir():
-    pytest.skip(f"fixtures folder {FIXTURES} not found", allow_module_level=True)
+from shared_fixtures import FIXTURES, missing
 
 MODELS = sorted(FIXTURES.glob("*.onnx"))
+if not MODELS:
+    missing(FIXTURES / "*.onnx", allow_module_level=True)
 
 
 def _batch(x: np.ndarray, n: int) -> np.ndarray:

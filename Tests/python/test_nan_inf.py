@@ -2,16 +2,13 @@
 pair of special values), and whole models run on inputs with NaN/Inf in some samples
 without failing, leaving the results of the other samples in the batch bit-identical."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
 import drsn
+from shared_fixtures import FIXTURES, missing
 
-FIXTURES = Path(os.environ.get("DRSN_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"))
 SPECIAL = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 1e-45, 3.4e38, -3.4e38],
                    dtype=np.float32)
 
@@ -68,7 +65,7 @@ def test_relu_propagates_nan():
 def test_models_with_special_values_in_some_samples(name):
     path = FIXTURES / name
     if not path.exists():
-        pytest.skip(f"{path} not found")
+        missing(path)
     with drsn.Model(str(path)) as m:
         shape = [4] + [d for d in m.inputs[0].shape[1:]]
         x = np.random.default_rng(2).uniform(-1, 1, size=shape).astype(np.float32)

@@ -7,15 +7,13 @@ when present, else a small generated convolutional model."""
 import os
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import drsn
-
-FIXTURES = Path(os.environ.get("DRSN_FIXTURES", Path(__file__).resolve().parents[3] / "shared" / "fixtures"))
+from shared_fixtures import fixture as shared_fixture
 THREADS = 8
 RUNS = int(os.environ.get("DRSN_STRESS_RUNS", "500"))  # per thread
 
@@ -23,8 +21,8 @@ pytestmark = pytest.mark.usefixtures("needs_library")
 
 
 def model_bytes():
-    fixture = FIXTURES / "drsn_cw_1d.onnx"
-    if fixture.exists():
+    fixture = shared_fixture("drsn_cw_1d.onnx")
+    if fixture is not None:
         return fixture.read_bytes()
     rng = np.random.default_rng(3)
     n = helper.make_node

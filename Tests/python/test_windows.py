@@ -2,10 +2,9 @@
 drsn.window_count against windows cut, normalised and batched by hand in numpy.
 
 The bearing model (examples/bearing/model/drsn_cwru.onnx) runs on a full CWRU recording
-from /work/shared/data/cwru (../shared/data/cwru next to the repository, or
-$DRSN_CWRU_DATA) when present, else on the shipped 3 s excerpt
-(examples/bearing/data/IR007_1_tail.npy). Multi-channel and rank-2 inputs use small
-models built here with onnx.helper."""
+from ../shared/data/cwru next to the repository (or $DRSN_CWRU_DATA) when present, else
+on the shipped 3 s excerpt (examples/bearing/data/IR007_1_tail.npy). Multi-channel and
+rank-2 inputs use small models built here with onnx.helper."""
 
 import os
 from pathlib import Path
@@ -27,8 +26,7 @@ pytestmark = pytest.mark.usefixtures("needs_library")
 
 
 def cwru_dir():
-    for d in (os.environ.get("DRSN_CWRU_DATA"), REPO_ROOT.parent / "shared" / "data" / "cwru",
-              "/work/shared/data/cwru"):
+    for d in (os.environ.get("DRSN_CWRU_DATA"), REPO_ROOT.parent / "shared" / "data" / "cwru"):
         if d and (Path(d) / "manifest.json").is_file():
             return Path(d)
     return None

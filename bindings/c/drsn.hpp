@@ -444,7 +444,7 @@ public:
     /// `signal` holds channels x length floats, channel-major. Returns one tensor per model
     /// output, shaped [window_count, per-window output shape...], in window order.
     /// normalization: DRSN_NORMALIZE_ZSCORE ((x - mean) / (std + epsilon) per window and
-    /// channel) or DRSN_NORMALIZE_NONE; batch_size 0 = the library default (64).
+    /// channel) or DRSN_NORMALIZE_NONE; batch_size 0 = the library default (DRSN_WINDOW_BATCH_DEFAULT).
     std::vector<Tensor> run_windows(const float* signal, size_t channels, size_t length, size_t window,
                                     size_t hop, drsn_normalization normalization = DRSN_NORMALIZE_ZSCORE,
                                     float epsilon = 1e-8f, size_t batch_size = 0) const {

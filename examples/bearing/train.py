@@ -8,7 +8,7 @@ single-threaded torch, deterministic algorithms.
 Typical use (everything; ~3.5 min per net for 20 epochs at ~10 s/epoch on one
 free CPU core, plus ~1 min for evaluation and export):
 
-    python3 examples/bearing/train.py --data /work/shared/data/cwru
+    python3 examples/bearing/train.py          # data: ../shared/data/cwru next to the repository
 
 Stages can also be run separately (e.g. to train both nets in parallel):
 
@@ -54,6 +54,19 @@ TEST_HOP = 2048
 TRAIN_FRACTION = 0.7
 EPS = 1e-8
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_DATA = os.path.join(os.path.dirname(REPO), "shared", "data", "cwru")
+
+
+def recorded_args(args):
+    """The arguments as written into the logs and results.json: paths relative to the
+    repository (no machine-specific absolute path in committed files), the scratch folder
+    --work left out."""
+    rec = {k: v for k, v in vars(args).items() if k != "work"}
+    for key in ("data", "out", "docs"):
+        if isinstance(rec.get(key), str):
+            rec[key] = os.path.relpath(os.path.abspath(rec[key]), REPO)
+    return rec
 
 
 # ----------------------------------------------------------------------------- data
@@ -380,7 +393,8 @@ def pick_committed(te_x, te_y, te_meta, per_class, classes):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="/work/shared/data/cwru")
+    ap.add_argument("--data", default=DEFAULT_DATA,
+                    help="CWRU recordings and manifest.json (default: ../shared/data/cwru next to the repository)")
     ap.add_argument("--work", default="/tmp/drsn_bearing_work",
                     help="checkpoints and logs (outside the repo)")
     ap.add_argument("--out", default=HERE, help="examples/bearing folder")
@@ -422,7 +436,7 @@ def main():
             model, log = train_net(name, args, (tr_x, tr_y, te_x, te_y))
             torch.save(model.state_dict(), os.path.join(args.work, f"{name}.pt"))
             with open(os.path.join(args.work, f"{name}_log.json"), "w") as f:
-                json.dump(dict(args=vars(args), log=log), f, indent=1)
+                json.dump(dict(args=recorded_args(args), log=log), f, indent=1)
     if args.stage == "train":
         return
 
@@ -507,7 +521,7 @@ def main():
     summary = dict(results=res, onnx=info, zero_fraction_full_test=zf_full.tolist(),
                    zero_fraction_committed=ref["zero_fraction_mean"].tolist(),
                    n_train=len(tr_x), n_test=len(te_x), n_committed=len(cx),
-                   test_per_class=np.bincount(te_y).tolist(), args=vars(args))
+                   test_per_class=np.bincount(te_y).tolist(), args=recorded_args(args))
     for name in ["drsn", "resnet"]:
         lp = os.path.join(args.work, f"{name}_log.json")
         if os.path.exists(lp):

@@ -3,6 +3,10 @@
 #ifndef DRSN_SUPPORT_H
 #define DRSN_SUPPORT_H
 #include <stddef.h>
+/* The public header's constants for Swift (see drsn_abi.h). Included from here, a header
+ * every build already depends on, so that a clang module cached before drsn_abi.h existed
+ * is rebuilt rather than used without it. */
+#include "drsn_abi.h"
 
 /** Stores a copy of `len` bytes as the calling thread's last error message (NUL-terminated). */
 void drsnsup_set_error(const char *message, size_t len);

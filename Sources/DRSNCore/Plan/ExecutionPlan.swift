@@ -120,8 +120,8 @@ final class ExecutionPlan: @unchecked Sendable {
         self.scratchPerWorker = scratch
         self.steps = steps
         self.locations = resolved
-        self.scratchOffset = memory.valueBytesEnd
-        self.arenaSize = memory.valueBytesEnd + scratch * usedThreads
+        self.scratchOffset = memory.valueFloats
+        self.arenaSize = memory.valueFloats + scratch * usedThreads
         self.outputShapes = shapes
         self.outputElementCounts = shapes.map { $0.reduce(1, *) }
         self.outputTypes = types

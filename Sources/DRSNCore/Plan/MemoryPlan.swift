@@ -3,8 +3,8 @@
 struct MemoryPlan {
     /// Offset of each value id in the arena, or nil for values that live elsewhere.
     var offsets: [Int?]
-    /// Floats needed for all values.
-    var valueBytesEnd: Int
+    /// Floats (not bytes) the values need: the end of the value region of the arena.
+    var valueFloats: Int
 
     static let alignment = 16
 
@@ -32,6 +32,6 @@ struct MemoryPlan {
             placed.append((offset, offset + size, first, last))
             end = max(end, offset + size)
         }
-        return MemoryPlan(offsets: offsets, valueBytesEnd: end)
+        return MemoryPlan(offsets: offsets, valueFloats: end)
     }
 }

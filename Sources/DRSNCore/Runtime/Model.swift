@@ -56,7 +56,7 @@ public final class Model: @unchecked Sendable {
             throw fail(.invalidArgument, "the model has \(inputs.count) input(s), \(shapes.count) given")
         }
         for (info, shape) in zip(inputs, shapes) {
-            for d in shape where d < 1 || d > (1 << 31) {
+            for d in shape where d < 1 || d > HeaderConstants.maxDimension {
                 throw fail(.shapeMismatch, "input '\(info.name)': dimensions must be between 1 and 2^31, got \(describe(shape))")
             }
             guard let dims = info.dims else { continue }

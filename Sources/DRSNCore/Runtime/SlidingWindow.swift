@@ -16,7 +16,8 @@ public struct SlidingWindow: Sendable {
     /// Windows per internal batch.
     public var batchSize: Int
 
-    public init(window: Int, hop: Int, normalization: WindowNormalization = .zScore(epsilon: 1e-8), batchSize: Int = 64) {
+    public init(window: Int, hop: Int, normalization: WindowNormalization = .zScore(epsilon: 1e-8),
+                batchSize: Int = HeaderConstants.defaultWindowBatch) {
         self.window = window
         self.hop = hop
         self.normalization = normalization

@@ -103,6 +103,8 @@ class ShrinkageUnit(NamedTuple):
 
 #: normalize= values of Model.run_windows -> drsn_normalization.
 NORMALIZATIONS = {None: 0, "none": 0, "zscore": 1}
+#: Windows per internal run of Model.run_windows by default (DRSN_WINDOW_BATCH_DEFAULT).
+WINDOW_BATCH_DEFAULT = 64
 
 
 @public_call("drsn.window_count")
@@ -703,7 +705,7 @@ class Model:
     @public_call("Model.run_windows")
     def run_windows(self, signal: npt.ArrayLike, window: int, hop: int,
                     normalize: Optional[str] = "zscore", epsilon: float = 1e-8,
-                    batch_size: int = 64) -> List[Float32Array]:
+                    batch_size: int = WINDOW_BATCH_DEFAULT) -> List[Float32Array]:
         """Runs the model on every full window of a long recording
         (drsn_model_run_windows) and returns its outputs, one array per model output
         shaped ``[num_windows, *per-window output shape]``, in window order.

@@ -217,6 +217,15 @@ FORWARDERS = [
                                        "batch: Int, channels: Int, inner: Int, scale: UnsafePointer<Float>, "
                                        "shift: UnsafePointer<Float>", "",
               "Per-channel scale and shift followed by ReLU."),
+    Forwarder("thresholdNetwork", "m: UnsafePointer<Float>, a: UnsafePointer<Float>, w1: UnsafePointer<Float>, "
+                                  "b1: UnsafePointer<Float>?, w2: UnsafePointer<Float>, b2: UnsafePointer<Float>?, "
+                                  "tau: UnsafeMutablePointer<Float>, rows: Range<Int>, channels: Int, "
+                                  "hiddenCount: Int, outChannels: Int, transB1: Bool, transB2: Bool, "
+                                  "hidden: UnsafeMutablePointer<Float>", "",
+              "The shrinkage threshold network for samples `rows` (tau = a * sigmoid(FC(ReLU(FC(m)))))."),
+    Forwarder("leakyRelu", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, "
+                           "alpha: Float", "",
+              "y = x < 0 ? alpha * x : x elementwise; may run in place."),
 ]
 
 # The ISA modules DRSNKernels forwards to: (KernelISA case, module, only on x86_64).

@@ -3,6 +3,7 @@
 /// output[i] = input[i] < 0 ? alpha * input[i] : input[i] for i in 0..<count. May run in
 /// place (output == input). NaN and -0 pass through unchanged.
 public func leakyRelu(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, alpha: Float) {
+    kernelPrecondition(count >= 0, "leakyRelu: count \(count) < 0")
     let a = SIMD16<Float>(repeating: alpha), zero = SIMD16<Float>(repeating: 0)
     var i = 0
     while i + 16 <= count {

@@ -17,6 +17,8 @@ public func thresholdNetwork(m: UnsafePointer<Float>, a: UnsafePointer<Float>, w
                              b1: UnsafePointer<Float>?, w2: UnsafePointer<Float>, b2: UnsafePointer<Float>?,
                              tau: UnsafeMutablePointer<Float>, rows: Range<Int>, channels: Int, hiddenCount: Int,
                              outChannels: Int, transB1: Bool, transB2: Bool, hidden: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(rows.lowerBound >= 0 && channels >= 0 && hiddenCount >= 0 && outChannels >= 0,
+                       "thresholdNetwork: rows \(rows), channels \(channels), hidden \(hiddenCount), out \(outChannels)")
     for n in rows {
         let x = m + n * channels
         for j in 0..<hiddenCount {

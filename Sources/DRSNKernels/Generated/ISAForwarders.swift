@@ -436,3 +436,38 @@ public func channelScaleShiftRelu(input: UnsafePointer<Float>, output: UnsafeMut
                                                               shift: shift)
     }
 }
+
+/// The shrinkage threshold network for samples `rows` (tau = a * sigmoid(FC(ReLU(FC(m))))). Forwards to the active ISA
+/// variant.
+public func thresholdNetwork(m: UnsafePointer<Float>, a: UnsafePointer<Float>, w1: UnsafePointer<Float>,
+                             b1: UnsafePointer<Float>?, w2: UnsafePointer<Float>, b2: UnsafePointer<Float>?,
+                             tau: UnsafeMutablePointer<Float>, rows: Range<Int>, channels: Int, hiddenCount: Int,
+                             outChannels: Int, transB1: Bool, transB2: Bool, hidden: UnsafeMutablePointer<Float>) {
+    switch activeISA {
+#if arch(x86_64)
+    case .avx512: return DRSNKernelsAVX512.thresholdNetwork(m: m, a: a, w1: w1, b1: b1, w2: w2, b2: b2, tau: tau,
+                                                            rows: rows, channels: channels, hiddenCount: hiddenCount,
+                                                            outChannels: outChannels, transB1: transB1,
+                                                            transB2: transB2, hidden: hidden)
+    case .avx2: return DRSNKernelsAVX2.thresholdNetwork(m: m, a: a, w1: w1, b1: b1, w2: w2, b2: b2, tau: tau,
+                                                        rows: rows, channels: channels, hiddenCount: hiddenCount,
+                                                        outChannels: outChannels, transB1: transB1, transB2: transB2,
+                                                        hidden: hidden)
+#endif
+    default: return DRSNKernelsBaseline.thresholdNetwork(m: m, a: a, w1: w1, b1: b1, w2: w2, b2: b2, tau: tau,
+                                                         rows: rows, channels: channels, hiddenCount: hiddenCount,
+                                                         outChannels: outChannels, transB1: transB1, transB2: transB2,
+                                                         hidden: hidden)
+    }
+}
+
+/// y = x < 0 ? alpha * x : x elementwise; may run in place. Forwards to the active ISA variant.
+public func leakyRelu(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, alpha: Float) {
+    switch activeISA {
+#if arch(x86_64)
+    case .avx512: return DRSNKernelsAVX512.leakyRelu(input: input, output: output, count: count, alpha: alpha)
+    case .avx2: return DRSNKernelsAVX2.leakyRelu(input: input, output: output, count: count, alpha: alpha)
+#endif
+    default: return DRSNKernelsBaseline.leakyRelu(input: input, output: output, count: count, alpha: alpha)
+    }
+}

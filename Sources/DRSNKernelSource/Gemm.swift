@@ -22,6 +22,12 @@ import DRSNKernelTypes
 @inline(__always)
 func roundUp(_ x: Int, _ m: Int) -> Int { (x &+ m &- 1) / m &* m }
 
+/// `sgemm`'s argument contract: counts >= 0 and every leading dimension at least its row
+/// length (row-major: A is m x k or, transposed, k x m; B k x n or n x k; C m x n).
+func sgemmArgumentsConsistent(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int) -> Bool {
+    m >= 0 && n >= 0 && k >= 0 && ldc >= n && lda >= (transA ? m : k) && ldb >= (transB ? k : n)
+}
+
 /// Number of floats of scratch `sgemm(..., scratch:)` needs (packing buffers + one tile,
 /// plus slack for 64-byte alignment).
 public func sgemmScratchElements(m: Int, n: Int, k: Int) -> Int {
@@ -39,6 +45,8 @@ public func sgemmScratchElements(m: Int, n: Int, k: Int) -> Int {
 public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    kernelPrecondition(sgemmArgumentsConsistent(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb,
+                                                ldc: ldc), "sgemm: m \(m) n \(n) k \(k) lda \(lda) ldb \(ldb) ldc \(ldc)")
     let need = sgemmScratchElements(m: m, n: n, k: k)
     if need == 0 || alpha == 0 {
         scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
@@ -58,6 +66,8 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
                   scratch: UnsafeMutablePointer<Float>) {
+    kernelPrecondition(sgemmArgumentsConsistent(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb,
+                                                ldc: ldc), "sgemm: m \(m) n \(n) k \(k) lda \(lda) ldb \(ldb) ldc \(ldc)")
     if m <= 0 || n <= 0 { return }
     if k <= 0 || alpha == 0 {
         scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)

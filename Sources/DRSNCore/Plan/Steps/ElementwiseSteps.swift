@@ -51,19 +51,29 @@ func rowPartShapes(_ shape: [Int], tasks: Int) -> [[Int]] {
     }
 }
 
+/// A broadcasting step split over the rows of its first output dimension; each task gets the
+/// shape of its rows, computed in `prepare`.
+protocol RowSplitStep: StepKernel {
+    var outShape: [Int] { get }
+    var partShapes: [[Int]] { get set }
+}
+
+extension RowSplitStep {
+    func split(threads: Int) -> (units: Int, workPerUnit: Int) {
+        guard let first = outShape.first else { return (1, 1) }
+        return (first, outShape.dropFirst().reduce(1, *) * 2)
+    }
+    mutating func prepare(threads: Int, tasks: Int) { partShapes = rowPartShapes(outShape, tasks: tasks) }
+}
+
 /// A broadcasting binary op (arithmetic or comparison). Units are rows of the first output dimension.
-struct BinaryStep: StepKernel {
+struct BinaryStep: RowSplitStep {
     var op: BinaryOp
     var aStrides: [Int], bStrides: [Int], outShape: [Int]
     /// Per task, the shape of its rows (`prepare`).
     var partShapes: [[Int]] = []
 
     var name: String { "binary" }
-    func split(threads: Int) -> (units: Int, workPerUnit: Int) {
-        guard let first = outShape.first else { return (1, 1) }
-        return (first, outShape.dropFirst().reduce(1, *) * 2)
-    }
-    mutating func prepare(threads: Int, tasks: Int) { partShapes = rowPartShapes(outShape, tasks: tasks) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let lo = units.lowerBound
@@ -75,16 +85,11 @@ struct BinaryStep: StepKernel {
 }
 
 /// where(condition, x, y) with broadcasting. Units are rows of the first output dimension.
-struct SelectStep: StepKernel {
+struct SelectStep: RowSplitStep {
     var cStrides: [Int], xStrides: [Int], yStrides: [Int], outShape: [Int]
     var partShapes: [[Int]] = []
 
     var name: String { "select" }
-    func split(threads: Int) -> (units: Int, workPerUnit: Int) {
-        guard let first = outShape.first else { return (1, 1) }
-        return (first, outShape.dropFirst().reduce(1, *) * 2)
-    }
-    mutating func prepare(threads: Int, tasks: Int) { partShapes = rowPartShapes(outShape, tasks: tasks) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let lo = units.lowerBound

@@ -22,25 +22,30 @@ public func thresholdNetwork(m: UnsafePointer<Float>, a: UnsafePointer<Float>, w
     for n in rows {
         let x = m + n * channels
         for j in 0..<hiddenCount {
-            var s: Float = b1?[j] ?? 0
-            if transB1 {
-                let w = w1 + j * channels
-                for i in 0..<channels { s += w[i] * x[i] }
-            } else {
-                for i in 0..<channels { s += w1[i * hiddenCount + j] * x[i] }
-            }
+            let s = fullyConnectedOutput(j, input: x, weights: w1, bias: b1, inCount: channels,
+                                         outCount: hiddenCount, transposed: transB1)
             hidden[j] = s > 0 ? s : (s.isNaN ? s : 0)
         }
         for c in 0..<outChannels {
-            var s: Float = b2?[c] ?? 0
-            if transB2 {
-                let w = w2 + c * hiddenCount
-                for j in 0..<hiddenCount { s += w[j] * hidden[j] }
-            } else {
-                for j in 0..<hiddenCount { s += w2[j * outChannels + c] * hidden[j] }
-            }
+            let s = fullyConnectedOutput(c, input: hidden, weights: w2, bias: b2, inCount: hiddenCount,
+                                         outCount: outChannels, transposed: transB2)
             let z = s >= 0 ? 1 / (1 + expf(-s)) : expf(s) / (1 + expf(s))
             tau[n * outChannels + c] = a[n * outChannels + c] * z
         }
     }
+}
+
+/// Output `o` of a fully connected layer: bias[o] + sum_i W[o, i] * input[i], summed in index
+/// order. W is stored [outCount, inCount] when `transposed`, else [inCount, outCount].
+@inline(__always)
+func fullyConnectedOutput(_ o: Int, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>?, inCount: Int, outCount: Int, transposed: Bool) -> Float {
+    var s: Float = bias?[o] ?? 0
+    if transposed {
+        let w = weights + o * inCount
+        for i in 0..<inCount { s += w[i] * input[i] }
+    } else {
+        for i in 0..<inCount { s += weights[i * outCount + o] * input[i] }
+    }
+    return s
 }

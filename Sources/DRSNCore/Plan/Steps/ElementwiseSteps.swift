@@ -10,14 +10,19 @@ func elementRange(_ units: Range<Int>, count: Int) -> (start: Int, count: Int) {
     return (a, e - a)
 }
 
+/// The split of a `count`-element step into element blocks (`elementRange` reads it back), each
+/// block costing `workPerElement` flop-equivalents per element.
+@inline(__always)
+func elementBlockSplit(count: Int, workPerElement: Int) -> (units: Int, workPerUnit: Int) {
+    ((count + elementBlock - 1) / elementBlock, elementBlock * workPerElement)
+}
+
 /// A unary elementwise op over `count` elements. Units are blocks of `elementBlock` elements.
 struct UnaryStep: StepKernel {
     var op: UnaryOp, count: Int
 
     var name: String { "unary" }
-    func split(threads: Int) -> (units: Int, workPerUnit: Int) {
-        ((count + elementBlock - 1) / elementBlock, elementBlock * 4)
-    }
+    func split(threads: Int) -> (units: Int, workPerUnit: Int) { elementBlockSplit(count: count, workPerElement: 4) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let (a, n) = elementRange(units, count: count)
@@ -30,9 +35,7 @@ struct CopyStep: StepKernel {
     var count: Int
 
     var name: String { "copy" }
-    func split(threads: Int) -> (units: Int, workPerUnit: Int) {
-        ((count + elementBlock - 1) / elementBlock, elementBlock * 4)
-    }
+    func split(threads: Int) -> (units: Int, workPerUnit: Int) { elementBlockSplit(count: count, workPerElement: 4) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let (a, n) = elementRange(units, count: count)

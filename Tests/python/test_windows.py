@@ -114,9 +114,12 @@ def test_hops(cwru, recording, hop):
 @pytest.mark.parametrize("batch_size", [1, 7, 64])
 def test_batch_sizes_give_the_same_results(cwru, recording, batch_size):
     _, signal = recording
-    s = signal[: 2048 + 99 * 512]  # 100 windows: batches of 1, 7 (+ a partial one) and 64 (+ 36)
-    (y,) = cwru.run_windows(s, 2048, 512, batch_size=batch_size)
-    (ref,) = cwru.run(cut(s, 2048, 512))
+    # 100 windows: batches of 1, 7 (+ a partial one) and 64 (+ 36). Hop 320 keeps them within
+    # the shipped excerpt (36,598 samples) as well as a full recording.
+    s = signal[: 2048 + 99 * 320]
+    assert s.size == 2048 + 99 * 320, f"{s.size} samples: the recording is too short for 100 windows"
+    (y,) = cwru.run_windows(s, 2048, 320, batch_size=batch_size)
+    (ref,) = cwru.run(cut(s, 2048, 320))
     assert y.shape == (100, 10)
     assert float(np.abs(y - ref).max()) <= TOL
 

@@ -27,8 +27,9 @@
 #     variant (and DRSNCore) may end up calling the AVX-512 copy. Weak functions defined
 #     in a variant that do not belong to the variant's own module must contain no
 #     VEX/EVEX instruction.
-#  5. In the linked .build/release/libdrsn.so (if it has a symbol table): the dispatcher's
-#     sgemm(..., scratch:) calls all three variants, and the AVX-512 GEMM tile that
+#  5. In the linked .build/release/libdrsn.so (if it has a symbol table): each variant's
+#     KernelSet witness of sgemm(..., scratch:) calls that variant's own ISAKernels.sgemm
+#     (no variant's conformance was merged into another's), and the AVX-512 GEMM tile that
 #     survived linking still has zmm FMAs (i.e. the AVX-512 code is what runs).
 # Prints one summary line per checked function. Exits non-zero on any violation.
 set -euo pipefail
@@ -49,7 +50,7 @@ VARIANTS = ["AVX512", "AVX2", "Baseline"]
 HOT = {
     "15f32GemmTile6xNR": "GEMM 6xNR register tile",
     "15f32GemmTile4xNR": "GEMM 4xNR register tile",
-    "5sgemm6transA0D1B1m1n1k5alpha1a3lda1b3ldb4beta1c3ldc7scratch": "sgemm(..., scratch:) (+ closures)",
+    "5sgemm6transA0E1B1m1n1k5alpha1a3lda1b3ldb4beta1c3ldc7scratch": "sgemm(..., scratch:) (+ closures)",
     "gemmPackedB": "GEMM driver + packing (specialised per B packer)",
     "gemvFastPath": "matrix-vector paths",
     "6conv2D_5input7weights4bias10activation6output7scratch10batchRange": "conv2D(batchRange:) (+ closures)",
@@ -195,15 +196,16 @@ if os.path.exists(lib):
             out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", f"--start-address={a}",
                                   f"--stop-address={a + size}", lib], capture_output=True, text=True).stdout
             return out
-        name, a = addr(lambda s: s.startswith("$s11DRSNKernels5sgemm") and "scratch" in s)
-        if name is None:
-            err("dispatcher sgemm(..., scratch:) not found in the library")
-        else:
-            out = dis(name, a)
-            for v in VARIANTS:
-                ok = re.search(rf"<\$s\d+DRSNKernels{v}5sgemm", out) is not None
-                print(f"  dispatcher sgemm(..., scratch:) -> DRSNKernels{v}.sgemm: {'yes' if ok else 'NO'}")
-                if not ok: err(f"dispatcher sgemm does not call DRSNKernels{v}.sgemm")
+        for v in VARIANTS:
+            mod = f"DRSNKernels{v}"
+            own = f"$s{len(mod)}{mod}10ISAKernelsO5sgemm"
+            name, a = addr(lambda s: s.startswith(f"$s{len(mod)}{mod}10ISAKernelsO15DRSNKernelTypes9KernelSet")
+                           and "5sgemm" in s and "7scratch" in s and s.endswith("TW"))
+            if name is None:
+                err(f"{mod}: KernelSet witness of sgemm(..., scratch:) not found in the library"); continue
+            ok = re.search(rf"<{re.escape(own)}", dis(name, a)) is not None
+            print(f"  KernelSet witness sgemm(..., scratch:) of {mod} -> {mod}.ISAKernels.sgemm: {'yes' if ok else 'NO'}")
+            if not ok: err(f"{mod}'s KernelSet witness of sgemm does not call its own ISAKernels.sgemm")
         name, a = addr(lambda s: s.startswith("$s17DRSNKernelsAVX51215f32GemmTile6xNR"))
         if name is None:
             err("AVX-512 GEMM tile not found in the library")

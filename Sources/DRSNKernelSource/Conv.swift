@@ -16,169 +16,187 @@ func convPath(_ p: ConvParams) -> ConvPath {
     return .im2col
 }
 
-/// Floats of scratch one `conv2D` call needs (independent of the batch range). When work
-/// is split over threads with `batchRange`, every thread needs its own scratch of this size.
-public func convScratchElements(_ p: ConvParams) -> Int {
-    let g = max(p.groups, 1)
-    let m = p.outChannels / g
-    let n = p.outHeight &* p.outWidth
-    let k = (p.inChannels / g) &* p.kernelHeight &* p.kernelWidth
-    if directConvApplies(p) { return directConvScratchElements(p) }
-    switch convPath(p) {
-    case .depthwise:
-        return 0
-    case .pointwise:
-        return sgemmScratchElements(m: m, n: n, k: k)
-    case .im2col:
-        // No column matrix: the GEMM packs its B panels straight from the input.
-        return sgemmScratchElements(m: m, n: min(n, gemmNC), k: k)
-    }
-}
-
-/// Convolution over the whole batch. `scratch` holds `convScratchElements(p)` floats.
-public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                   bias: UnsafePointer<Float>?, activation: Activation,
-                   output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-    conv2D(p, input: input, weights: weights, bias: bias, activation: activation,
-           output: output, scratch: scratch, batchRange: 0..<p.batch)
-}
-
-/// Convolution of the images in `batchRange` only. `input`/`output` are the base pointers
-/// of the full tensors. Threads splitting the batch must each pass their own scratch of
-/// `convScratchElements(p)` floats; everything else may be shared (read-only).
-public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                   bias: UnsafePointer<Float>?, activation: Activation,
-                   output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                   batchRange: Range<Int>) {
-    kernelPrecondition(p.isConsistent, "conv2D: inconsistent parameters \(p)")
-    kernelPrecondition(batchRange.lowerBound >= 0 && batchRange.upperBound <= p.batch,
-                       "conv2D: batchRange \(batchRange) outside 0..<\(p.batch)")
-    if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
-    if directConvApplies(p) {
-        directConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
-                   scratch: scratch, batchRange: batchRange, channelRange: 0..<p.outChannels, fusion: ConvFusion())
-        return
-    }
-    let g = max(p.groups, 1)
-    let cg = p.inChannels / g
-    let mg = p.outChannels / g
-    let n = p.outHeight &* p.outWidth
-    let k = cg &* p.kernelHeight &* p.kernelWidth
-    let inPlane = p.inHeight &* p.inWidth
-    let path = convPath(p)
-
-    if path == .depthwise {
-        for b in batchRange {
-            depthwise(p, input: input + b &* p.inChannels &* inPlane, weights: weights, bias: bias,
-                      activation: activation, output: output + b &* p.outChannels &* n)
+extension ISAKernels {
+    /// Floats of scratch one `conv2D` call needs (independent of the batch range). When work
+    /// is split over threads with `batchRange`, every thread needs its own scratch of this size.
+    public static func convScratchElements(_ p: ConvParams) -> Int {
+        let g = max(p.groups, 1)
+        let m = p.outChannels / g
+        let n = p.outHeight &* p.outWidth
+        let k = (p.inChannels / g) &* p.kernelHeight &* p.kernelWidth
+        if directConvApplies(p) { return directConvScratchElements(p) }
+        switch convPath(p) {
+        case .depthwise:
+            return 0
+        case .pointwise:
+            return sgemmScratchElements(m: m, n: n, k: k)
+        case .im2col:
+            // No column matrix: the GEMM packs its B panels straight from the input.
+            return sgemmScratchElements(m: m, n: min(n, gemmNC), k: k)
         }
-        return
     }
+}
 
-    if path == .pointwise {
+extension ISAKernels {
+    /// Convolution over the whole batch. `scratch` holds `convScratchElements(p)` floats.
+    public static func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                              bias: UnsafePointer<Float>?, activation: Activation,
+                              output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        conv2D(p, input: input, weights: weights, bias: bias, activation: activation,
+               output: output, scratch: scratch, batchRange: 0..<p.batch)
+    }
+}
+
+extension ISAKernels {
+    /// Convolution of the images in `batchRange` only. `input`/`output` are the base pointers
+    /// of the full tensors. Threads splitting the batch must each pass their own scratch of
+    /// `convScratchElements(p)` floats; everything else may be shared (read-only).
+    public static func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                              bias: UnsafePointer<Float>?, activation: Activation,
+                              output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                              batchRange: Range<Int>) {
+        kernelPrecondition(p.isConsistent, "conv2D: inconsistent parameters \(p)")
+        kernelPrecondition(batchRange.lowerBound >= 0 && batchRange.upperBound <= p.batch,
+                           "conv2D: batchRange \(batchRange) outside 0..<\(p.batch)")
+        if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
+        if directConvApplies(p) {
+            directConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
+                       scratch: scratch, batchRange: batchRange, channelRange: 0..<p.outChannels, fusion: ConvFusion())
+            return
+        }
+        let g = max(p.groups, 1)
+        let cg = p.inChannels / g
+        let mg = p.outChannels / g
+        let n = p.outHeight &* p.outWidth
+        let k = cg &* p.kernelHeight &* p.kernelWidth
+        let inPlane = p.inHeight &* p.inWidth
+        let path = convPath(p)
+
+        if path == .depthwise {
+            for b in batchRange {
+                depthwise(p, input: input + b &* p.inChannels &* inPlane, weights: weights, bias: bias,
+                          activation: activation, output: output + b &* p.outChannels &* n)
+            }
+            return
+        }
+
+        if path == .pointwise {
+            for b in batchRange {
+                for gi in 0..<g {
+                    let inG = input + (b &* p.inChannels &+ gi &* cg) &* inPlane
+                    let outG = output + (b &* p.outChannels &+ gi &* mg) &* n
+                    sgemm(transA: false, transB: false, m: mg, n: n, k: k, alpha: 1,
+                          a: weights + gi &* mg &* k, lda: k, b: inG, ldb: n, beta: 0, c: outG, ldc: n,
+                          scratch: scratch)
+                    biasActivation(outG, rows: mg, cols: n, ld: n, bias: bias.map { $0 + gi &* mg },
+                                   activation: activation)
+                }
+            }
+            return
+        }
+
+        // Implicit im2col: GEMM over blocks of gemmNC output positions whose B panels are
+        // packed directly from the input; each block's bias/activation runs while it is hot.
         for b in batchRange {
             for gi in 0..<g {
                 let inG = input + (b &* p.inChannels &+ gi &* cg) &* inPlane
                 let outG = output + (b &* p.outChannels &+ gi &* mg) &* n
-                sgemm(transA: false, transB: false, m: mg, n: n, k: k, alpha: 1,
-                      a: weights + gi &* mg &* k, lda: k, b: inG, ldb: n, beta: 0, c: outG, ldc: n,
-                      scratch: scratch)
-                biasActivation(outG, rows: mg, cols: n, ld: n, bias: bias.map { $0 + gi &* mg },
-                               activation: activation)
-            }
-        }
-        return
-    }
-
-    // Implicit im2col: GEMM over blocks of gemmNC output positions whose B panels are
-    // packed directly from the input; each block's bias/activation runs while it is hot.
-    for b in batchRange {
-        for gi in 0..<g {
-            let inG = input + (b &* p.inChannels &+ gi &* cg) &* inPlane
-            let outG = output + (b &* p.outChannels &+ gi &* mg) &* n
-            let wG = weights + gi &* mg &* k
-            var j0 = 0
-            while j0 < n {
-                let cols = min(gemmNC, n &- j0)
-                if k == 0 {
-                    for r in 0..<mg { fill(outG + (r &* n &+ j0), cols, 0) }
-                } else {
-                    gemmPackedB(transA: false, m: mg, n: cols, k: k, alpha: 1, a: wG, lda: k, beta: 0,
-                                c: outG + j0, ldc: n, scratch: scratch) { pc, kc, jc, nc, dst in
-                        packConvPanel(p, input: inG, pc: pc, kc: kc, j0: j0 &+ jc, nc: nc, dst: dst)
+                let wG = weights + gi &* mg &* k
+                var j0 = 0
+                while j0 < n {
+                    let cols = min(gemmNC, n &- j0)
+                    if k == 0 {
+                        for r in 0..<mg { fill(outG + (r &* n &+ j0), cols, 0) }
+                    } else {
+                        gemmPackedB(transA: false, m: mg, n: cols, k: k, alpha: 1, a: wG, lda: k, beta: 0,
+                                    c: outG + j0, ldc: n, scratch: scratch) { pc, kc, jc, nc, dst in
+                            packConvPanel(p, input: inG, pc: pc, kc: kc, j0: j0 &+ jc, nc: nc, dst: dst)
+                        }
                     }
+                    biasActivation(outG + j0, rows: mg, cols: cols, ld: n, bias: bias.map { $0 + gi &* mg },
+                                   activation: activation)
+                    j0 &+= cols
                 }
-                biasActivation(outG + j0, rows: mg, cols: cols, ld: n, bias: bias.map { $0 + gi &* mg },
-                               activation: activation)
-                j0 &+= cols
             }
         }
     }
 }
 
-/// Output channels per unit when one convolution is split over threads by output channel
-/// (`conv2D(..., batchRange:channelRange:)`): channel ranges should start at multiples of
-/// it. 0 when these parameters do not support a channel split (split the batch only).
-public func convChannelBlock(_ p: ConvParams) -> Int {
-    directChannelBlock(p)
+extension ISAKernels {
+    /// Output channels per unit when one convolution is split over threads by output channel
+    /// (`conv2D(..., batchRange:channelRange:)`): channel ranges should start at multiples of
+    /// it. 0 when these parameters do not support a channel split (split the batch only).
+    public static func convChannelBlock(_ p: ConvParams) -> Int {
+        directChannelBlock(p)
+    }
 }
 
-/// Convolution of the images in `batchRange`, output channels `channelRange` only. Only for
-/// parameters with `convChannelBlock(p) > 0` (any other parameters compute all channels
-/// when `channelRange` starts at 0 and nothing otherwise). Threads splitting the work must
-/// each pass their own scratch of `convScratchElements(p)` floats. `fusion` (see
-/// `ConvFusion`): a prologue only when `convSupportsFusion(p)`; pre-packed weights are used
-/// only there; `absMean` is always honoured.
-public func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
-                   bias: UnsafePointer<Float>?, activation: Activation,
-                   output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                   batchRange: Range<Int>, channelRange: Range<Int>, fusion: ConvFusion) {
-    kernelPrecondition(p.isConsistent, "conv2D: inconsistent parameters \(p)")
-    kernelPrecondition(batchRange.lowerBound >= 0 && batchRange.upperBound <= p.batch,
-                       "conv2D: batchRange \(batchRange) outside 0..<\(p.batch)")
-    kernelPrecondition(channelRange.lowerBound >= 0, "conv2D: channelRange \(channelRange) starts below 0")
-    if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
-    if directConvApplies(p) {
-        let lo = max(channelRange.lowerBound, 0), hi = min(channelRange.upperBound, p.outChannels)
-        if lo >= hi { return }
-        directConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
-                   scratch: scratch, batchRange: batchRange, channelRange: lo..<hi, fusion: fusion)
-        return
-    }
-    kernelPrecondition(!fusion.hasPrologue, "conv2D: a prologue needs convSupportsFusion(p)")
-    if channelRange.lowerBound > 0 { return }
-    conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
-           scratch: scratch, batchRange: batchRange)
-    if let am = fusion.absMean {
-        let plane = p.outHeight &* p.outWidth
-        for b in batchRange {
-            absMean(input: output + b &* p.outChannels &* plane, output: am + b &* p.outChannels,
-                    planes: p.outChannels, planeSize: plane)
+extension ISAKernels {
+    /// Convolution of the images in `batchRange`, output channels `channelRange` only. Only for
+    /// parameters with `convChannelBlock(p) > 0` (any other parameters compute all channels
+    /// when `channelRange` starts at 0 and nothing otherwise). Threads splitting the work must
+    /// each pass their own scratch of `convScratchElements(p)` floats. `fusion` (see
+    /// `ConvFusion`): a prologue only when `convSupportsFusion(p)`; pre-packed weights are used
+    /// only there; `absMean` is always honoured.
+    public static func conv2D(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                              bias: UnsafePointer<Float>?, activation: Activation,
+                              output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                              batchRange: Range<Int>, channelRange: Range<Int>, fusion: ConvFusion) {
+        kernelPrecondition(p.isConsistent, "conv2D: inconsistent parameters \(p)")
+        kernelPrecondition(batchRange.lowerBound >= 0 && batchRange.upperBound <= p.batch,
+                           "conv2D: batchRange \(batchRange) outside 0..<\(p.batch)")
+        kernelPrecondition(channelRange.lowerBound >= 0, "conv2D: channelRange \(channelRange) starts below 0")
+        if batchRange.isEmpty || p.outChannels == 0 || p.outHeight == 0 || p.outWidth == 0 { return }
+        if directConvApplies(p) {
+            let lo = max(channelRange.lowerBound, 0), hi = min(channelRange.upperBound, p.outChannels)
+            if lo >= hi { return }
+            directConv(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
+                       scratch: scratch, batchRange: batchRange, channelRange: lo..<hi, fusion: fusion)
+            return
+        }
+        kernelPrecondition(!fusion.hasPrologue, "conv2D: a prologue needs convSupportsFusion(p)")
+        if channelRange.lowerBound > 0 { return }
+        conv2D(p, input: input, weights: weights, bias: bias, activation: activation, output: output,
+               scratch: scratch, batchRange: batchRange)
+        if let am = fusion.absMean {
+            let plane = p.outHeight &* p.outWidth
+            for b in batchRange {
+                absMean(input: output + b &* p.outChannels &* plane, output: am + b &* p.outChannels,
+                        planes: p.outChannels, planeSize: plane)
+            }
         }
     }
 }
 
-/// Whether `conv2D` applies a `ConvFusion` prologue and pre-packed weights for these parameters.
-public func convSupportsFusion(_ p: ConvParams) -> Bool {
-    directConvApplies(p)
+extension ISAKernels {
+    /// Whether `conv2D` applies a `ConvFusion` prologue and pre-packed weights for these parameters.
+    public static func convSupportsFusion(_ p: ConvParams) -> Bool {
+        directConvApplies(p)
+    }
 }
 
-/// Whether `conv2D` computes these parameters with Winograd F(2x2, 3x3) (its packed weights
-/// are transformed filters, not the direct kernel's layout).
-public func convUsesWinograd(_ p: ConvParams) -> Bool {
-    winogradApplies(p)
+extension ISAKernels {
+    /// Whether `conv2D` computes these parameters with Winograd F(2x2, 3x3) (its packed weights
+    /// are transformed filters, not the direct kernel's layout).
+    public static func convUsesWinograd(_ p: ConvParams) -> Bool {
+        winogradApplies(p)
+    }
 }
 
-/// Floats of pre-packed weights for these parameters (0 when the path packs nothing).
-public func convPackedWeightsCount(_ p: ConvParams) -> Int {
-    directPackedWeightsCount(p)
+extension ISAKernels {
+    /// Floats of pre-packed weights for these parameters (0 when the path packs nothing).
+    public static func convPackedWeightsCount(_ p: ConvParams) -> Int {
+        directPackedWeightsCount(p)
+    }
 }
 
-/// Writes `convPackedWeightsCount(p)` floats of packed weights (for `ConvFusion.packedWeights`
-/// of this same ISA variant) from weights [outC, inC, kH, kW].
-public func packConvWeights(_ p: ConvParams, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-    kernelPrecondition(p.isConsistent, "packConvWeights: inconsistent parameters \(p)")
-    directPackWeights(p, weights: weights, output: output)
+extension ISAKernels {
+    /// Writes `convPackedWeightsCount(p)` floats of packed weights (for `ConvFusion.packedWeights`
+    /// of this same ISA variant) from weights [outC, inC, kH, kW].
+    public static func packConvWeights(_ p: ConvParams, weights: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        kernelPrecondition(p.isConsistent, "packConvWeights: inconsistent parameters \(p)")
+        directPackWeights(p, weights: weights, output: output)
+    }
 }
 
 @inline(__always)

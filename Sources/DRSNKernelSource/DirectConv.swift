@@ -645,8 +645,8 @@ func directConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePoi
             c0 = c1
         }
         if let am = fusion.absMean {
-            absMean(input: out + mLo &* plane, output: am + (b &* p.outChannels &+ mLo), planes: mHi &- mLo,
-                    planeSize: plane)
+            ISAKernels.absMean(input: out + mLo &* plane, output: am + (b &* p.outChannels &+ mLo), planes: mHi &- mLo,
+                               planeSize: plane)
         }
     }
 }

@@ -66,17 +66,19 @@ func mapUnary<K: UnaryKernel>(_ input: UnsafePointer<Float>, _ output: UnsafeMut
     }
 }
 
-public func unary(_ op: UnaryOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
-    kernelPrecondition(count >= 0, "unary: count \(count) < 0")
-    if count <= 0 { return }
-    switch op {
-    case .copy: copyFloats(input, output, count)
-    case .relu: mapUnary(input, output, count, ReluK())
-    case .abs: mapUnary(input, output, count, AbsK())
-    case .neg: mapUnary(input, output, count, NegK())
-    case .sign: mapUnary(input, output, count, SignK())
-    case .clip(let lo, let hi): mapUnary(input, output, count, ClipK(lo: lo, hi: hi))
-    case .sigmoid: mapUnary(input, output, count, SigmoidK())
+extension ISAKernels {
+    public static func unary(_ op: UnaryOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
+        kernelPrecondition(count >= 0, "unary: count \(count) < 0")
+        if count <= 0 { return }
+        switch op {
+        case .copy: copyFloats(input, output, count)
+        case .relu: mapUnary(input, output, count, ReluK())
+        case .abs: mapUnary(input, output, count, AbsK())
+        case .neg: mapUnary(input, output, count, NegK())
+        case .sign: mapUnary(input, output, count, SignK())
+        case .clip(let lo, let hi): mapUnary(input, output, count, ClipK(lo: lo, hi: hi))
+        case .sigmoid: mapUnary(input, output, count, SigmoidK())
+        }
     }
 }
 
@@ -172,55 +174,59 @@ func cmpResult(_ m: SIMDMask<SIMD8<Int32>>) -> V8 {
     V8().replacing(with: V8(repeating: 1), where: m)
 }
 
-/// Broadcast binary op. `aStrides`/`bStrides` have `outShape.count` entries (0 for
-/// broadcast dims, see `broadcastStrides`). Comparisons write 1.0 / 0.0. max/min
-/// propagate NaN from either side (ONNX Max/Min).
-public func binary(_ op: BinaryOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>,
-                   bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int]) {
-    kernelPrecondition(isShape(outShape) && aStrides.count == outShape.count && bStrides.count == outShape.count,
-                       "binary: output shape \(outShape), strides \(aStrides) and \(bStrides) do not agree")
-    for d in outShape where d == 0 { return }
-    withCollapsed(outShape: outShape, aStrides, bStrides, nil) { rank, shape, strides, counters in
-        switch op {
-        case .add: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 + $1 }
-        case .sub: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 - $1 }
-        case .mul: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 * $1 }
-        case .div: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 / $1 }
-        case .max: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { maxNaN($0, $1) }
-        case .min: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { minNaN($0, $1) }
-        case .greater: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .> $1) }
-        case .less: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .< $1) }
-        case .greaterOrEqual: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .>= $1) }
-        case .lessOrEqual: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .<= $1) }
-        case .equal: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .== $1) }
+extension ISAKernels {
+    /// Broadcast binary op. `aStrides`/`bStrides` have `outShape.count` entries (0 for
+    /// broadcast dims, see `broadcastStrides`). Comparisons write 1.0 / 0.0. max/min
+    /// propagate NaN from either side (ONNX Max/Min).
+    public static func binary(_ op: BinaryOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>,
+                              bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int]) {
+        kernelPrecondition(isShape(outShape) && aStrides.count == outShape.count && bStrides.count == outShape.count,
+                           "binary: output shape \(outShape), strides \(aStrides) and \(bStrides) do not agree")
+        for d in outShape where d == 0 { return }
+        withCollapsed(outShape: outShape, aStrides, bStrides, nil) { rank, shape, strides, counters in
+            switch op {
+            case .add: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 + $1 }
+            case .sub: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 - $1 }
+            case .mul: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 * $1 }
+            case .div: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { $0 / $1 }
+            case .max: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { maxNaN($0, $1) }
+            case .min: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { minNaN($0, $1) }
+            case .greater: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .> $1) }
+            case .less: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .< $1) }
+            case .greaterOrEqual: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .>= $1) }
+            case .lessOrEqual: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .<= $1) }
+            case .equal: binaryRun(a: a, b: b, output: output, rank: rank, shape: shape, strides: strides, counters: counters) { cmpResult($0 .== $1) }
+            }
         }
     }
 }
 
-/// ONNX Where: output = condition != 0 ? x : y, all three broadcast to `outShape`.
-public func select(condition: UnsafePointer<Float>, conditionStrides: [Int], x: UnsafePointer<Float>,
-                   xStrides: [Int], y: UnsafePointer<Float>, yStrides: [Int],
-                   output: UnsafeMutablePointer<Float>, outShape: [Int]) {
-    kernelPrecondition(isShape(outShape) && conditionStrides.count == outShape.count && xStrides.count == outShape.count
-                       && yStrides.count == outShape.count,
-                       "select: output shape \(outShape), strides \(conditionStrides), \(xStrides) and \(yStrides) do not agree")
-    for d in outShape where d == 0 { return }
-    withCollapsed(outShape: outShape, conditionStrides, xStrides, yStrides) { rank, shape, strides, counters in
-        let n = shape[rank &- 1]
-        let sc = strides[rank &- 1], sx = strides[2 &* rank &- 1], sy = strides[3 &* rank &- 1]
-        walkOuter(rank: rank, shape: shape, strides: strides, operands: 4, scratch: counters) { off in
-            let c = condition + off[0], xp = x + off[1], yp = y + off[2], o = output + off[3]
-            var i = 0
-            if sc == 1 && sx == 1 && sy == 1 {
-                let z = V8()
-                while i &+ 8 <= n {
-                    store8(load8(yp + i).replacing(with: load8(xp + i), where: load8(c + i) .!= z), o + i)
-                    i &+= 8
+extension ISAKernels {
+    /// ONNX Where: output = condition != 0 ? x : y, all three broadcast to `outShape`.
+    public static func select(condition: UnsafePointer<Float>, conditionStrides: [Int], x: UnsafePointer<Float>,
+                              xStrides: [Int], y: UnsafePointer<Float>, yStrides: [Int],
+                              output: UnsafeMutablePointer<Float>, outShape: [Int]) {
+        kernelPrecondition(isShape(outShape) && conditionStrides.count == outShape.count && xStrides.count == outShape.count
+                           && yStrides.count == outShape.count,
+                           "select: output shape \(outShape), strides \(conditionStrides), \(xStrides) and \(yStrides) do not agree")
+        for d in outShape where d == 0 { return }
+        withCollapsed(outShape: outShape, conditionStrides, xStrides, yStrides) { rank, shape, strides, counters in
+            let n = shape[rank &- 1]
+            let sc = strides[rank &- 1], sx = strides[2 &* rank &- 1], sy = strides[3 &* rank &- 1]
+            walkOuter(rank: rank, shape: shape, strides: strides, operands: 4, scratch: counters) { off in
+                let c = condition + off[0], xp = x + off[1], yp = y + off[2], o = output + off[3]
+                var i = 0
+                if sc == 1 && sx == 1 && sy == 1 {
+                    let z = V8()
+                    while i &+ 8 <= n {
+                        store8(load8(yp + i).replacing(with: load8(xp + i), where: load8(c + i) .!= z), o + i)
+                        i &+= 8
+                    }
                 }
-            }
-            while i < n {
-                o[i] = c[i &* sc] != 0 ? xp[i &* sx] : yp[i &* sy]
-                i &+= 1
+                while i < n {
+                    o[i] = c[i &* sc] != 0 ? xp[i &* sx] : yp[i &* sy]
+                    i &+= 1
+                }
             }
         }
     }

@@ -28,62 +28,68 @@ func sgemmArgumentsConsistent(transA: Bool, transB: Bool, m: Int, n: Int, k: Int
     m >= 0 && n >= 0 && k >= 0 && ldc >= n && lda >= (transA ? m : k) && ldb >= (transB ? k : n)
 }
 
-/// Number of floats of scratch `sgemm(..., scratch:)` needs (packing buffers + one tile,
-/// plus slack for 64-byte alignment).
-public func sgemmScratchElements(m: Int, n: Int, k: Int) -> Int {
-    if m <= 0 || n <= 0 || k <= 0 { return 0 }
-    let kc = min(k, gemmKC)
-    let mc = min(roundUp(m, 12), gemmMC)
-    let nc = min(roundUp(n, gemmNR), gemmNC)
-    return kc &* mc &+ kc &* nc &+ 6 &* gemmNR &+ 16 &* 3
-}
-
-/// C = alpha * op(A) * op(B) + beta * C. op(A) is m x k, op(B) is k x n, C is m x n.
-/// `beta == 0` overwrites C (NaN in C is ignored). Packing memory comes from
-/// `withUnsafeTemporaryAllocation` (heap for large shapes); use the `scratch:` overload to
-/// supply it yourself.
-public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    kernelPrecondition(sgemmArgumentsConsistent(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb,
-                                                ldc: ldc), "sgemm: m \(m) n \(n) k \(k) lda \(lda) ldb \(ldb) ldc \(ldc)")
-    let need = sgemmScratchElements(m: m, n: n, k: k)
-    if need == 0 || alpha == 0 {
-        scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
-        return
-    }
-    if gemvFastPath(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
-    withUnsafeTemporaryAllocation(byteCount: need &* 4, alignment: 64) { raw in
-        let s = raw.baseAddress!.bindMemory(to: Float.self, capacity: need)
-        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-              b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, scratch: s)
+extension ISAKernels {
+    /// Number of floats of scratch `sgemm(..., scratch:)` needs (packing buffers + one tile,
+    /// plus slack for 64-byte alignment).
+    public static func sgemmScratchElements(m: Int, n: Int, k: Int) -> Int {
+        if m <= 0 || n <= 0 || k <= 0 { return 0 }
+        let kc = min(k, gemmKC)
+        let mc = min(roundUp(m, 12), gemmMC)
+        let nc = min(roundUp(n, gemmNR), gemmNC)
+        return kc &* mc &+ kc &* nc &+ 6 &* gemmNR &+ 16 &* 3
     }
 }
 
-/// Same as `sgemm` with caller-provided scratch of `sgemmScratchElements(m:n:k:)` floats.
-public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                  a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-                  scratch: UnsafeMutablePointer<Float>) {
-    kernelPrecondition(sgemmArgumentsConsistent(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb,
-                                                ldc: ldc), "sgemm: m \(m) n \(n) k \(k) lda \(lda) ldb \(ldb) ldc \(ldc)")
-    if m <= 0 || n <= 0 { return }
-    if k <= 0 || alpha == 0 {
-        scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
-        return
-    }
-    if gemvFastPath(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                    b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
-    if transB {
-        gemmPackedB(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta,
-                    c: c, ldc: ldc, scratch: scratch) { pc, kc, jc, nc, dst in
-            packBTrans(gemmNR, b + (jc &* ldb &+ pc), ldb, kc: kc, nc: nc, into: dst)
+extension ISAKernels {
+    /// C = alpha * op(A) * op(B) + beta * C. op(A) is m x k, op(B) is k x n, C is m x n.
+    /// `beta == 0` overwrites C (NaN in C is ignored). Packing memory comes from
+    /// `withUnsafeTemporaryAllocation` (heap for large shapes); use the `scratch:` overload to
+    /// supply it yourself.
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        kernelPrecondition(sgemmArgumentsConsistent(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb,
+                                                    ldc: ldc), "sgemm: m \(m) n \(n) k \(k) lda \(lda) ldb \(ldb) ldc \(ldc)")
+        let need = sgemmScratchElements(m: m, n: n, k: k)
+        if need == 0 || alpha == 0 {
+            scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
+            return
         }
-    } else {
-        gemmPackedB(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta,
-                    c: c, ldc: ldc, scratch: scratch) { pc, kc, jc, nc, dst in
-            packBNormal(gemmNR, b + (pc &* ldb &+ jc), ldb, kc: kc, nc: nc, into: dst)
+        if gemvFastPath(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
+        withUnsafeTemporaryAllocation(byteCount: need &* 4, alignment: 64) { raw in
+            let s = raw.baseAddress!.bindMemory(to: Float.self, capacity: need)
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                  b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, scratch: s)
+        }
+    }
+}
+
+extension ISAKernels {
+    /// Same as `sgemm` with caller-provided scratch of `sgemmScratchElements(m:n:k:)` floats.
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             scratch: UnsafeMutablePointer<Float>) {
+        kernelPrecondition(sgemmArgumentsConsistent(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb,
+                                                    ldc: ldc), "sgemm: m \(m) n \(n) k \(k) lda \(lda) ldb \(ldb) ldc \(ldc)")
+        if m <= 0 || n <= 0 { return }
+        if k <= 0 || alpha == 0 {
+            scaleC(m: m, n: n, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        if gemvFastPath(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
+        if transB {
+            gemmPackedB(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta,
+                        c: c, ldc: ldc, scratch: scratch) { pc, kc, jc, nc, dst in
+                packBTrans(gemmNR, b + (jc &* ldb &+ pc), ldb, kc: kc, nc: nc, into: dst)
+            }
+        } else {
+            gemmPackedB(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, beta: beta,
+                        c: c, ldc: ldc, scratch: scratch) { pc, kc, jc, nc, dst in
+                packBNormal(gemmNR, b + (pc &* ldb &+ jc), ldb, kc: kc, nc: nc, into: dst)
+            }
         }
     }
 }

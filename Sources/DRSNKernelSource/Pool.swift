@@ -69,58 +69,62 @@ func forEachWindow(_ p: PoolParams, _ body: (Int, Int, Int, Int, Int, Int, Int, 
     }
 }
 
-/// Max pooling; padding never wins (acts as -inf). A window with no input cell yields -inf.
-/// NaN inputs propagate.
-public func maxPool2D(_ p: PoolParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-    kernelPrecondition(p.isConsistent, "maxPool2D: inconsistent parameters \(p)")
-    let inPlane = p.inHeight &* p.inWidth
-    let outPlane = p.outHeight &* p.outWidth
-    let dh = p.dilationHeight, dw = p.dilationWidth, inW = p.inWidth, outW = p.outWidth
-    for pl in 0..<p.planes {
-        let src = input + pl &* inPlane
-        let dst = output + pl &* outPlane
-        forEachWindow(p) { oh, ow, hs, ws, khLo, khHi, kwLo, kwHi, _ in
-            var m: Float = -.infinity
-            var kh = khLo
-            while kh < khHi {
-                let row = src + ((hs &+ kh &* dh) &* inW &+ ws)
-                var kw = kwLo
-                while kw < kwHi { m = maxNaNScalar(m, row[kw &* dw]); kw &+= 1 }
-                kh &+= 1
+extension ISAKernels {
+    /// Max pooling; padding never wins (acts as -inf). A window with no input cell yields -inf.
+    /// NaN inputs propagate.
+    public static func maxPool2D(_ p: PoolParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        kernelPrecondition(p.isConsistent, "maxPool2D: inconsistent parameters \(p)")
+        let inPlane = p.inHeight &* p.inWidth
+        let outPlane = p.outHeight &* p.outWidth
+        let dh = p.dilationHeight, dw = p.dilationWidth, inW = p.inWidth, outW = p.outWidth
+        for pl in 0..<p.planes {
+            let src = input + pl &* inPlane
+            let dst = output + pl &* outPlane
+            forEachWindow(p) { oh, ow, hs, ws, khLo, khHi, kwLo, kwHi, _ in
+                var m: Float = -.infinity
+                var kh = khLo
+                while kh < khHi {
+                    let row = src + ((hs &+ kh &* dh) &* inW &+ ws)
+                    var kw = kwLo
+                    while kw < kwHi { m = maxNaNScalar(m, row[kw &* dw]); kw &+= 1 }
+                    kh &+= 1
+                }
+                dst[oh &* outW &+ ow] = m
             }
-            dst[oh &* outW &+ ow] = m
         }
     }
 }
 
-/// Average pooling. Divisor: cells inside the input (countIncludePad == false) or inside
-/// input + explicit pads (true); cells beyond the explicit pads (ceil_mode overhang) never
-/// count, like onnxruntime. A window with a zero divisor yields 0.
-public func averagePool2D(_ p: PoolParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-    kernelPrecondition(p.isConsistent, "averagePool2D: inconsistent parameters \(p)")
-    let inPlane = p.inHeight &* p.inWidth
-    let outPlane = p.outHeight &* p.outWidth
-    if p.kernelHeight == 1 && p.kernelWidth == 1 && p.padTop == 0 && p.padLeft == 0 && p.outHeight > 0 && p.outWidth > 0
-        && (p.outHeight &- 1) &* p.strideHeight < p.inHeight && (p.outWidth &- 1) &* p.strideWidth < p.inWidth {
-        // 1x1 window inside the input (the strided shortcut of a residual unit): every
-        // window holds exactly one element, so the average is that element.
-        subsample(p, input: input, output: output)
-        return
-    }
-    let dh = p.dilationHeight, dw = p.dilationWidth, inW = p.inWidth, outW = p.outWidth
-    for pl in 0..<p.planes {
-        let src = input + pl &* inPlane
-        let dst = output + pl &* outPlane
-        forEachWindow(p) { oh, ow, hs, ws, khLo, khHi, kwLo, kwHi, cnt in
-            var s: Float = 0
-            var kh = khLo
-            while kh < khHi {
-                let row = src + ((hs &+ kh &* dh) &* inW &+ ws)
-                var kw = kwLo
-                while kw < kwHi { s += row[kw &* dw]; kw &+= 1 }
-                kh &+= 1
+extension ISAKernels {
+    /// Average pooling. Divisor: cells inside the input (countIncludePad == false) or inside
+    /// input + explicit pads (true); cells beyond the explicit pads (ceil_mode overhang) never
+    /// count, like onnxruntime. A window with a zero divisor yields 0.
+    public static func averagePool2D(_ p: PoolParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        kernelPrecondition(p.isConsistent, "averagePool2D: inconsistent parameters \(p)")
+        let inPlane = p.inHeight &* p.inWidth
+        let outPlane = p.outHeight &* p.outWidth
+        if p.kernelHeight == 1 && p.kernelWidth == 1 && p.padTop == 0 && p.padLeft == 0 && p.outHeight > 0 && p.outWidth > 0
+            && (p.outHeight &- 1) &* p.strideHeight < p.inHeight && (p.outWidth &- 1) &* p.strideWidth < p.inWidth {
+            // 1x1 window inside the input (the strided shortcut of a residual unit): every
+            // window holds exactly one element, so the average is that element.
+            subsample(p, input: input, output: output)
+            return
+        }
+        let dh = p.dilationHeight, dw = p.dilationWidth, inW = p.inWidth, outW = p.outWidth
+        for pl in 0..<p.planes {
+            let src = input + pl &* inPlane
+            let dst = output + pl &* outPlane
+            forEachWindow(p) { oh, ow, hs, ws, khLo, khHi, kwLo, kwHi, cnt in
+                var s: Float = 0
+                var kh = khLo
+                while kh < khHi {
+                    let row = src + ((hs &+ kh &* dh) &* inW &+ ws)
+                    var kw = kwLo
+                    while kw < kwHi { s += row[kw &* dw]; kw &+= 1 }
+                    kh &+= 1
+                }
+                dst[oh &* outW &+ ow] = cnt > 0 ? s / Float(cnt) : 0
             }
-            dst[oh &* outW &+ ow] = cnt > 0 ? s / Float(cnt) : 0
         }
     }
 }

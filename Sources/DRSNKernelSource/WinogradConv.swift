@@ -405,8 +405,8 @@ func winogradConv(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafeP
         }
         if let am = fusion.absMean {
             for image in b..<(b &+ images) {
-                absMean(input: output + (image &* outImage &+ mLo &* plane), output: am + (image &* p.outChannels &+ mLo),
-                        planes: mHi &- mLo, planeSize: plane)
+                ISAKernels.absMean(input: output + (image &* outImage &+ mLo &* plane), output: am + (image &* p.outChannels &+ mLo),
+                                   planes: mHi &- mLo, planeSize: plane)
             }
         }
         b &+= images

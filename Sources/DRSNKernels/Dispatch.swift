@@ -1,8 +1,8 @@
-// DRSNKernels: the kernel API that DRSNCore uses. Every function forwards to one ISA
-// variant of the kernel source (Sources/DRSNKernelSource, compiled per ISA as
+// DRSNKernels: the kernel API that DRSNCore uses. `activeKernels` is the `KernelSet` of one
+// ISA variant of the kernel source (Sources/DRSNKernelSource, compiled per ISA as
 // DRSNKernelsAVX512 / DRSNKernelsAVX2 / DRSNKernelsBaseline, see Package.swift), chosen
 // once per process at first use from CPUID (drsnsup_kernel_isa_level, which honours
-// DRSN_FORCE_ISA=baseline|avx2|avx512). One switch per call, never per element.
+// DRSN_FORCE_ISA=baseline|avx2|avx512). Selected once, never per call or per element.
 // On non-x86 hosts only DRSNKernelsBaseline exists (native ISA, e.g. NEON with FMA).
 
 @_exported import DRSNKernelTypes
@@ -44,17 +44,21 @@ let activeISA: KernelISA = {
 /// The ISA variant the kernels run in this process.
 public var activeKernelISA: KernelISA { activeISA }
 
-/// The ISA name compiled into the variant the dispatcher actually calls (tests compare it
-/// with `activeKernelISA.name`).
-public var activeKernelVariantName: String {
+/// The kernels of the ISA variant chosen once per process (`activeISA`): every kernel call is
+/// `activeKernels.name(...)`, one witness-table call into that variant's module.
+public let activeKernels: any KernelSet.Type = {
     switch activeISA {
 #if arch(x86_64)
-    case .avx512: return DRSNKernelsAVX512.kernelVariantName
-    case .avx2: return DRSNKernelsAVX2.kernelVariantName
+    case .avx512: return DRSNKernelsAVX512.ISAKernels.self
+    case .avx2: return DRSNKernelsAVX2.ISAKernels.self
 #endif
-    default: return DRSNKernelsBaseline.kernelVariantName
+    default: return DRSNKernelsBaseline.ISAKernels.self
     }
-}
+}()
+
+/// The ISA name compiled into the variant `activeKernels` calls (tests compare it with
+/// `activeKernelISA.name`).
+public var activeKernelVariantName: String { activeKernels.variantName }
 
 /// Right-aligned numpy broadcasting: the strides to read `shape` (dense row-major) as
 /// `outShape`, 0 for broadcast dims. nil if not broadcastable.
@@ -81,8 +85,3 @@ public func broadcastStrides(_ shape: [Int], to outShape: [Int]) -> [Int]? {
     }
     return strides
 }
-
-// MARK: - Forwarding
-
-// The public kernel functions (one switch over `activeISA` per call, never per element) are
-// generated from the table in tools/gen_kernels.py: Generated/ISAForwarders.swift.

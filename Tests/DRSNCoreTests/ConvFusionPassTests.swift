@@ -65,7 +65,7 @@ final class ConvFusionPassTests: XCTestCase {
             guard let c = step.kernel(as: ConvStep.self), case let (p, f) = (c.params, c.fusion),
                   case .constant(let w) = step.inputs[1] else { continue }
             XCTAssertNotNil(f.packedWeights)
-            if seen.insert(w).inserted { expected += convPackedWeightsCount(p) }
+            if seen.insert(w).inserted { expected += activeKernels.convPackedWeightsCount(p) }
         }
         XCTAssertEqual(seen.count, 19)
         XCTAssertGreaterThanOrEqual(expected, 267_696)  // at least the plain 3x3 weights

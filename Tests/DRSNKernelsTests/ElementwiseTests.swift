@@ -14,7 +14,7 @@ final class UnaryTests: XCTestCase {
             var y = [Float](repeating: 123, count: n + 1)
             x.withUnsafeBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in
-                    unary(op, input: xp.baseAddress ?? UnsafePointer(yp.baseAddress!), output: yp.baseAddress!, count: n)
+                    activeKernels.unary(op, input: xp.baseAddress ?? UnsafePointer(yp.baseAddress!), output: yp.baseAddress!, count: n)
                 }
             }
             XCTAssertEqual(y[n], 123, "wrote past the end", file: file, line: line)
@@ -22,7 +22,7 @@ final class UnaryTests: XCTestCase {
             // In place.
             var z = x
             z.withUnsafeMutableBufferPointer { zp in
-                if let b = zp.baseAddress { unary(op, input: b, output: b, count: n) }
+                if let b = zp.baseAddress { activeKernels.unary(op, input: b, output: b, count: n) }
             }
             assertClose(z, expected, tol: 1e-6, "\(op) in place n=\(n)", file: file, line: line)
         }
@@ -46,7 +46,7 @@ final class UnaryTests: XCTestCase {
     func testSigmoidSweep() {
         let x = (0..<20001).map { Float($0 - 10000) * 0.01 }
         var y = [Float](repeating: 0, count: x.count)
-        unary(.sigmoid, input: x, output: &y, count: x.count)
+        activeKernels.unary(.sigmoid, input: x, output: &y, count: x.count)
         let expected = x.map { Float(1 / (1 + Foundation.exp(-Double($0)))) }
         assertClose(y, expected, tol: 3e-7)
         // Relative accuracy in the negative tail (below exp(-87.3) results flush to 0: denormals).
@@ -58,7 +58,7 @@ final class UnaryTests: XCTestCase {
     func testSigmoidExtremes() {
         let x: [Float] = [-1000, 1000, -88, 88, 0]
         var y = [Float](repeating: 0, count: 5)
-        unary(.sigmoid, input: x, output: &y, count: 5)
+        activeKernels.unary(.sigmoid, input: x, output: &y, count: 5)
         XCTAssertEqual(y[0], 0); XCTAssertEqual(y[1], 1); XCTAssertEqual(y[4], 0.5)
         XCTAssertFalse(y.contains { $0.isNaN })
     }
@@ -132,7 +132,7 @@ final class BroadcastTests: XCTestCase {
         }
         var y = [Float](repeating: .nan, count: total)
         let as_ = broadcastStrides(sa, to: outShape)!, bs = broadcastStrides(sb, to: outShape)!
-        binary(op, a: a, aStrides: as_, b: b, bStrides: bs, output: &y, outShape: outShape)
+        activeKernels.binary(op, a: a, aStrides: as_, b: b, bStrides: bs, output: &y, outShape: outShape)
         assertClose(y, expected, tol: 1e-6, relative: true, "\(op) \(sa) \(sb)", file: file, line: line)
     }
 
@@ -189,8 +189,8 @@ final class BroadcastTests: XCTestCase {
                 expected[i] = c[sourceIndex(idx, sc)] != 0 ? x[sourceIndex(idx, sx)] : y[sourceIndex(idx, sy)]
             }
             var o = [Float](repeating: .nan, count: total)
-            select(condition: c, conditionStrides: broadcastStrides(sc, to: out)!, x: x, xStrides: broadcastStrides(sx, to: out)!,
-                   y: y, yStrides: broadcastStrides(sy, to: out)!, output: &o, outShape: out)
+            activeKernels.select(condition: c, conditionStrides: broadcastStrides(sc, to: out)!, x: x, xStrides: broadcastStrides(sx, to: out)!,
+                                 y: y, yStrides: broadcastStrides(sy, to: out)!, output: &o, outShape: out)
             assertClose(o, expected, tol: 0, "\(sc) \(sx) \(sy)")
         }
     }

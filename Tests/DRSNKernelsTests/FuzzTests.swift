@@ -29,8 +29,8 @@ final class FuzzTests: XCTestCase {
                 expected[i] = refBinary(op, a[sourceIndex(idx, sa)], b[sourceIndex(idx, sb)])
             }
             var y = [Float](repeating: .nan, count: total)
-            binary(op, a: a, aStrides: broadcastStrides(sa, to: outShape)!, b: b,
-                   bStrides: broadcastStrides(sb, to: outShape)!, output: &y, outShape: outShape)
+            activeKernels.binary(op, a: a, aStrides: broadcastStrides(sa, to: outShape)!, b: b,
+                                 bStrides: broadcastStrides(sb, to: outShape)!, output: &y, outShape: outShape)
             assertClose(y, expected, tol: 1e-6, relative: true, "\(op) \(sa) \(sb)")
         }
     }
@@ -53,7 +53,7 @@ final class FuzzTests: XCTestCase {
             let cnt = Double(x.count / max(numel(outShape), 1))
             let expected = acc.map { op == .mean ? Float($0 / cnt) : Float($0) }
             var y = [Float](repeating: .nan, count: expected.count)
-            reduce(op, input: x, shape: shape, axes: axes, output: &y)
+            activeKernels.reduce(op, input: x, shape: shape, axes: axes, output: &y)
             assertClose(y, expected, tol: 1e-5, relative: true, "\(op) \(shape) \(axes)")
         }
     }
@@ -68,7 +68,7 @@ final class FuzzTests: XCTestCase {
             for i in stride(from: perm.count - 1, to: 0, by: -1) { perm.swapAt(i, rng.int(0..<(i + 1))) }
             let outShape = perm.map { shape[$0] }
             var y = [Float](repeating: .nan, count: x.count)
-            transpose(input: x, shape: shape, permutation: perm, output: &y)
+            activeKernels.transpose(input: x, shape: shape, permutation: perm, output: &y)
             var expected = [Float](repeating: 0, count: x.count)
             for i in 0..<x.count {
                 let oi = unflatten(i, outShape)
@@ -87,7 +87,7 @@ final class FuzzTests: XCTestCase {
                 starts.append(start); steps.append(step); sOut.append(rng.int(1..<(avail + 1)))
             }
             var ys = [Float](repeating: .nan, count: numel(sOut))
-            slice(input: x, shape: shape, starts: starts, steps: steps, outShape: sOut, output: &ys)
+            activeKernels.slice(input: x, shape: shape, starts: starts, steps: steps, outShape: sOut, output: &ys)
             var es = [Float](repeating: 0, count: ys.count)
             for i in 0..<ys.count {
                 let oi = unflatten(i, sOut)
@@ -101,7 +101,7 @@ final class FuzzTests: XCTestCase {
             let pOut = (0..<shape.count).map { shape[$0] + pb[$0] + pe[$0] }
             if pOut.contains(where: { $0 <= 0 }) { continue }
             var yp = [Float](repeating: .nan, count: numel(pOut))
-            padConstant(input: x, shape: shape, padsBegin: pb, outShape: pOut, value: -3, output: &yp)
+            activeKernels.padConstant(input: x, shape: shape, padsBegin: pb, outShape: pOut, value: -3, output: &yp)
             var ep = [Float](repeating: -3, count: yp.count)
             for i in 0..<yp.count {
                 let oi = unflatten(i, pOut)

@@ -67,16 +67,16 @@ final class GemmTests: XCTestCase {
             b.withUnsafeBufferPointer { bp in
                 got.withUnsafeMutableBufferPointer { cp in
                     if useScratch {
-                        var s = [Float](repeating: .nan, count: sgemmScratchElements(m: m, n: n, k: k) + 1)
+                        var s = [Float](repeating: .nan, count: activeKernels.sgemmScratchElements(m: m, n: n, k: k) + 1)
                         s.withUnsafeMutableBufferPointer { sp in
-                            sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                                  a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, beta: beta,
-                                  c: cp.baseAddress!, ldc: ldc, scratch: sp.baseAddress!)
+                            activeKernels.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                                a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, beta: beta,
+                                                c: cp.baseAddress!, ldc: ldc, scratch: sp.baseAddress!)
                         }
                     } else {
-                        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                              a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, beta: beta,
-                              c: cp.baseAddress!, ldc: ldc)
+                        activeKernels.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                            a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, beta: beta,
+                                            c: cp.baseAddress!, ldc: ldc)
                     }
                 }
             }
@@ -144,7 +144,7 @@ final class GemmTests: XCTestCase {
         // m or n == 0: nothing happens.
         var c: [Float] = [42]
         let a: [Float] = [1], b: [Float] = [1]
-        sgemm(transA: false, transB: false, m: 0, n: 1, k: 1, alpha: 1, a: a, lda: 1, b: b, ldb: 1, beta: 0, c: &c, ldc: 1)
+        activeKernels.sgemm(transA: false, transB: false, m: 0, n: 1, k: 1, alpha: 1, a: a, lda: 1, b: b, ldb: 1, beta: 0, c: &c, ldc: 1)
         XCTAssertEqual(c[0], 42)
     }
 }
@@ -157,19 +157,19 @@ final class ConvTests: XCTestCase {
         let bv: [Float]? = bias ? rng.floats(p.outChannels) : nil
         let expected = refConv(p, input: x, weights: w, bias: bv, relu: relu)
         var y = [Float](repeating: .nan, count: expected.count)
-        var scratch = [Float](repeating: .nan, count: convScratchElements(p) + 1)
+        var scratch = [Float](repeating: .nan, count: activeKernels.convScratchElements(p) + 1)
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
                 y.withUnsafeMutableBufferPointer { yp in
                     scratch.withUnsafeMutableBufferPointer { sp in
                         if let bv {
                             bv.withUnsafeBufferPointer { bp in
-                                conv2D(p, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
-                                       activation: relu ? .relu : .none, output: yp.baseAddress!, scratch: sp.baseAddress!)
+                                activeKernels.conv2D(p, input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
+                                                     activation: relu ? .relu : .none, output: yp.baseAddress!, scratch: sp.baseAddress!)
                             }
                         } else {
-                            conv2D(p, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
-                                   activation: relu ? .relu : .none, output: yp.baseAddress!, scratch: sp.baseAddress!)
+                            activeKernels.conv2D(p, input: xp.baseAddress!, weights: wp.baseAddress!, bias: nil,
+                                                 activation: relu ? .relu : .none, output: yp.baseAddress!, scratch: sp.baseAddress!)
                         }
                     }
                 }
@@ -306,15 +306,16 @@ final class ConvTests: XCTestCase {
             let b = rng.floats(p.outChannels)
             let expected = refConv(p, input: x, weights: w, bias: b, relu: true)
             var y = [Float](repeating: .nan, count: expected.count)
-            var s = [Float](repeating: .nan, count: convScratchElements(p))
-            let block = convChannelBlock(p)
+            var s = [Float](repeating: .nan, count: activeKernels.convScratchElements(p))
+            let block = activeKernels.convChannelBlock(p)
             if i < 3 { XCTAssertGreaterThan(block, 0) }
             let step = block > 0 ? block : p.outChannels
             for bi in 0..<p.batch {
                 var m0 = 0
                 while m0 < p.outChannels {
-                    conv2D(p, input: x, weights: w, bias: b, activation: .relu, output: &y, scratch: &s,
-                           batchRange: bi..<(bi + 1), channelRange: m0..<min(m0 + step, p.outChannels))
+                    activeKernels.conv2D(p, input: x, weights: w, bias: b, activation: .relu, output: &y, scratch: &s,
+                                         batchRange: bi..<(bi + 1), channelRange: m0..<min(m0 + step, p.outChannels),
+                                         fusion: ConvFusion())
                     m0 += step
                 }
             }
@@ -345,15 +346,15 @@ final class ConvTests: XCTestCase {
         let expectedMeans = (0..<(p.batch * p.outChannels)).map { q -> Float in
             (0..<outPlane).reduce(Float(0)) { $0 + Swift.abs(expected[q * outPlane + $1]) } / Float(outPlane)
         }
-        var packed = [Float](repeating: .nan, count: convPackedWeightsCount(p))
+        var packed = [Float](repeating: .nan, count: activeKernels.convPackedWeightsCount(p))
         XCTAssertGreaterThan(packed.count, 0, file: file, line: line)
-        packConvWeights(p, weights: w, output: &packed)
-        let block = max(convChannelBlock(p), 1)
+        activeKernels.packConvWeights(p, weights: w, output: &packed)
+        let block = max(activeKernels.convChannelBlock(p), 1)
         let batches: [Range<Int>] = perImage ? (0..<p.batch).map { $0..<($0 + 1) } : [0..<p.batch]
         for step in [p.outChannels, block, max(block / 2, 1)] {
             var y = [Float](repeating: .nan, count: expected.count)
             var means = [Float](repeating: .nan, count: p.batch * p.outChannels)
-            var s = [Float](repeating: .nan, count: convScratchElements(p))
+            var s = [Float](repeating: .nan, count: activeKernels.convScratchElements(p))
             scale.withUnsafeBufferPointer { sp in
                 shift.withUnsafeBufferPointer { tp in
                     packed.withUnsafeBufferPointer { pp in
@@ -363,9 +364,9 @@ final class ConvTests: XCTestCase {
                             for range in batches {
                                 var m0 = 0
                                 while m0 < p.outChannels {
-                                    conv2D(p, input: x, weights: w, bias: b, activation: relu ? .relu : .none, output: &y,
-                                           scratch: &s, batchRange: range, channelRange: m0..<min(m0 + step, p.outChannels),
-                                           fusion: f)
+                                    activeKernels.conv2D(p, input: x, weights: w, bias: b, activation: relu ? .relu : .none, output: &y,
+                                                         scratch: &s, batchRange: range, channelRange: m0..<min(m0 + step, p.outChannels),
+                                                         fusion: f)
                                     m0 += step
                                 }
                             }
@@ -387,7 +388,7 @@ final class ConvTests: XCTestCase {
                   make(batch: 2, c: 3, h: 1, w: 300, oc: 13, kh: 1, kw: 3, pl: 1, pr: 1),
                   make(batch: 2, c: 6, h: 1, w: 101, oc: 7, kh: 1, kw: 3, sw: 2, pl: 1, pr: 1),
                   make(batch: 1, c: 3, h: 19, w: 23, oc: 10, kh: 3, kw: 3, sh: 2, sw: 2, dh: 2, dw: 2, pt: 2, pl: 2, pb: 2, pr: 2)] {
-            XCTAssertTrue(convSupportsFusion(p), "\(p)")
+            XCTAssertTrue(activeKernels.convSupportsFusion(p), "\(p)")
             checkFused(p, seed: seed, relu: true, nan: true, perImage: true)
             seed += 1
         }
@@ -406,7 +407,7 @@ final class ConvTests: XCTestCase {
             for (c, oc) in [(8, 8), (16, 13), (9, 21)] {
                 let p = make(batch: 3, c: c, h: h, w: w, oc: oc, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1)
                 check(p, bias: oc != 8, relu: c == 16, seed: seed)
-                if convPackedWeightsCount(p) > c * 9 * ((oc + 7) / 8 * 8) { taken += 1 }  // 16 per pair: Winograd
+                if activeKernels.convPackedWeightsCount(p) > c * 9 * ((oc + 7) / 8 * 8) { taken += 1 }  // 16 per pair: Winograd
                 checkFused(p, seed: seed + 1, relu: c == 9, nan: false, perImage: false)
                 seed += 2
             }
@@ -416,7 +417,7 @@ final class ConvTests: XCTestCase {
                        make(batch: 2, c: 8, h: 16, w: 16, oc: 9, kh: 3, kw: 3, pt: 0, pl: 0, pb: 2, pr: 2),
                        make(batch: 3, c: 12, h: 8, w: 8, oc: 8, kh: 3, kw: 3, pt: 2, pl: 2, pb: 0, pr: 0)].enumerated() {
             check(p, bias: true, relu: i != 1, seed: seed)
-            if convUsesWinograd(p) { taken += 1 }
+            if activeKernels.convUsesWinograd(p) { taken += 1 }
             checkFused(p, seed: seed + 1, relu: true, nan: false, perImage: i == 2)
             seed += 2
         }
@@ -429,10 +430,10 @@ final class ConvTests: XCTestCase {
         let x = rng.floats(5 * 3 * 81), w = rng.floats(4 * 3 * 9), b = rng.floats(4)
         let expected = refConv(p, input: x, weights: w, bias: b, relu: false)
         var y = [Float](repeating: .nan, count: expected.count)
-        var s1 = [Float](repeating: 0, count: convScratchElements(p))
+        var s1 = [Float](repeating: 0, count: activeKernels.convScratchElements(p))
         var s2 = s1
-        conv2D(p, input: x, weights: w, bias: b, activation: .none, output: &y, scratch: &s1, batchRange: 0..<2)
-        conv2D(p, input: x, weights: w, bias: b, activation: .none, output: &y, scratch: &s2, batchRange: 2..<5)
+        activeKernels.conv2D(p, input: x, weights: w, bias: b, activation: .none, output: &y, scratch: &s1, batchRange: 0..<2)
+        activeKernels.conv2D(p, input: x, weights: w, bias: b, activation: .none, output: &y, scratch: &s2, batchRange: 2..<5)
         assertClose(y, expected)
     }
 }

@@ -15,24 +15,24 @@ final class KernelPreconditionTests: XCTestCase {
     static let brokenCalls: [String: @Sendable () -> Void] = [
         "unary with a negative count": {
             var x: [Float] = [1, 2], y: [Float] = [0, 0]
-            unary(.relu, input: &x, output: &y, count: -1)
+            activeKernels.unary(.relu, input: &x, output: &y, count: -1)
         },
         "transpose with an invalid permutation": {
             var x = [Float](repeating: 1, count: 6), y = [Float](repeating: 0, count: 6)
-            transpose(input: &x, shape: [2, 3], permutation: [0, 0], output: &y)
+            activeKernels.transpose(input: &x, shape: [2, 3], permutation: [0, 0], output: &y)
         },
         "conv2D with a batch range past the batch": {
             let p = ConvParams(batch: 1, inChannels: 1, inHeight: 1, inWidth: 4, outChannels: 1, outHeight: 1,
                                outWidth: 4, kernelHeight: 1, kernelWidth: 1)
             var x = [Float](repeating: 1, count: 8), w: [Float] = [1], y = [Float](repeating: 0, count: 8)
-            var s = [Float](repeating: 0, count: max(convScratchElements(p), 1))
-            conv2D(p, input: &x, weights: &w, bias: nil, activation: .none, output: &y, scratch: &s, batchRange: 0..<2)
+            var s = [Float](repeating: 0, count: max(activeKernels.convScratchElements(p), 1))
+            activeKernels.conv2D(p, input: &x, weights: &w, bias: nil, activation: .none, output: &y, scratch: &s, batchRange: 0..<2)
         },
         "maxPool2D with a zero stride": {
             let p = PoolParams(planes: 1, inHeight: 1, inWidth: 4, outHeight: 1, outWidth: 4, kernelHeight: 1,
                                kernelWidth: 1, strideHeight: 1, strideWidth: 0)
             var x = [Float](repeating: 1, count: 4), y = [Float](repeating: 0, count: 4)
-            maxPool2D(p, input: &x, output: &y)
+            activeKernels.maxPool2D(p, input: &x, output: &y)
         },
     ]
 

@@ -29,7 +29,7 @@ final class ReduceTests: XCTestCase {
         if nan && x.count > 3 { x[x.count / 2] = .nan }
         let expected = refReduce(op, x, shape, axes)
         var y = [Float](repeating: 77, count: expected.count)
-        reduce(op, input: x, shape: shape, axes: axes, output: &y)
+        activeKernels.reduce(op, input: x, shape: shape, axes: axes, output: &y)
         assertClose(y, expected, tol: 1e-5, relative: true, "\(op) \(shape) \(axes)", file: file, line: line)
     }
 
@@ -62,14 +62,14 @@ final class ReduceTests: XCTestCase {
     func testEmptyReduction() {
         let x: [Float] = []
         var y = [Float](repeating: 5, count: 3)
-        reduce(.sum, input: x, shape: [3, 0], axes: [false, true], output: &y)
+        activeKernels.reduce(.sum, input: x, shape: [3, 0], axes: [false, true], output: &y)
         XCTAssertEqual(y, [0, 0, 0])
-        reduce(.max, input: x, shape: [3, 0], axes: [false, true], output: &y)
+        activeKernels.reduce(.max, input: x, shape: [3, 0], axes: [false, true], output: &y)
         XCTAssertEqual(y, [-.infinity, -.infinity, -.infinity])
-        reduce(.mean, input: x, shape: [3, 0], axes: [false, true], output: &y)
+        activeKernels.reduce(.mean, input: x, shape: [3, 0], axes: [false, true], output: &y)
         XCTAssertTrue(y.allSatisfy { $0.isNaN })
         var z: [Float] = [9]
-        reduce(.sum, input: x, shape: [0, 3], axes: [false, true], output: &z)  // no outputs
+        activeKernels.reduce(.sum, input: x, shape: [0, 3], axes: [false, true], output: &z)  // no outputs
         XCTAssertEqual(z, [9])
     }
 
@@ -78,7 +78,7 @@ final class ReduceTests: XCTestCase {
         for (planes, size) in [(1, 1), (7, 17), (3, 1000), (33, 65)] {
             let x = rng.floats(planes * size)
             var y = [Float](repeating: 0, count: planes)
-            globalAveragePool(input: x, output: &y, planes: planes, planeSize: size)
+            activeKernels.globalAveragePool(input: x, output: &y, planes: planes, planeSize: size)
             let expected = (0..<planes).map { p in Float((0..<size).reduce(0.0) { $0 + Double(x[p * size + $1]) } / Double(size)) }
             assertClose(y, expected, tol: 1e-5)
         }
@@ -90,7 +90,7 @@ final class ReduceTests: XCTestCase {
             var x = rng.floats(outer * axis * inner, scale: 20)
             x[0] = 1000  // stability
             var y = [Float](repeating: 0, count: x.count)
-            softmax(input: x, output: &y, outer: outer, axisSize: axis, inner: inner)
+            activeKernels.softmax(input: x, output: &y, outer: outer, axisSize: axis, inner: inner)
             var expected = [Float](repeating: 0, count: x.count)
             for o in 0..<outer {
                 for j in 0..<inner {
@@ -184,9 +184,9 @@ final class PoolTests: XCTestCase {
                 var rng = RNG(seed: seed)
                 let x = rng.floats(p.planes * p.inHeight * p.inWidth)
                 var y = [Float](repeating: .nan, count: p.planes * p.outHeight * p.outWidth)
-                averagePool2D(p, input: x, output: &y)
+                activeKernels.averagePool2D(p, input: x, output: &y)
                 assertClose(y, refPool(p, x, max: false), tol: 1e-5, "avg \(p)")
-                maxPool2D(p, input: x, output: &y)
+                activeKernels.maxPool2D(p, input: x, output: &y)
                 assertClose(y, refPool(p, x, max: true), tol: 0, "max \(p)")
             }
         }
@@ -197,7 +197,7 @@ final class PoolTests: XCTestCase {
         let p = make(planes: 1, h: 3, w: 3, kh: 3, kw: 3, pt: 1, pl: 1, pb: 1, pr: 1)
         let x = [Float](repeating: -5, count: 9)
         var y = [Float](repeating: 0, count: 9)
-        maxPool2D(p, input: x, output: &y)
+        activeKernels.maxPool2D(p, input: x, output: &y)
         XCTAssertEqual(y, [Float](repeating: -5, count: 9))
     }
 }
@@ -215,7 +215,7 @@ final class ShapeOpTests: XCTestCase {
             let x = rng.floats(numel(shape))
             let outShape = perm.map { shape[$0] }
             var y = [Float](repeating: .nan, count: x.count)
-            transpose(input: x, shape: shape, permutation: perm, output: &y)
+            activeKernels.transpose(input: x, shape: shape, permutation: perm, output: &y)
             var expected = [Float](repeating: 0, count: x.count)
             for i in 0..<x.count {
                 let oi = unflatten(i, outShape)
@@ -240,7 +240,7 @@ final class ShapeOpTests: XCTestCase {
                 p.initialize(from: arr, count: arr.count)
                 return p
             }
-            concat(inputs: ptrs.map { UnsafePointer($0) }, axisSizes: sizes, outer: outer, inner: inner, output: &y)
+            activeKernels.concat(inputs: ptrs.map { UnsafePointer($0) }, axisSizes: sizes, outer: outer, inner: inner, output: &y)
             ptrs.forEach { $0.deallocate() }
             assertClose(y, expected, tol: 0)
         }
@@ -262,7 +262,7 @@ final class ShapeOpTests: XCTestCase {
         for (shape, starts, steps, outShape) in cases {
             let x = rng.floats(numel(shape))
             var y = [Float](repeating: .nan, count: numel(outShape))
-            slice(input: x, shape: shape, starts: starts, steps: steps, outShape: outShape, output: &y)
+            activeKernels.slice(input: x, shape: shape, starts: starts, steps: steps, outShape: outShape, output: &y)
             var expected = [Float](repeating: 0, count: y.count)
             for i in 0..<y.count {
                 let oi = unflatten(i, outShape)
@@ -285,7 +285,7 @@ final class ShapeOpTests: XCTestCase {
             let outShape = (0..<shape.count).map { shape[$0] + pb[$0] + pe[$0] }
             let x = rng.floats(numel(shape))
             var y = [Float](repeating: .nan, count: numel(outShape))
-            padConstant(input: x, shape: shape, padsBegin: pb, outShape: outShape, value: 2.5, output: &y)
+            activeKernels.padConstant(input: x, shape: shape, padsBegin: pb, outShape: outShape, value: 2.5, output: &y)
             var expected = [Float](repeating: 2.5, count: y.count)
             for i in 0..<y.count {
                 let oi = unflatten(i, outShape)
@@ -303,7 +303,7 @@ final class ShapeOpTests: XCTestCase {
             var outShape = shape
             outShape[axis] = idx.count
             var y = [Float](repeating: .nan, count: numel(outShape))
-            gather(input: x, shape: shape, axis: axis, indices: idx, output: &y)
+            activeKernels.gather(input: x, shape: shape, axis: axis, indices: idx, output: &y)
             var expected = [Float](repeating: 0, count: y.count)
             for i in 0..<y.count {
                 var oi = unflatten(i, outShape)
@@ -320,7 +320,7 @@ final class ShapeOpTests: XCTestCase {
             let x = rng.floats(b * c * inner, scale: 2)
             let sc = rng.floats(c), sh = rng.floats(c)
             var y = [Float](repeating: .nan, count: x.count)
-            channelScaleShift(input: x, output: &y, batch: b, channels: c, inner: inner, scale: sc, shift: sh)
+            activeKernels.channelScaleShift(input: x, output: &y, batch: b, channels: c, inner: inner, scale: sc, shift: sh)
             let e1 = (0..<x.count).map { i in x[i] * sc[(i / inner) % c] + sh[(i / inner) % c] }
             assertClose(y, e1, tol: 1e-5)
 
@@ -328,7 +328,7 @@ final class ShapeOpTests: XCTestCase {
             x2[0] = .nan
             if x2.count > 2 { x2[1] = .infinity; x2[2] = -.infinity }
             let t = rng.floats(b * c).map { Swift.abs($0) }
-            softThreshold(input: x2, threshold: t, output: &y, planes: b * c, planeSize: inner)
+            activeKernels.softThreshold(input: x2, threshold: t, output: &y, planes: b * c, planeSize: inner)
             let e2 = (0..<x2.count).map { i -> Float in
                 let v = x2[i], th = t[i / inner]
                 if v.isNaN { return .nan }

@@ -46,10 +46,10 @@ for (m, n, k, reps) in [(256, 1024, 256, 5), (64, 1024, 576, 5), (8, 4096, 72, 5
                         (32, 2048, 288, 5)] {
     let a = floats(m * k, seed: 1), b = floats(k * n, seed: 2)
     var c = [Float](repeating: 0, count: m * n)
-    var s = [Float](repeating: 0, count: sgemmScratchElements(m: m, n: n, k: k))
+    var s = [Float](repeating: 0, count: activeKernels.sgemmScratchElements(m: m, n: n, k: k))
     let t = best(reps) {
-        sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
-              beta: 0, c: &c, ldc: n, scratch: &s)
+        activeKernels.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: n,
+                            beta: 0, c: &c, ldc: n, scratch: &s)
     }
     print("sgemm \(m)x\(n)x\(k): best \(round(t * 1e3, 3)) ms, \(gflops(2.0 * Double(m * n * k), t)) GFLOPS")
 }
@@ -60,8 +60,8 @@ do {
                        outHeight: 32, outWidth: 32, kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1)
     let x = floats(64 * 32 * 32, seed: 3), w = floats(64 * 64 * 9, seed: 4)
     var y = [Float](repeating: 0, count: 64 * 32 * 32)
-    var s = [Float](repeating: 0, count: convScratchElements(p))
-    let t = best(5) { conv2D(p, input: x, weights: w, bias: nil, activation: .relu, output: &y, scratch: &s) }
+    var s = [Float](repeating: 0, count: activeKernels.convScratchElements(p))
+    let t = best(5) { activeKernels.conv2D(p, input: x, weights: w, bias: nil, activation: .relu, output: &y, scratch: &s) }
     print("conv 64->64 3x3 32x32: best \(round(t * 1e3, 3)) ms, \(gflops(2.0 * 64 * 64 * 9 * 1024, t)) GFLOPS")
 }
 
@@ -71,7 +71,7 @@ for (ch, len) in [(8, 4096), (16, 2048)] {
                        outWidth: len, kernelHeight: 1, kernelWidth: 3, padLeft: 1)
     let x = floats(ch * len, seed: 5), w = floats(ch * ch * 3, seed: 6)
     var y = [Float](repeating: 0, count: ch * len)
-    var s = [Float](repeating: 0, count: convScratchElements(p))
-    let t = best(20) { conv2D(p, input: x, weights: w, bias: nil, activation: .relu, output: &y, scratch: &s) }
+    var s = [Float](repeating: 0, count: activeKernels.convScratchElements(p))
+    let t = best(20) { activeKernels.conv2D(p, input: x, weights: w, bias: nil, activation: .relu, output: &y, scratch: &s) }
     print("conv1d \(ch)->\(ch) k3 len \(len): best \(round(t * 1e6, 1)) us, \(gflops(2.0 * Double(ch * ch * 3 * len), t)) GFLOPS")
 }

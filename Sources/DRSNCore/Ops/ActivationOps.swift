@@ -15,7 +15,7 @@ enum ActivationOps {
             var v = t.floatValues
             let n = v.count
             v.withUnsafeMutableBufferPointer { b in
-                if let p = b.baseAddress { DRSNKernels.leakyRelu(input: p, output: p, count: n, alpha: alpha) }
+                if let p = b.baseAddress { activeKernels.leakyRelu(input: p, output: p, count: n, alpha: alpha) }
             }
             return [.constant(try Tensor(floats: v, shape: t.shape, dtype: t.dtype))]
         }

@@ -28,7 +28,7 @@ enum ConvFusionPass {
                   let users = readers[steps[j].outputs[0]], !users.isEmpty else { continue }
             let y = steps[j].outputs[0]
             let legal = users.allSatisfy { i in
-                guard let c = steps[i].kernel(as: ConvStep.self), case let p = c.params, convSupportsFusion(p), c.fusion.preScale == nil,
+                guard let c = steps[i].kernel(as: ConvStep.self), case let p = c.params, activeKernels.convSupportsFusion(p), c.fusion.preScale == nil,
                       p.batch == batch, p.inChannels == channels, p.inHeight * p.inWidth == inner,
                       case .value(y) = steps[i].inputs[0] else { return false }
                 // Read as data only (never as weights or bias).
@@ -57,7 +57,7 @@ enum ConvFusionPass {
         for k in 0..<steps.count {
             guard let m = steps[k].kernel(as: AbsMeanStep.self), steps[k].outputs.count == 1,
                   case .value(let r) = steps[k].inputs[0], let j = producer[r], j < k,
-                  var c = steps[j].kernel(as: ConvStep.self), case let p = c.params, convSupportsFusion(p), !c.fusion.absMean,
+                  var c = steps[j].kernel(as: ConvStep.self), case let p = c.params, activeKernels.convSupportsFusion(p), !c.fusion.absMean,
                   steps[j].outputs == [r],
                   m.planes == p.batch * p.outChannels, m.planeSize == p.outHeight * p.outWidth else { continue }
             c.fusion.absMean = true
@@ -78,7 +78,7 @@ enum ConvFusionPass {
         for i in 0..<steps.count {
             // (A packed layout exists exactly for the convolutions `convSupportsFusion` takes.)
             guard var c = steps[i].kernel(as: ConvStep.self), c.fusion.packedWeights == nil,
-                  convPackedWeightsCount(c.params) > 0, case .constant(let w) = steps[i].inputs[1] else { continue }
+                  activeKernels.convPackedWeightsCount(c.params) > 0, case .constant(let w) = steps[i].inputs[1] else { continue }
             c.fusion.packedWeights = try weights.packed(w, c.params, node: steps[i].nodeName)
             steps[i].kernel = c
             packed += 1

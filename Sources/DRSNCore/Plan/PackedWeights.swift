@@ -24,14 +24,14 @@ final class PackedWeights: @unchecked Sendable {
     /// The pointer stays valid while this object lives.
     func packed(_ w: UnsafePointer<Float>, _ p: ConvParams, node: String) throws(DRSNError) -> UnsafePointer<Float> {
         let key = Key(weights: w, outChannels: p.outChannels, inChannels: p.inChannels, kernelHeight: p.kernelHeight,
-                      kernelWidth: p.kernelWidth, winograd: convUsesWinograd(p))
+                      kernelWidth: p.kernelWidth, winograd: activeKernels.convUsesWinograd(p))
         return try lock.withLock { () throws(DRSNError) -> UnsafePointer<Float> in
             if let b = buffers[key] { return UnsafePointer(b.pointer) }
-            let count = convPackedWeightsCount(p)
+            let count = activeKernels.convPackedWeightsCount(p)
             guard let buffer = AlignedBuffer(count: count) else {
                 throw fail(.outOfMemory, "cannot allocate \(count * 4) bytes of packed weights for node '\(node)'")
             }
-            packConvWeights(p, weights: w, output: buffer.pointer)
+            activeKernels.packConvWeights(p, weights: w, output: buffer.pointer)
             buffers[key] = buffer
             return UnsafePointer(buffer.pointer)
         }

@@ -7,8 +7,8 @@ import DRSNKernels
 /// split and the run cannot drift apart.
 ///
 /// A new kernel-backed operator adds one conforming struct (Plan/Steps/), emitted by its
-/// operator (Ops/), whose `run` calls its kernel (DRSNKernelSource + a forwarder in
-/// DRSNKernels). Nothing else in the plan or the runtime changes.
+/// operator (Ops/), whose `run` calls its kernel (`activeKernels.name(...)`: a static
+/// function of `ISAKernels` in DRSNKernelSource, required by `KernelSet`). Nothing else in the plan or the runtime changes.
 ///
 /// The run path is allocation-free: `run` may read the struct's arrays but must not build
 /// new ones (Tests/alloc checks the steady-state run).

@@ -35,7 +35,7 @@ struct ConvStep: StepKernel {
     func channelSplit(threads: Int) -> (parts: Int, blocks: Int, channelsPerBlock: Int) {
         let p = params
         guard threads > 1, p.batch < 4 * threads, p.batch % threads != 0 else { return (1, 1, p.outChannels) }
-        let cb = convChannelBlock(p)
+        let cb = activeKernels.convChannelBlock(p)
         guard cb > 0, p.outChannels > cb else { return (1, 1, p.outChannels) }
         let blocks = (p.outChannels + cb - 1) / cb
         let parts = min(blocks, threads)
@@ -65,7 +65,7 @@ struct ConvStep: StepKernel {
     mutating func prepare(threads: Int, tasks: Int) { channelParts = channelSplit(threads: threads) }
 
     var flops: Int { params.batch * flopsPerImage }
-    var scratchFloats: Int { convScratchElements(params) }
+    var scratchFloats: Int { activeKernels.convScratchElements(params) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let p = params
@@ -75,20 +75,20 @@ struct ConvStep: StepKernel {
                                       packedWeights: fusion.packedWeights, absMean: fusion.absMean ? ctx.output(1) : nil)
         let x = ctx.input(0), w = ctx.input(1), bias = ctx.optionalInput(2), y = ctx.output(0)
         if parts == 1 {
-            conv2D(p, input: x, weights: w, bias: bias, activation: activation, output: y, scratch: ctx.scratch,
-                   batchRange: lo..<hi, channelRange: 0..<p.outChannels, fusion: kernelFusion)
+            activeKernels.conv2D(p, input: x, weights: w, bias: bias, activation: activation, output: y, scratch: ctx.scratch,
+                                 batchRange: lo..<hi, channelRange: 0..<p.outChannels, fusion: kernelFusion)
         } else if lo == 0 && hi == p.batch * parts {
             // Not split after all: the whole batch in one call.
-            conv2D(p, input: x, weights: w, bias: bias, activation: activation, output: y, scratch: ctx.scratch,
-                   batchRange: 0..<p.batch, channelRange: 0..<p.outChannels, fusion: kernelFusion)
+            activeKernels.conv2D(p, input: x, weights: w, bias: bias, activation: activation, output: y, scratch: ctx.scratch,
+                                 batchRange: 0..<p.batch, channelRange: 0..<p.outChannels, fusion: kernelFusion)
         } else {
             // Units are (image, part) pairs: one call per image touched.
             for image in (lo / parts)...((hi - 1) / parts) {
                 let p0 = max(lo, image * parts) - image * parts, p1 = min(hi, (image + 1) * parts) - image * parts
                 let channels = Self.channelRange(partLo: p0, partHi: p1, parts: parts, blocks: blocks,
                                                  channelsPerBlock: cb, outChannels: p.outChannels)
-                conv2D(p, input: x, weights: w, bias: bias, activation: activation, output: y, scratch: ctx.scratch,
-                       batchRange: image..<(image + 1), channelRange: channels, fusion: kernelFusion)
+                activeKernels.conv2D(p, input: x, weights: w, bias: bias, activation: activation, output: y, scratch: ctx.scratch,
+                                     batchRange: image..<(image + 1), channelRange: channels, fusion: kernelFusion)
             }
         }
     }
@@ -105,11 +105,11 @@ struct ScaleShiftStep: StepKernel {
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let off = units.lowerBound * channels * inner
         if relu {
-            channelScaleShiftRelu(input: ctx.input(0) + off, output: ctx.output() + off, batch: units.count,
-                                  channels: channels, inner: inner, scale: ctx.input(1), shift: ctx.input(2))
+            activeKernels.channelScaleShiftRelu(input: ctx.input(0) + off, output: ctx.output() + off, batch: units.count,
+                                                channels: channels, inner: inner, scale: ctx.input(1), shift: ctx.input(2))
         } else {
-            channelScaleShift(input: ctx.input(0) + off, output: ctx.output() + off, batch: units.count,
-                              channels: channels, inner: inner, scale: ctx.input(1), shift: ctx.input(2))
+            activeKernels.channelScaleShift(input: ctx.input(0) + off, output: ctx.output() + off, batch: units.count,
+                                            channels: channels, inner: inner, scale: ctx.input(1), shift: ctx.input(2))
         }
     }
 }

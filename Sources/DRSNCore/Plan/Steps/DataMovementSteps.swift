@@ -7,7 +7,7 @@ struct TransposeStep: StepKernel {
 
     var name: String { "transpose" }
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
-        transpose(input: ctx.input(0), shape: shape, permutation: permutation, output: ctx.output())
+        activeKernels.transpose(input: ctx.input(0), shape: shape, permutation: permutation, output: ctx.output())
     }
 }
 
@@ -17,8 +17,8 @@ struct ConcatStep: StepKernel {
 
     var name: String { "concat" }
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
-        concat(inputs: (0..<ctx.inputCount).map { ctx.input($0) }, axisSizes: axisSizes, outer: outer, inner: inner,
-               output: ctx.output())
+        activeKernels.concat(inputs: (0..<ctx.inputCount).map { ctx.input($0) }, axisSizes: axisSizes, outer: outer, inner: inner,
+                             output: ctx.output())
     }
 }
 
@@ -27,7 +27,7 @@ struct SliceStep: StepKernel {
 
     var name: String { "slice" }
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
-        slice(input: ctx.input(0), shape: shape, starts: starts, steps: steps, outShape: outShape, output: ctx.output())
+        activeKernels.slice(input: ctx.input(0), shape: shape, starts: starts, steps: steps, outShape: outShape, output: ctx.output())
     }
 }
 
@@ -37,8 +37,8 @@ struct PadStep: StepKernel {
 
     var name: String { "pad" }
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
-        padConstant(input: ctx.input(0), shape: shape, padsBegin: padsBegin, outShape: outShape, value: value,
-                    output: ctx.output())
+        activeKernels.padConstant(input: ctx.input(0), shape: shape, padsBegin: padsBegin, outShape: outShape, value: value,
+                                  output: ctx.output())
     }
 }
 
@@ -48,6 +48,6 @@ struct GatherStep: StepKernel {
 
     var name: String { "gather" }
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
-        gather(input: ctx.input(0), shape: shape, axis: axis, indices: indices, output: ctx.output())
+        activeKernels.gather(input: ctx.input(0), shape: shape, axis: axis, indices: indices, output: ctx.output())
     }
 }

@@ -26,7 +26,7 @@ struct UnaryStep: StepKernel {
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let (a, n) = elementRange(units, count: count)
-        unary(op, input: ctx.input(0) + a, output: ctx.output() + a, count: n)
+        activeKernels.unary(op, input: ctx.input(0) + a, output: ctx.output() + a, count: n)
     }
 }
 
@@ -81,9 +81,9 @@ struct BinaryStep: RowSplitStep {
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let lo = units.lowerBound
         let inner = lo == 0 ? 0 : outShape.dropFirst().reduce(1, *)
-        binary(op, a: ctx.input(0) + (lo == 0 ? 0 : lo * aStrides[0]), aStrides: aStrides,
-               b: ctx.input(1) + (lo == 0 ? 0 : lo * bStrides[0]), bStrides: bStrides, output: ctx.output() + lo * inner,
-               outShape: partShapes.isEmpty ? outShape : partShapes[task])
+        activeKernels.binary(op, a: ctx.input(0) + (lo == 0 ? 0 : lo * aStrides[0]), aStrides: aStrides,
+                             b: ctx.input(1) + (lo == 0 ? 0 : lo * bStrides[0]), bStrides: bStrides, output: ctx.output() + lo * inner,
+                             outShape: partShapes.isEmpty ? outShape : partShapes[task])
     }
 }
 
@@ -97,9 +97,9 @@ struct SelectStep: RowSplitStep {
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let lo = units.lowerBound
         let inner = lo == 0 ? 0 : outShape.dropFirst().reduce(1, *)
-        select(condition: ctx.input(0) + (lo == 0 ? 0 : lo * cStrides[0]), conditionStrides: cStrides,
-               x: ctx.input(1) + (lo == 0 ? 0 : lo * xStrides[0]), xStrides: xStrides,
-               y: ctx.input(2) + (lo == 0 ? 0 : lo * yStrides[0]), yStrides: yStrides,
-               output: ctx.output() + lo * inner, outShape: partShapes.isEmpty ? outShape : partShapes[task])
+        activeKernels.select(condition: ctx.input(0) + (lo == 0 ? 0 : lo * cStrides[0]), conditionStrides: cStrides,
+                             x: ctx.input(1) + (lo == 0 ? 0 : lo * xStrides[0]), xStrides: xStrides,
+                             y: ctx.input(2) + (lo == 0 ? 0 : lo * yStrides[0]), yStrides: yStrides,
+                             output: ctx.output() + lo * inner, outShape: partShapes.isEmpty ? outShape : partShapes[task])
     }
 }

@@ -10,6 +10,6 @@ struct LeakyReluStep: StepKernel {
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let (start, n) = elementRange(units, count: count)
-        leakyRelu(input: ctx.input(0) + start, output: ctx.output() + start, count: n, alpha: alpha)
+        activeKernels.leakyRelu(input: ctx.input(0) + start, output: ctx.output() + start, count: n, alpha: alpha)
     }
 }

@@ -10,7 +10,7 @@ struct GemmStep: StepKernel {
     var name: String { "gemm" }
     func split(threads: Int) -> (units: Int, workPerUnit: Int) { (m, 2 * n * k) }
     var flops: Int { 2 * m * n * k }
-    var scratchFloats: Int { sgemmScratchElements(m: m, n: n, k: k) }
+    var scratchFloats: Int { activeKernels.sgemmScratchElements(m: m, n: n, k: k) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let lo = units.lowerBound, hi = units.upperBound
@@ -22,9 +22,9 @@ struct GemmStep: StepKernel {
             }
         }
         let a = ctx.input(0)
-        sgemm(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
-              a: transA ? a + lo : a + lo * k, lda: transA ? m : k, b: ctx.input(1), ldb: transB ? k : n,
-              beta: beta, c: out + lo * n, ldc: n, scratch: ctx.scratch)
+        activeKernels.sgemm(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
+                            a: transA ? a + lo : a + lo * k, lda: transA ? m : k, b: ctx.input(1), ldb: transB ? k : n,
+                            beta: beta, c: out + lo * n, ldc: n, scratch: ctx.scratch)
     }
 }
 
@@ -37,13 +37,13 @@ struct BatchedMatMulStep: StepKernel {
     var name: String { "batchedMatMul" }
     func split(threads: Int) -> (units: Int, workPerUnit: Int) { (batch, 2 * m * n * k) }
     var flops: Int { 2 * batch * m * n * k }
-    var scratchFloats: Int { sgemmScratchElements(m: m, n: n, k: k) }
+    var scratchFloats: Int { activeKernels.sgemmScratchElements(m: m, n: n, k: k) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let a = ctx.input(0), b = ctx.input(1), out = ctx.output()
         for i in units {
-            sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a + aOffsets[i], lda: k,
-                  b: b + bOffsets[i], ldb: n, beta: 0, c: out + i * m * n, ldc: n, scratch: ctx.scratch)
+            activeKernels.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a + aOffsets[i], lda: k,
+                                b: b + bOffsets[i], ldb: n, beta: 0, c: out + i * m * n, ldc: n, scratch: ctx.scratch)
         }
     }
 }
@@ -57,6 +57,6 @@ struct SoftmaxStep: StepKernel {
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let off = units.lowerBound * axisSize * inner
-        softmax(input: ctx.input(0) + off, output: ctx.output() + off, outer: units.count, axisSize: axisSize, inner: inner)
+        activeKernels.softmax(input: ctx.input(0) + off, output: ctx.output() + off, outer: units.count, axisSize: axisSize, inner: inner)
     }
 }

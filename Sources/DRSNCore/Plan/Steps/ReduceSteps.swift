@@ -7,7 +7,7 @@ struct ReduceStep: StepKernel {
     var name: String { "reduce" }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
-        reduce(op, input: ctx.input(0), shape: shape, axes: axes, output: ctx.output())
+        activeKernels.reduce(op, input: ctx.input(0), shape: shape, axes: axes, output: ctx.output())
     }
 }
 
@@ -19,8 +19,8 @@ struct GlobalAveragePoolStep: StepKernel {
     func split(threads: Int) -> (units: Int, workPerUnit: Int) { (planes, planeSize) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
-        globalAveragePool(input: ctx.input(0) + units.lowerBound * planeSize, output: ctx.output() + units.lowerBound,
-                          planes: units.count, planeSize: planeSize)
+        activeKernels.globalAveragePool(input: ctx.input(0) + units.lowerBound * planeSize, output: ctx.output() + units.lowerBound,
+                                        planes: units.count, planeSize: planeSize)
     }
 }
 
@@ -39,6 +39,6 @@ struct PoolStep: StepKernel {
         let inPlane = p.inHeight * p.inWidth, outPlane = p.outHeight * p.outWidth
         p.planes = units.count
         let x = ctx.input(0) + units.lowerBound * inPlane, y = ctx.output() + units.lowerBound * outPlane
-        if isMax { maxPool2D(p, input: x, output: y) } else { averagePool2D(p, input: x, output: y) }
+        if isMax { activeKernels.maxPool2D(p, input: x, output: y) } else { activeKernels.averagePool2D(p, input: x, output: y) }
     }
 }

@@ -14,9 +14,9 @@ struct ShrinkStep: StepKernel {
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         tauOffsets.withUnsafeBufferPointer { offsets in
-            shrink(input: ctx.input(0), tau: ctx.input(1), tauOffsets: offsets.baseAddress!,
-                   residual: residual ? ctx.input(2) : nil, output: ctx.output(), planes: units,
-                   planeSize: planeSize, zeroCounts: ctx.zeroCounts(unit: unit))
+            activeKernels.shrink(input: ctx.input(0), tau: ctx.input(1), tauOffsets: offsets.baseAddress!,
+                                 residual: residual ? ctx.input(2) : nil, output: ctx.output(), planes: units,
+                                 planeSize: planeSize, zeroCounts: ctx.zeroCounts(unit: unit))
         }
     }
 }
@@ -35,10 +35,10 @@ struct ThresholdNetworkStep: StepKernel {
     var scratchFloats: Int { MemoryPlan.align(hidden) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
-        thresholdNetwork(m: ctx.input(0), a: ctx.input(1), w1: ctx.input(2), b1: bias1 ? ctx.input(4) : nil,
-                         w2: ctx.input(3), b2: bias2 ? ctx.input(bias1 ? 5 : 4) : nil, tau: ctx.output(), rows: units,
-                         channels: inChannels, hiddenCount: hidden, outChannels: outChannels,
-                         transB1: transB1, transB2: transB2, hidden: ctx.scratch)
+        activeKernels.thresholdNetwork(m: ctx.input(0), a: ctx.input(1), w1: ctx.input(2), b1: bias1 ? ctx.input(4) : nil,
+                                       w2: ctx.input(3), b2: bias2 ? ctx.input(bias1 ? 5 : 4) : nil, tau: ctx.output(), rows: units,
+                                       channels: inChannels, hiddenCount: hidden, outChannels: outChannels,
+                                       transB1: transB1, transB2: transB2, hidden: ctx.scratch)
     }
 }
 
@@ -50,7 +50,7 @@ struct AbsMeanStep: StepKernel {
     func split(threads: Int) -> (units: Int, workPerUnit: Int) { (planes, planeSize) }
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
-        absMean(input: ctx.input(0) + units.lowerBound * planeSize, output: ctx.output() + units.lowerBound,
-                planes: units.count, planeSize: planeSize)
+        activeKernels.absMean(input: ctx.input(0) + units.lowerBound * planeSize, output: ctx.output() + units.lowerBound,
+                              planes: units.count, planeSize: planeSize)
     }
 }

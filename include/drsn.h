@@ -80,6 +80,11 @@ DRSN_API const char* drsn_isa(void);
 #define DRSN_MAX_DIMENSION 2147483648
 /** Windows per internal batch of drsn_model_run_windows when its batch_size is 0. */
 #define DRSN_WINDOW_BATCH_DEFAULT 64
+/** The z-score epsilon the bindings and the CLI pass to drsn_model_run_windows unless the
+ *  caller chooses one: (x - mean) / (std + epsilon). */
+#define DRSN_ZSCORE_EPSILON_DEFAULT 1e-8
+/** Largest thread count drsn_options_set_num_threads accepts. */
+#define DRSN_MAX_THREADS 256
 
 /* ---- Status and errors ----------------------------------------------------------- */
 
@@ -154,7 +159,7 @@ DRSN_API void drsn_options_destroy(drsn_options* options);
 /**
  * Threads used by one run of a model loaded with these options, the calling thread included:
  * 0 = one per available CPU, 1 = the calling thread only (the worker pool is never used),
- * n > 1 = at most n. Range 0..256; other values give DRSN_ERR_INVALID_ARGUMENT and leave the
+ * n > 1 = at most n. Range 0..DRSN_MAX_THREADS (256); other values give DRSN_ERR_INVALID_ARGUMENT and leave the
  * setting unchanged.
  * "Available CPUs" are the CPUs in the process's affinity mask (sched_getaffinity), counted
  * when the model is loaded: the count follows taskset and cpuset cgroups, counts each

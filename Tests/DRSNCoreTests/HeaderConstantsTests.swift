@@ -72,5 +72,14 @@ final class HeaderConstantsTests: XCTestCase {
                            .split(separator: " ").last.map(String.init))
         XCTAssertEqual(SlidingWindow(window: 8, hop: 4).batchSize, HeaderConstants.defaultWindowBatch)
         XCTAssertEqual(HeaderConstants.defaultWindowBatch, Int(DRSN_WINDOW_BATCH_DEFAULT))
+        let define = { (name: String) in
+            header.split(separator: "\n").first { $0.hasPrefix("#define \(name) ") }?.split(separator: " ").last.map(String.init)
+        }
+        XCTAssertEqual(define("DRSN_ZSCORE_EPSILON_DEFAULT").flatMap(Float.init), HeaderConstants.defaultZScoreEpsilon)
+        XCTAssertEqual(define("DRSN_MAX_THREADS").flatMap(Int.init), Options.maxThreads)
+        guard case .zScore(let epsilon) = SlidingWindow(window: 8, hop: 4).normalization else {
+            return XCTFail("the default normalisation is not z-score")
+        }
+        XCTAssertEqual(epsilon, HeaderConstants.defaultZScoreEpsilon)
     }
 }

@@ -15,7 +15,9 @@ built library reports:
   the library's defaults (``drsn.default_limits()``);
 * drsn_normalization vs ``drsn.NORMALIZATIONS``;
 * DRSN_MAX_DIMENSION vs the bound the library enforces;
-* DRSN_WINDOW_BATCH_DEFAULT vs ``Model.run_windows``' and the CLI's default batch size.
+* DRSN_WINDOW_BATCH_DEFAULT vs ``Model.run_windows``' and the CLI's default batch size;
+* DRSN_ZSCORE_EPSILON_DEFAULT vs the default epsilon of ``Model.run_windows`` and the CLI;
+* DRSN_MAX_THREADS vs the num_threads range the library accepts.
 """
 
 import inspect
@@ -174,3 +176,21 @@ def test_window_batch_default():
     assert inspect.signature(drsn.Model.run_windows).parameters["batch_size"].default == default
     args = cli.build_parser().parse_args(["classify", "model.onnx", "signal.npy", "--window", "8"])
     assert args.batch_size == default
+
+
+def test_zscore_epsilon_default():
+    default = float(define("DRSN_ZSCORE_EPSILON_DEFAULT"))
+    assert _model.ZSCORE_EPSILON_DEFAULT == default
+    assert inspect.signature(drsn.Model.run_windows).parameters["epsilon"].default == default
+    args = cli.build_parser().parse_args(["classify", "model.onnx", "signal.npy", "--window", "8"])
+    assert args.epsilon == default
+
+
+def test_max_threads(needs_library):
+    bound = int(define("DRSN_MAX_THREADS"))
+    assert _model.MAX_THREADS == bound
+    model = make_model([node("Relu", ["x"], ["y"])], [("x", ["N", 4])], ["y"], {}).SerializeToString()
+    with drsn.Model(model, num_threads=bound) as m:
+        assert m.num_threads == bound
+    with pytest.raises(drsn.InvalidArgumentError, match=f"between 0 and {bound}"):
+        drsn.Model(model, num_threads=bound + 1)

@@ -447,7 +447,7 @@ public:
     /// channel) or DRSN_NORMALIZE_NONE; batch_size 0 = the library default (DRSN_WINDOW_BATCH_DEFAULT).
     std::vector<Tensor> run_windows(const float* signal, size_t channels, size_t length, size_t window,
                                     size_t hop, drsn_normalization normalization = DRSN_NORMALIZE_ZSCORE,
-                                    float epsilon = 1e-8f, size_t batch_size = 0) const {
+                                    float epsilon = DRSN_ZSCORE_EPSILON_DEFAULT, size_t batch_size = 0) const {
         const std::vector<TensorInfo> ins = inputs();
         if (ins.size() != 1)
             detail::fail(DRSN_ERR_INVALID_ARGUMENT, "run_windows needs a model with one input, this one has " +
@@ -490,7 +490,7 @@ public:
     /// run_windows on a vector of channels x length floats (its size must be a multiple of channels).
     std::vector<Tensor> run_windows(const std::vector<float>& signal, size_t channels, size_t window, size_t hop,
                                     drsn_normalization normalization = DRSN_NORMALIZE_ZSCORE,
-                                    float epsilon = 1e-8f, size_t batch_size = 0) const {
+                                    float epsilon = DRSN_ZSCORE_EPSILON_DEFAULT, size_t batch_size = 0) const {
         if (channels == 0 || signal.size() % channels != 0)
             detail::fail(DRSN_ERR_INVALID_ARGUMENT, "run_windows: " + std::to_string(signal.size()) +
                                                         " floats are not a whole number of samples of " +

@@ -12,4 +12,11 @@ public enum HeaderConstants {
     /// Windows per internal batch of sliding-window inference unless the caller chooses
     /// (`DRSN_WINDOW_BATCH_DEFAULT`; `drsn_model_run_windows` with batch_size 0).
     @inlinable public static var defaultWindowBatch: Int { Int(DRSN_WINDOW_BATCH_DEFAULT) }
+
+    /// The z-score epsilon of sliding-window inference unless the caller chooses
+    /// (`DRSN_ZSCORE_EPSILON_DEFAULT`, 1e-8).
+    @inlinable public static var defaultZScoreEpsilon: Float { Float(DRSN_ZSCORE_EPSILON_DEFAULT) }
+
+    /// Largest thread count of a model's options (`DRSN_MAX_THREADS`, 256).
+    @inlinable public static var maxThreads: Int { Int(DRSN_MAX_THREADS) }
 }

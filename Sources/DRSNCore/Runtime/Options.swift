@@ -13,7 +13,7 @@ public struct Options: Sendable {
 
     public init() {}
 
-    public static let maxThreads = 256
+    public static var maxThreads: Int { HeaderConstants.maxThreads }
 }
 
 /// Resource limits by their `drsn_limit` number.

@@ -16,7 +16,7 @@ public struct SlidingWindow: Sendable {
     /// Windows per internal batch.
     public var batchSize: Int
 
-    public init(window: Int, hop: Int, normalization: WindowNormalization = .zScore(epsilon: 1e-8),
+    public init(window: Int, hop: Int, normalization: WindowNormalization = .zScore(epsilon: HeaderConstants.defaultZScoreEpsilon),
                 batchSize: Int = HeaderConstants.defaultWindowBatch) {
         self.window = window
         self.hop = hop

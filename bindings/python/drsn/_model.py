@@ -105,6 +105,10 @@ class ShrinkageUnit(NamedTuple):
 NORMALIZATIONS = {None: 0, "none": 0, "zscore": 1}
 #: Windows per internal run of Model.run_windows by default (DRSN_WINDOW_BATCH_DEFAULT).
 WINDOW_BATCH_DEFAULT = 64
+#: z-score epsilon of Model.run_windows by default (DRSN_ZSCORE_EPSILON_DEFAULT).
+ZSCORE_EPSILON_DEFAULT = 1e-8
+#: Largest num_threads a model accepts (DRSN_MAX_THREADS).
+MAX_THREADS = 256
 
 
 @public_call("drsn.window_count")
@@ -222,7 +226,7 @@ class Model:
       ``memoryview``) loaded with drsn_model_load_memory. The bytes are only read
       during the constructor.
     * ``num_threads`` -- threads used by one run: ``None`` for the library default,
-      0 for one per core, 1 for the calling thread only (range 0..256).
+      0 for one per core, 1 for the calling thread only (range 0..MAX_THREADS, 256).
     * ``limits`` -- resource limits, ``{name: value >= 1}`` with names from
       :data:`drsn.LIMITS` (defaults: :func:`drsn.default_limits`). A model that asks for
       more fails to load with :class:`~drsn.LimitExceededError` (``max_value_elements``:
@@ -704,7 +708,7 @@ class Model:
 
     @public_call("Model.run_windows")
     def run_windows(self, signal: npt.ArrayLike, window: int, hop: int,
-                    normalize: Optional[str] = "zscore", epsilon: float = 1e-8,
+                    normalize: Optional[str] = "zscore", epsilon: float = ZSCORE_EPSILON_DEFAULT,
                     batch_size: int = WINDOW_BATCH_DEFAULT) -> List[Float32Array]:
         """Runs the model on every full window of a long recording
         (drsn_model_run_windows) and returns its outputs, one array per model output

@@ -31,7 +31,7 @@ from typing import IO, Any, Callable, Dict, List, NoReturn, Optional, Sequence, 
 import numpy as np
 
 from . import _errors
-from ._model import WINDOW_BATCH_DEFAULT, Model, TensorInfo
+from ._model import WINDOW_BATCH_DEFAULT, ZSCORE_EPSILON_DEFAULT, Model, TensorInfo
 
 PROG = "drsn"
 #: Without --progress, a progress bar is shown (on a terminal) for work expected to take
@@ -680,7 +680,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", help="JSON list of class names in output order")
     p.add_argument("--no-normalize", action="store_true",
                    help="feed windows as cut (default: z-score per window and channel)")
-    p.add_argument("--epsilon", type=float, default=1e-8, help="z-score epsilon (default 1e-8)")
+    p.add_argument("--epsilon", type=float, default=ZSCORE_EPSILON_DEFAULT,
+                   help=f"z-score epsilon (default {ZSCORE_EPSILON_DEFAULT:g})")
     p.add_argument("--batch-size", type=_positive_int, default=WINDOW_BATCH_DEFAULT,
                    help=f"windows per run (default {WINDOW_BATCH_DEFAULT})")
     p.add_argument("--introspect", action="store_true",

@@ -26,3 +26,15 @@ def test_fuzz_regressions(tmp_path):
         print(f"  {p.name}: {corrupt_driver.outcome(r)} ({r[2]:.1f} ms)")
     assert not bad, "\n".join(f"{n}: {r}" for n, r in bad)
     assert not slow, f"slower than {corrupt_driver.SLOW_MS} ms: {slow}"
+
+
+def test_structured_fuzzer_smoke(tmp_path):
+    """Tests/fuzz/structured.py (the structure-aware fuzzer) runs and finds nothing in 400
+    mutants of a fixed random seed; the long runs are a development activity."""
+    import subprocess
+    r = subprocess.run([sys.executable, str(HERE.parent / "fuzz" / "structured.py"), "120", "--seed", "7",
+                        "--batch", "200", "--max-executions", "400", "--artifacts", str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    print(r.stdout[-3000:])
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "400 executions" in r.stdout and "0 findings" in r.stdout

@@ -222,6 +222,10 @@ DRSN_API drsn_status drsn_options_get_limit(const drsn_options* options, drsn_li
  *    condition variable (an idle pool uses no CPU time). Workers are detached and never exit
  *    before the process does: destroying every model does not stop them, and there is no
  *    shutdown function.
+ *  - Unloading: the library is linked non-unloadable (-z nodelete): dlclose() succeeds but
+ *    leaves it mapped, with its pool, so a host may dlopen() / dlclose() it any number of
+ *    times (a later dlopen() gets the same instance, its workers and settings; nothing
+ *    piles up). Its memory is released only when the process exits.
  *
  * Execution plans and memory
  *  - A model runs through an execution plan bound to one tuple of concrete input shapes (in

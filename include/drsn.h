@@ -257,7 +257,10 @@ typedef struct drsn_model drsn_model;
 
 /**
  * Loads an ONNX model from a file. External tensor data is read from files next to the
- * model (paths that leave the model's folder are rejected). `options` may be NULL for
+ * model: its location, with every symbolic link resolved (realpath), must be a file inside
+ * the model's folder (the folder of utf8_path, itself resolved); an absolute location, a
+ * `..` component or a link leading outside fails with DRSN_ERR_INVALID_MODEL naming the
+ * location and where it leads, a missing file with DRSN_ERR_IO. `options` may be NULL for
  * defaults. On success *out_model receives a model to free with drsn_model_destroy;
  * on failure it is set to NULL.
  */

@@ -1096,6 +1096,25 @@ static void test_external_data(const char* tmpdir) {
         printf("  ../ location -> %s: %s\n", drsn_status_string(st), g_err);
         drsn_model_destroy(m);
     }
+    /* a symbolic link in the model's folder to a file outside it: rejected, naming both */
+    {
+        char link[1100];
+        pb m_link = build_tiny("Relu", "tiny_link.bin");
+        snprintf(link, sizeof link, "%s/tiny_link.bin", sub);
+        (void)unlink(link);
+        snprintf(path, sizeof path, "%s/tiny_link.onnx", sub);
+        if (CHECK(symlink(wpath, link) == 0, "symlink %s -> %s", link, wpath) &&
+            CHECK(write_file(path, m_link.p, m_link.n) == 0, "write %s", path)) {
+            m = NULL;
+            EXPECT_STATUS(drsn_model_load_file(path, NULL, &m), DRSN_ERR_INVALID_MODEL);
+            CHECK(m == NULL, "model set on failure");
+            CHECK(strstr(g_err, "tiny_link.bin") != NULL && strstr(g_err, "not inside the model's folder") != NULL,
+                  "message \"%s\" does not name the link and the folder rule", g_err);
+            printf("  symlink leaving the folder -> %s\n", g_err);
+            drsn_model_destroy(m);
+        }
+        free(m_link.p);
+    }
     /* an absolute location: rejected */
     snprintf(path, sizeof path, "%s/tiny_abs.onnx", sub);
     if (CHECK(write_file(path, m_abs.p, m_abs.n) == 0, "write %s", path)) {

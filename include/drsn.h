@@ -96,7 +96,8 @@ typedef enum drsn_status {
     /** The model uses an operator, attribute value, data type or opset that drsn does not support. */
     DRSN_ERR_UNSUPPORTED = 4,
     /** An input's rank or dimensions do not fit the model (every run-time dimension must be
-     *  between 1 and DRSN_MAX_DIMENSION, 2^31), or shapes in the graph do not agree. */
+     *  between 1 and DRSN_MAX_DIMENSION, 2^31: zero-size tensors, such as an empty batch, are
+     *  not supported), or shapes in the graph do not agree. */
     DRSN_ERR_SHAPE_MISMATCH = 5,
     /** An input or tensor has a data type other than the one expected. */
     DRSN_ERR_DTYPE_MISMATCH = 6,

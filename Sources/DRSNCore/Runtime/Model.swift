@@ -56,8 +56,10 @@ public final class Model: @unchecked Sendable {
             throw fail(.invalidArgument, "the model has \(inputs.count) input(s), \(shapes.count) given")
         }
         for (info, shape) in zip(inputs, shapes) {
-            for d in shape where d < 1 || d > HeaderConstants.maxDimension {
-                throw fail(.shapeMismatch, "input '\(info.name)': dimensions must be between 1 and 2^31, got \(describe(shape))")
+            for d in shape {
+                if let problem = InputDimension.problem(Int64(d)) {
+                    throw fail(.shapeMismatch, "input '\(info.name)' of shape \(describe(shape)): \(problem)")
+                }
             }
             guard let dims = info.dims else { continue }
             let expected = "[" + dims.map { $0 < 0 ? "?" : String($0) }.joined(separator: ", ") + "]"

@@ -8,7 +8,9 @@ Contracts (they follow include/drsn.h):
 * Input ranks and fixed dimensions are checked against the declared input shapes before
   the library is called (:class:`~drsn.ShapeError` with expected and actual shape);
   dynamic dimensions (``None`` in :attr:`Model.inputs`) accept any size, and the library
-  checks the rest (e.g. two inputs that must share a batch size).
+  checks the rest (e.g. two inputs that must share a batch size). Zero-size tensors (a
+  dimension of 0, e.g. an empty batch) are not supported: the library refuses them with
+  a :class:`~drsn.ShapeError` that says so.
 * Boolean outputs come back as float32 0.0 / 1.0 (the declared dtype in
   :attr:`Model.outputs` is still ``bool``).
 * A model is immutable and may be run from several Python threads at once; the GIL is
@@ -436,8 +438,10 @@ class Model:
     def _check_shape(self, index: int, shape: Sequence[int]) -> None:
         info = self._inputs[index]
         declared = info.shape
+        # A dimension of 0 is left to the library, which refuses it with its message
+        # ("zero-size tensors are not supported") rather than as a mismatch.
         if len(shape) != len(declared) or any(
-                d is not None and d != s for d, s in zip(declared, shape)):
+                d is not None and d != s and s != 0 for d, s in zip(declared, shape)):
             raise ShapeError(
                 f"input '{info.name}': expected shape {_format_shape(declared)} "
                 f"(rank {len(declared)}), got {_format_shape(shape)} (rank {len(shape)})")

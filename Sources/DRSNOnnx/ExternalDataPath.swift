@@ -11,8 +11,8 @@ enum ExternalDataPath {
     /// inside it once resolved.
     ///
     /// - `directory` and `directory/location` are resolved with `realpath` (all symbolic
-    ///   links, `.` and repeated slashes); the file must lie strictly below the resolved
-    ///   folder, else `.malformed` naming the location, what it resolves to and the folder.
+    ///   links, `.` and repeated slashes); the file must lie inside the resolved folder,
+    ///   else `.malformed` naming the location, what it resolves to and the folder.
     /// - A missing file or folder, or one that cannot be resolved, is `.io` naming the path
     ///   (as opening it would report).
     /// - The file is opened by its resolved path, and the opened descriptor is checked
@@ -44,10 +44,11 @@ enum ExternalDataPath {
         return String(cString: resolved)
     }
 
-    /// Throws unless `path` (resolved) lies strictly below `folder` (resolved).
+    /// Throws unless `path` (resolved) is `folder` (resolved) or lies below it. The folder
+    /// itself passes: reading it then fails as a directory (`.io`), like any folder inside.
     static func requireInside(_ path: String, folder: String, location: String, tensor: String) throws(OnnxError) {
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
-        guard path.hasPrefix(prefix), path.utf8.count > prefix.utf8.count else {
+        guard path == folder || path.hasPrefix(prefix) else {
             throw OnnxError(.malformed, "tensor '\(tensor)': external data location '\(location)' resolves to '\(path)', which is not inside the model's folder '\(folder)' (symbolic links are followed; external data must stay in the model's folder)")
         }
     }

@@ -160,7 +160,8 @@ final class FixtureTests: XCTestCase {
                         contains: "external data location 'out.bin' resolves to '")
         assertOnnxError(try ext("outdir/external.bin").decoded(externalDataDirectory: dir), kind: .malformed,
                         contains: "not inside the model's folder")
-        assertOnnxError(try ext(".").decoded(externalDataDirectory: dir), kind: .malformed, contains: "not inside")
+        assertOnnxError(try ext(".").decoded(externalDataDirectory: dir), kind: .io, contains: "directory")
+        assertOnnxError(try ext("outdir").decoded(externalDataDirectory: dir), kind: .malformed, contains: "not inside")
         XCTAssertEqual(try ext("alias.bin").decoded(externalDataDirectory: dir).floats, [3, 4])
         XCTAssertEqual(try ext("./real.bin").decoded(externalDataDirectory: dir + "/").floats, [3, 4])
         // The folder itself may be reached through a link.

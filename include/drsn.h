@@ -172,7 +172,8 @@ DRSN_API drsn_status drsn_options_get_num_threads(const drsn_options* options, i
 /**
  * Resource limits on what a model file may ask for, so that a small hostile file cannot make
  * the library allocate gigabytes or work for minutes. Exceeding one fails the load (or the
- * run, for DRSN_LIMIT_MAX_VALUE_ELEMENTS) with DRSN_ERR_LIMIT_EXCEEDED.
+ * run, for DRSN_LIMIT_MAX_VALUE_ELEMENTS and DRSN_LIMIT_MAX_ARENA_BYTES) with
+ * DRSN_ERR_LIMIT_EXCEEDED.
  */
 typedef enum drsn_limit {
     /** Largest model file / buffer in bytes. Default 2 GiB. */
@@ -190,7 +191,14 @@ typedef enum drsn_limit {
      *  the nonzero dimensions of any shape. At the default, a small hostile file can still make a load
      *  use a small multiple of 2^27 * 4 bytes (0.5 GiB and more) for a second or two: lower it when
      *  loading untrusted models. */
-    DRSN_LIMIT_MAX_VALUE_ELEMENTS = 6
+    DRSN_LIMIT_MAX_VALUE_ELEMENTS = 6,
+    /** Most bytes of working memory (the arena of its execution plan, see "Execution plans and
+     *  memory" below) one run may need. Checked when a plan is built for new input shapes: by
+     *  drsn_model_run, _run_windows, _run_introspect, _output_shape_for and _shrinkage_units
+     *  (which then fail, and cache nothing), and at load when every input declares a shape
+     *  (for dynamic dimensions set to 1 / 64 as below, on one thread: a lower bound of what a
+     *  run needs). Default 4 GiB. */
+    DRSN_LIMIT_MAX_ARENA_BYTES = 7
 } drsn_limit;
 
 /** Sets a limit; value must be >= 1. Unknown limits give DRSN_ERR_INVALID_ARGUMENT. */
@@ -245,7 +253,7 @@ DRSN_API drsn_status drsn_options_get_limit(const drsn_options* options, drsn_li
  *    (packed once per model and kernel layout, shared by all its plans), are not per plan,
  *    and neither is working memory.
  *  - Working memory: each run takes an arena of its plan's size ("arena_bytes_batch1" in
- *    the summary gives it for batch 1). A model keeps the arenas of finished runs for reuse,
+ *    the summary gives it for batch 1), at most DRSN_LIMIT_MAX_ARENA_BYTES. A model keeps the arenas of finished runs for reuse,
  *    at most as many as the most runs of it that were in flight at once; a run that finds
  *    none large enough frees one of them (if any) and allocates its own. drsn_model_destroy
  *    frees the plans and arenas; the worker pool stays.

@@ -72,11 +72,13 @@ public final class Model: @unchecked Sendable {
         }
     }
 
-    /// The plan for these input shapes, from the cache or built now.
+    /// The plan for these input shapes, from the cache or built now (and refused, uncached,
+    /// when its arena exceeds `options.maxArenaBytes`).
     func plan(for shapes: [[Int]]) throws(DRSNError) -> ExecutionPlan {
         if let p = plans.plan(matching: { $0 == shapes }) { return p }
         try validate(shapes)
         let plan = try ModelLoader.makePlan(graph, shapes, threads: threads, options: options, weights: packedWeights)
+        try WorkingMemoryLimit.check(plan, shapes: shapes, limit: options.maxArenaBytes)
         plans.insert(plan, for: shapes)
         return plan
     }

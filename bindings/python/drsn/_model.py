@@ -185,6 +185,7 @@ LIMITS = {
     "max_nodes": 4,               # most nodes in the graph
     "max_rank": 5,                # most dimensions of any tensor or shape
     "max_value_elements": 6,      # most elements of any tensor computed while running
+    "max_arena_bytes": 7,         # most bytes of working memory one run may need
 }
 
 
@@ -227,8 +228,10 @@ class Model:
       0 for one per core, 1 for the calling thread only (range 0..256).
     * ``limits`` -- resource limits, ``{name: value >= 1}`` with names from
       :data:`drsn.LIMITS` (defaults: :func:`drsn.default_limits`). A model that asks for
-      more fails to load with :class:`~drsn.LimitExceededError` (``max_value_elements``:
-      the run that would exceed it fails).
+      more fails to load with :class:`~drsn.LimitExceededError` (``max_value_elements``
+      and ``max_arena_bytes``, the working memory one run may need: the run or shape query
+      whose input shapes would exceed it fails; ``max_arena_bytes`` is also checked at
+      load for the declared shapes).
 
     Raises :class:`~drsn.FileError`, :class:`~drsn.InvalidModelError`,
     :class:`~drsn.UnsupportedError`, ... when the library cannot load the model, and

@@ -62,6 +62,11 @@ let package = Package(
                 "-static-stdlib", "-use-ld=lld",
                 "-Xlinker", "--version-script=\(root)/Sources/DRSNCAPI/exports.map",
                 "-Xlinker", "-z", "-Xlinker", "defs",
+                // Never unmapped: dlclose() leaves the library loaded (and a later dlopen()
+                // finds it), because the worker pool's threads and the statically linked
+                // Swift runtime's thread-local destructors keep running its code.
+                // Tests/c/test_unload.c.
+                "-Xlinker", "-z", "-Xlinker", "nodelete",
             ])]
         ),
         .testTarget(name: "DRSNKernelsTests", dependencies: ["DRSNKernels"]),

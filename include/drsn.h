@@ -101,7 +101,8 @@ typedef enum drsn_status {
     /** The model uses an operator, attribute value, data type or opset that drsn does not support. */
     DRSN_ERR_UNSUPPORTED = 4,
     /** An input's rank or dimensions do not fit the model (every run-time dimension must be
-     *  between 1 and DRSN_MAX_DIMENSION, 2^31), or shapes in the graph do not agree. */
+     *  between 1 and DRSN_MAX_DIMENSION, 2^31: zero-size tensors, such as an empty batch, are
+     *  not supported), or shapes in the graph do not agree. */
     DRSN_ERR_SHAPE_MISMATCH = 5,
     /** An input or tensor has a data type other than the one expected. */
     DRSN_ERR_DTYPE_MISMATCH = 6,
@@ -176,7 +177,8 @@ DRSN_API drsn_status drsn_options_get_num_threads(const drsn_options* options, i
 /**
  * Resource limits on what a model file may ask for, so that a small hostile file cannot make
  * the library allocate gigabytes or work for minutes. Exceeding one fails the load (or the
- * run, for DRSN_LIMIT_MAX_VALUE_ELEMENTS) with DRSN_ERR_LIMIT_EXCEEDED.
+ * run, for DRSN_LIMIT_MAX_VALUE_ELEMENTS and DRSN_LIMIT_MAX_ARENA_BYTES) with
+ * DRSN_ERR_LIMIT_EXCEEDED.
  */
 typedef enum drsn_limit {
     /** Largest model file / buffer in bytes. Default 2 GiB. */
@@ -194,7 +196,14 @@ typedef enum drsn_limit {
      *  the nonzero dimensions of any shape. At the default, a small hostile file can still make a load
      *  use a small multiple of 2^27 * 4 bytes (0.5 GiB and more) for a second or two: lower it when
      *  loading untrusted models. */
-    DRSN_LIMIT_MAX_VALUE_ELEMENTS = 6
+    DRSN_LIMIT_MAX_VALUE_ELEMENTS = 6,
+    /** Most bytes of working memory (the arena of its execution plan, see "Execution plans and
+     *  memory" below) one run may need. Checked when a plan is built for new input shapes: by
+     *  drsn_model_run, _run_windows, _run_introspect, _output_shape_for and _shrinkage_units
+     *  (which then fail, and cache nothing), and at load when every input declares a shape
+     *  (for dynamic dimensions set to 1 / 64 as below, on one thread: a lower bound of what a
+     *  run needs). Default 4 GiB. */
+    DRSN_LIMIT_MAX_ARENA_BYTES = 7
 } drsn_limit;
 
 /** Sets a limit; value must be >= 1. Unknown limits give DRSN_ERR_INVALID_ARGUMENT. */
@@ -227,6 +236,10 @@ DRSN_API drsn_status drsn_options_get_limit(const drsn_options* options, drsn_li
  *    condition variable (an idle pool uses no CPU time). Workers are detached and never exit
  *    before the process does: destroying every model does not stop them, and there is no
  *    shutdown function.
+ *  - Unloading: the library is linked non-unloadable (-z nodelete): dlclose() succeeds but
+ *    leaves it mapped, with its pool, so a host may dlopen() / dlclose() it any number of
+ *    times (a later dlopen() gets the same instance, its workers and settings; nothing
+ *    piles up). Its memory is released only when the process exits.
  *
  * Execution plans and memory
  *  - A model runs through an execution plan bound to one tuple of concrete input shapes (in
@@ -245,7 +258,7 @@ DRSN_API drsn_status drsn_options_get_limit(const drsn_options* options, drsn_li
  *    (packed once per model and kernel layout, shared by all its plans), are not per plan,
  *    and neither is working memory.
  *  - Working memory: each run takes an arena of its plan's size ("arena_bytes_batch1" in
- *    the summary gives it for batch 1). A model keeps the arenas of finished runs for reuse,
+ *    the summary gives it for batch 1), at most DRSN_LIMIT_MAX_ARENA_BYTES. A model keeps the arenas of finished runs for reuse,
  *    at most as many as the most runs of it that were in flight at once; a run that finds
  *    none large enough frees one of them (if any) and allocates its own. drsn_model_destroy
  *    frees the plans and arenas; the worker pool stays.
@@ -258,7 +271,10 @@ typedef struct drsn_model drsn_model;
 
 /**
  * Loads an ONNX model from a file. External tensor data is read from files next to the
- * model (paths that leave the model's folder are rejected). `options` may be NULL for
+ * model: its location, with every symbolic link resolved (realpath), must be a file inside
+ * the model's folder (the folder of utf8_path, itself resolved); an absolute location, a
+ * `..` component or a link leading outside fails with DRSN_ERR_INVALID_MODEL naming the
+ * location and where it leads, a missing file with DRSN_ERR_IO. `options` may be NULL for
  * defaults. On success *out_model receives a model to free with drsn_model_destroy;
  * on failure it is set to NULL.
  */

@@ -180,7 +180,8 @@ func checkInputShape(_ function: String, _ m: ModelHandle, _ i: Int, ranks: Unsa
     for k in 0..<rank {
         let d = row!.loadUnaligned(fromByteOffset: k * 8, as: Int64.self)
         guard d >= 1, d <= HeaderConstants.maxDimension else {
-            return .failure(DRSNError(.shapeMismatch, "\(function): input '\(m.model.inputs[i].name)' dimension \(k) is \(d); dimensions must be between 1 and 2^31"))
+            let problem = InputDimension.problem(d) ?? "dimensions must be between 1 and 2^31"
+            return .failure(DRSNError(.shapeMismatch, "\(function): input '\(m.model.inputs[i].name)' dimension \(k) is \(d); \(problem)"))
         }
     }
     return .success(rank)

@@ -10,6 +10,7 @@ func limit(_ value: Int32) -> Limit? {
     case abiCode(DRSN_LIMIT_MAX_NODES): return .maxNodes
     case abiCode(DRSN_LIMIT_MAX_RANK): return .maxRank
     case abiCode(DRSN_LIMIT_MAX_VALUE_ELEMENTS): return .maxValueElements
+    case abiCode(DRSN_LIMIT_MAX_ARENA_BYTES): return .maxArenaBytes
     default: return nil
     }
 }

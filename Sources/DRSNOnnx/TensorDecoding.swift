@@ -120,7 +120,9 @@ extension TensorProto {
     /// External data: entries `location` (required, relative, no `..` component, no NUL),
     /// `offset` (decimal, default 0) and `length` (decimal, default: the size implied by
     /// dims), resolved against `externalDataDirectory` (nil means the model came from
-    /// memory: `.unsupported`). The range must lie inside the file (`.malformed`).
+    /// memory: `.unsupported`). The file, symbolic links resolved, must lie inside that
+    /// folder (`ExternalDataPath`; `.malformed` naming where it leads). The range must lie
+    /// inside the file (`.malformed`).
     ///
     /// Errors: count mismatch (`.malformed`, "tensor 'NAME': expected N elements from dims
     /// [..], found M"); negative dims (`.malformed`); STRING, sub-byte, FLOAT8, complex and
@@ -327,8 +329,9 @@ extension TensorProto {
         }
         guard length / elementSize == count else { throw countMismatch(count, length / elementSize, "external data '\(location)'") }
 
-        let path = directory.isEmpty ? location : (directory.hasSuffix("/") ? directory + location : directory + "/" + location)
-        let file = try OpenFile(path)
+        let file = try ExternalDataPath.open(directory: directory.isEmpty ? "." : directory, location: location,
+                                             tensor: name)
+        let path = file.path
         defer { file.close() }
         let size = try file.regularFileSize()
         let (rangeEnd, endOverflow) = offset.addingReportingOverflow(length)

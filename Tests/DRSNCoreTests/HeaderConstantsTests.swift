@@ -43,7 +43,8 @@ final class HeaderConstantsTests: XCTestCase {
     }
 
     func testLimitRawValuesAreTheHeaders() {
-        for limit in [Limit.maxFileBytes, .maxTensorElements, .maxTotalTensorBytes, .maxNodes, .maxRank, .maxValueElements] {
+        for limit in [Limit.maxFileBytes, .maxTensorElements, .maxTotalTensorBytes, .maxNodes, .maxRank, .maxValueElements,
+                      .maxArenaBytes] {
             let header: drsn_limit
             switch limit {  // exhaustive
             case .maxFileBytes: header = DRSN_LIMIT_MAX_FILE_BYTES
@@ -52,6 +53,7 @@ final class HeaderConstantsTests: XCTestCase {
             case .maxNodes: header = DRSN_LIMIT_MAX_NODES
             case .maxRank: header = DRSN_LIMIT_MAX_RANK
             case .maxValueElements: header = DRSN_LIMIT_MAX_VALUE_ELEMENTS
+            case .maxArenaBytes: header = DRSN_LIMIT_MAX_ARENA_BYTES
             }
             XCTAssertEqual(Int64(limit.rawValue), Int64(header.rawValue), "\(limit)")
         }

@@ -141,6 +141,34 @@ final class FixtureTests: XCTestCase {
         assertOnnxError(try tensors["w"]?.decoded(externalDataDirectory: nil), kind: .unsupported, contains: "loaded from memory")
     }
 
+    /// Symbolic links are resolved: a link (to a file, or a folder on the way) leading out of
+    /// the model's folder is refused; one that stays inside is followed.
+    func testExternalDataSymlinks() throws {
+        let fm = FileManager.default
+        let dir = fm.temporaryDirectory.appendingPathComponent("drsn-ext-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        try fm.createSymbolicLink(atPath: dir + "/out.bin", withDestinationPath: fixturesDirectory + "/external.bin")
+        try fm.createSymbolicLink(atPath: dir + "/outdir", withDestinationPath: fixturesDirectory)
+        try fm.copyItem(atPath: fixturesDirectory + "/external.bin", toPath: dir + "/real.bin")
+        try fm.createSymbolicLink(atPath: dir + "/alias.bin", withDestinationPath: "real.bin")
+        func ext(_ location: String) -> TensorProto {
+            TensorProto(name: "e", dims: [2], dataType: 1, dataLocation: 1,
+                        externalData: [(key: "location", value: location), (key: "offset", value: "16")])
+        }
+        assertOnnxError(try ext("out.bin").decoded(externalDataDirectory: dir), kind: .malformed,
+                        contains: "external data location 'out.bin' resolves to '")
+        assertOnnxError(try ext("outdir/external.bin").decoded(externalDataDirectory: dir), kind: .malformed,
+                        contains: "not inside the model's folder")
+        assertOnnxError(try ext(".").decoded(externalDataDirectory: dir), kind: .io, contains: "directory")
+        assertOnnxError(try ext("outdir").decoded(externalDataDirectory: dir), kind: .malformed, contains: "not inside")
+        XCTAssertEqual(try ext("alias.bin").decoded(externalDataDirectory: dir).floats, [3, 4])
+        XCTAssertEqual(try ext("./real.bin").decoded(externalDataDirectory: dir + "/").floats, [3, 4])
+        // The folder itself may be reached through a link.
+        try fm.createSymbolicLink(atPath: dir + "/self", withDestinationPath: dir)
+        XCTAssertEqual(try ext("real.bin").decoded(externalDataDirectory: dir + "/self").floats, [3, 4])
+    }
+
     func testExternalDataEdgeCases() throws {
         let dir = fixturesDirectory
         func ext(_ entries: [(String, String)], dims: [Int64] = [2], type: Int32 = 1) -> TensorProto {

@@ -3,8 +3,9 @@
 #
 #   Tests/c/run.sh            (from anywhere; needs .build/release/libdrsn.so)
 #
-# 1. inspects .build/release/libdrsn.so: no Swift toolchain libraries in ldd, only drsn_*
-#    symbols exported, every function of include/drsn.h exported;
+# 1. inspects .build/release/libdrsn.so: no Swift toolchain libraries in ldd, linked
+#    -z nodelete (FLAGS_1 NODELETE), only drsn_* symbols exported, every function of
+#    include/drsn.h exported;
 # 2. compiles Tests/c/test_capi.c (C11, drsn.h only) and Tests/c/test_cpp.cpp (C++17,
 #    drsn.hpp) with -Wall -Wextra -Werror, plus the examples and a drsn.hpp header check
 #    with every compiler found (gcc/clang, g++/clang++);
@@ -57,6 +58,12 @@ fi
 
 section "readelf -d (NEEDED, SONAME, RPATH/RUNPATH)"
 readelf -d "$LIB" | grep -E 'NEEDED|SONAME|RPATH|RUNPATH' || true
+# dlclose must not unmap the library while its pool workers run (Tests/c/test_unload.c).
+if readelf -d "$LIB" | grep -E 'FLAGS_1' | grep -q 'NODELETE'; then
+    echo "ok: FLAGS_1 NODELETE (dlclose leaves the library loaded)"
+else
+    fail "libdrsn.so is not linked with -z nodelete: dlclose would unmap code its worker threads run"
+fi
 if readelf -d "$LIB" | grep -E 'RPATH|RUNPATH' | grep -q '/opt/swift\|swift'; then
     echo "warning: libdrsn.so carries a run path into the Swift toolchain"
 fi

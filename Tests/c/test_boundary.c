@@ -113,7 +113,7 @@ int main(void) {
     {
         const int32_t threads[] = {-1, INT32_MIN, 257, INT32_MAX};
         const int64_t values[] = {0, -1, INT64_MIN};
-        const int limits[] = {0, 7, -1, INT32_MAX, INT32_MIN};
+        const int limits[] = {0, DRSN_LIMIT_MAX_ARENA_BYTES + 1, -1, INT32_MAX, INT32_MIN}; /* unknown */
         int64_t v;
         int32_t t;
         for (i = 0; i < 4; i++) EXPECT(drsn_options_set_num_threads(o, threads[i]), IA);
@@ -123,7 +123,7 @@ int main(void) {
             EXPECT(drsn_options_set_limit(o, (drsn_limit)limits[i], 1), IA);
             EXPECT(drsn_options_get_limit(o, (drsn_limit)limits[i], &v), IA);
         }
-        for (k = DRSN_LIMIT_MAX_FILE_BYTES; k <= DRSN_LIMIT_MAX_VALUE_ELEMENTS; k++) {
+        for (k = DRSN_LIMIT_MAX_FILE_BYTES; k <= DRSN_LIMIT_MAX_ARENA_BYTES; k++) {
             for (i = 0; i < 3; i++) EXPECT(drsn_options_set_limit(o, (drsn_limit)k, values[i]), IA);
             EXPECT(drsn_options_set_limit(o, (drsn_limit)k, INT64_MAX), DRSN_OK);
             EXPECT(drsn_options_get_limit(o, (drsn_limit)k, &v), DRSN_OK);
@@ -136,7 +136,7 @@ int main(void) {
             if (x) EXPECT(drsn_model_run(x, 1, ins, dims, ranks, 1, outs, caps), DRSN_OK);
             drsn_model_destroy(x);
             x = NULL;
-            for (k = DRSN_LIMIT_MAX_FILE_BYTES; k <= DRSN_LIMIT_MAX_VALUE_ELEMENTS; k++) {
+            for (k = DRSN_LIMIT_MAX_FILE_BYTES; k <= DRSN_LIMIT_MAX_ARENA_BYTES; k++) {
                 drsn_options* one = NULL;
                 drsn_status st;
                 drsn_options_create(&one);

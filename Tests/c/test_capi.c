@@ -822,22 +822,25 @@ static void test_two_inputs_two_outputs(void) {
         printf("  relu(NaN) -> %g, relu(NaN)*2 -> %g\n", (double)r[2], (double)y[2]);
     }
 
-    /* batch 0: any clean answer is fine (OK with an empty output, or an error with a message) */
+    /* batch 0 (and any dimension of 0): refused at the boundary, SHAPE_MISMATCH, with a
+     * message saying that zero-size tensors are not supported */
     {
-        const int64_t x0[2] = {0, 4};
-        drsn_status st;
-        indims[0] = x0;
-        rank = 0;
-        st = drsn_model_output_shape_for(m, 2, indims, inranks, 0, dims, 4, &rank);
-        snprintf(g_err, sizeof g_err, "%s", drsn_last_error());
-        printf("  output_shape_for x [0,4] -> %s %s\n", drsn_status_string(st), st == DRSN_OK ? "" : g_err);
-        if (st == DRSN_OK) CHECK(rank == 2 && dims[0] == 0 && dims[1] == 4, "batch-0 output shape rank %zu", rank);
-        else CHECK(g_err[0] != '\0', "batch-0 failure without a message");
-        caps[0] = caps[1] = 0;
-        st = drsn_model_run(m, 2, ins, indims, inranks, 2, outs, caps);
-        snprintf(g_err, sizeof g_err, "%s", drsn_last_error());
-        printf("  run with x [0,4] -> %s %s\n", drsn_status_string(st), st == DRSN_OK ? "" : g_err);
-        CHECK(st == DRSN_OK || g_err[0] != '\0', "batch-0 failure without a message");
+        const int64_t x0[2] = {0, 4}, x40[2] = {4, 0};
+        const int64_t* zero_shapes[2] = {x0, x40};
+        size_t z;
+        for (z = 0; z < 2; z++) {
+            indims[0] = zero_shapes[z];
+            rank = 0;
+            EXPECT_STATUS(drsn_model_output_shape_for(m, 2, indims, inranks, 0, dims, 4, &rank),
+                          DRSN_ERR_SHAPE_MISMATCH);
+            CHECK(strstr(g_err, "zero-size tensors") != NULL && strstr(g_err, "'x'") != NULL,
+                  "output_shape_for with a 0 dimension: message \"%s\"", g_err);
+            caps[0] = caps[1] = 0;
+            EXPECT_STATUS(drsn_model_run(m, 2, ins, indims, inranks, 2, outs, caps), DRSN_ERR_SHAPE_MISMATCH);
+            CHECK(strstr(g_err, "zero-size tensors are not supported") != NULL && strstr(g_err, "'x'") != NULL,
+                  "run with a 0 dimension: message \"%s\"", g_err);
+        }
+        printf("  run with x [0,4] -> %s\n", g_err);
     }
     drsn_model_destroy(m);
 }
@@ -1095,6 +1098,25 @@ static void test_external_data(const char* tmpdir) {
         CHECK(st == DRSN_OK || g_err[0] != '\0', "rejection without a message");
         printf("  ../ location -> %s: %s\n", drsn_status_string(st), g_err);
         drsn_model_destroy(m);
+    }
+    /* a symbolic link in the model's folder to a file outside it: rejected, naming both */
+    {
+        char link[1100];
+        pb m_link = build_tiny("Relu", "tiny_link.bin");
+        snprintf(link, sizeof link, "%s/tiny_link.bin", sub);
+        (void)unlink(link);
+        snprintf(path, sizeof path, "%s/tiny_link.onnx", sub);
+        if (CHECK(symlink(wpath, link) == 0, "symlink %s -> %s", link, wpath) &&
+            CHECK(write_file(path, m_link.p, m_link.n) == 0, "write %s", path)) {
+            m = NULL;
+            EXPECT_STATUS(drsn_model_load_file(path, NULL, &m), DRSN_ERR_INVALID_MODEL);
+            CHECK(m == NULL, "model set on failure");
+            CHECK(strstr(g_err, "tiny_link.bin") != NULL && strstr(g_err, "not inside the model's folder") != NULL,
+                  "message \"%s\" does not name the link and the folder rule", g_err);
+            printf("  symlink leaving the folder -> %s\n", g_err);
+            drsn_model_destroy(m);
+        }
+        free(m_link.p);
     }
     /* an absolute location: rejected */
     snprintf(path, sizeof path, "%s/tiny_abs.onnx", sub);

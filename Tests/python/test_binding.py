@@ -425,11 +425,25 @@ def test_run_output_names_errors(needs_library):
 
 
 def test_zero_batch(model):
-    """Every run-time dimension must be between 1 and 2^31 (header): a zero-size batch is
-    a ShapeError naming the input."""
-    with pytest.raises(drsn.ShapeError) as info:
-        model.run(feeds(batch=0, length=4))
-    assert "signal" in str(info.value), str(info.value)
+    """Every run-time dimension must be between 1 and 2^31 (header): zero-size tensors (an
+    empty batch, a dimension of 0 anywhere, a declared dimension given as 0) are refused,
+    not run, with a ShapeError naming the input and saying they are not supported -- from
+    run, run_into and output_shapes alike."""
+    zero_length = feeds(batch=2, length=4)
+    zero_length["signal"] = np.zeros((2, 3, 0), np.float32)
+    zero_channels = feeds(batch=2, length=4)
+    zero_channels["gain"] = np.zeros((2, 0), np.float32)  # declared [N, 4]
+    for f in (feeds(batch=0, length=4), zero_length, zero_channels):
+        with pytest.raises(drsn.ShapeError) as info:
+            model.run(f)
+        message = str(info.value)
+        assert "zero-size tensors are not supported" in message, message
+        assert ("'signal'" if f is not zero_channels else "'gain'") in message, message
+    with pytest.raises(drsn.ShapeError, match="zero-size tensors are not supported"):
+        model.output_shapes({"signal": [0, 3, 4], "gain": [0, 4]})
+    with pytest.raises(drsn.ShapeError, match="zero-size tensors are not supported"):
+        model.run_into(feeds(batch=0, length=4), [np.empty((0, 4), np.float32), np.empty((0, 3, 4), np.float32)])
+    assert model.run(feeds(batch=1, length=4))[0].shape[0] == 1  # still usable
 
 
 # ---- lifetime ------------------------------------------------------------------------------

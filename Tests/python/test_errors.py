@@ -517,7 +517,7 @@ def test_errors_are_per_thread(model_bytes):
 def test_default_limits():
     assert drsn.default_limits() == {
         "max_file_bytes": 2 << 30, "max_tensor_elements": 1 << 28, "max_total_tensor_bytes": 4 << 30,
-        "max_nodes": 100000, "max_rank": 8, "max_value_elements": 1 << 27}
+        "max_nodes": 100000, "max_rank": 8, "max_value_elements": 1 << 27, "max_arena_bytes": 4 << 30}
 
 
 @pytest.mark.parametrize("limit,value", [("max_file_bytes", 100), ("max_tensor_elements", 10),

@@ -56,8 +56,10 @@ public final class Model: @unchecked Sendable {
             throw fail(.invalidArgument, "the model has \(inputs.count) input(s), \(shapes.count) given")
         }
         for (info, shape) in zip(inputs, shapes) {
-            for d in shape where d < 1 || d > HeaderConstants.maxDimension {
-                throw fail(.shapeMismatch, "input '\(info.name)': dimensions must be between 1 and 2^31, got \(describe(shape))")
+            for d in shape {
+                if let problem = InputDimension.problem(Int64(d)) {
+                    throw fail(.shapeMismatch, "input '\(info.name)' of shape \(describe(shape)): \(problem)")
+                }
             }
             guard let dims = info.dims else { continue }
             let expected = "[" + dims.map { $0 < 0 ? "?" : String($0) }.joined(separator: ", ") + "]"
@@ -70,11 +72,13 @@ public final class Model: @unchecked Sendable {
         }
     }
 
-    /// The plan for these input shapes, from the cache or built now.
+    /// The plan for these input shapes, from the cache or built now (and refused, uncached,
+    /// when its arena exceeds `options.maxArenaBytes`).
     func plan(for shapes: [[Int]]) throws(DRSNError) -> ExecutionPlan {
         if let p = plans.plan(matching: { $0 == shapes }) { return p }
         try validate(shapes)
         let plan = try ModelLoader.makePlan(graph, shapes, threads: threads, options: options, weights: packedWeights)
+        try WorkingMemoryLimit.check(plan, shapes: shapes, limit: options.maxArenaBytes)
         plans.insert(plan, for: shapes)
         return plan
     }

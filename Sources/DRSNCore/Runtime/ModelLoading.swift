@@ -78,7 +78,8 @@ enum ModelLoader {
     }
 
     /// Binds the graph to a few probe shapes (dynamic dimensions filled in) to validate it
-    /// and to learn which output dimensions follow dynamic input dimensions.
+    /// and to learn which output dimensions follow dynamic input dimensions. The first probe
+    /// plan must fit `options.maxArenaBytes` (it runs on one thread: a lower bound of a run).
     static func probeOutputs(_ graph: Graph, _ inputs: [TensorInfo], options: Options,
                              weights: PackedWeights) throws(DRSNError) -> [TensorInfo] {
         var outputs = graph.outputs.map { TensorInfo(name: $0.name, dtype: $0.dtype, dims: nil) }
@@ -87,7 +88,9 @@ enum ModelLoader {
         for k in 0..<probeBatches.count where probes.count < 2 {
             guard let shapes = probeShapes(inputs, probe: k) else { break }
             do throws(DRSNError) {
-                probes.append(try makePlan(graph, shapes, options: options, weights: weights))
+                let plan = try makePlan(graph, shapes, options: options, weights: weights)
+                if probes.isEmpty { try WorkingMemoryLimit.check(plan, shapes: shapes, limit: options.maxArenaBytes) }
+                probes.append(plan)
             } catch {
                 // A probe size may not fit the model (e.g. a Reshape needing an even batch):
                 // shape errors try the next probe, anything else fails the load.

@@ -8,6 +8,9 @@ public struct Options: Sendable {
     public var limits = OnnxLimits()
     /// Most elements of any tensor computed while running (inputs included).
     public var maxValueElements = 1 << 27
+    /// Most bytes of working memory (the arena) one run may need: a plan that needs more is
+    /// refused (`WorkingMemoryLimit`). Default 4 GiB.
+    public var maxArenaBytes = 4 << 30
     /// Distinct input-shape plans a model keeps cached (least recently used evicted).
     public var planCacheCapacity = 16
 
@@ -18,7 +21,7 @@ public struct Options: Sendable {
 
 /// Resource limits by their `drsn_limit` number.
 public enum Limit: Int32, Sendable {
-    case maxFileBytes = 1, maxTensorElements, maxTotalTensorBytes, maxNodes, maxRank, maxValueElements
+    case maxFileBytes = 1, maxTensorElements, maxTotalTensorBytes, maxNodes, maxRank, maxValueElements, maxArenaBytes
 }
 
 extension Options {
@@ -31,6 +34,7 @@ extension Options {
             case .maxNodes: return limits.maxNodes
             case .maxRank: return limits.maxRank
             case .maxValueElements: return maxValueElements
+            case .maxArenaBytes: return maxArenaBytes
             }
         }
         set {
@@ -41,6 +45,7 @@ extension Options {
             case .maxNodes: limits.maxNodes = newValue
             case .maxRank: limits.maxRank = newValue
             case .maxValueElements: maxValueElements = newValue
+            case .maxArenaBytes: maxArenaBytes = newValue
             }
         }
     }

@@ -8,7 +8,9 @@ Contracts (they follow include/drsn.h):
 * Input ranks and fixed dimensions are checked against the declared input shapes before
   the library is called (:class:`~drsn.ShapeError` with expected and actual shape);
   dynamic dimensions (``None`` in :attr:`Model.inputs`) accept any size, and the library
-  checks the rest (e.g. two inputs that must share a batch size).
+  checks the rest (e.g. two inputs that must share a batch size). Zero-size tensors (a
+  dimension of 0, e.g. an empty batch) are not supported: the library refuses them with
+  a :class:`~drsn.ShapeError` that says so.
 * Boolean outputs come back as float32 0.0 / 1.0 (the declared dtype in
   :attr:`Model.outputs` is still ``bool``).
 * A model is immutable and may be run from several Python threads at once; the GIL is
@@ -187,6 +189,7 @@ LIMITS = {
     "max_nodes": 4,               # most nodes in the graph
     "max_rank": 5,                # most dimensions of any tensor or shape
     "max_value_elements": 6,      # most elements of any tensor computed while running
+    "max_arena_bytes": 7,         # most bytes of working memory one run may need
 }
 
 
@@ -229,8 +232,10 @@ class Model:
       0 for one per core, 1 for the calling thread only (range 0..MAX_THREADS, 256).
     * ``limits`` -- resource limits, ``{name: value >= 1}`` with names from
       :data:`drsn.LIMITS` (defaults: :func:`drsn.default_limits`). A model that asks for
-      more fails to load with :class:`~drsn.LimitExceededError` (``max_value_elements``:
-      the run that would exceed it fails).
+      more fails to load with :class:`~drsn.LimitExceededError` (``max_value_elements``
+      and ``max_arena_bytes``, the working memory one run may need: the run or shape query
+      whose input shapes would exceed it fails; ``max_arena_bytes`` is also checked at
+      load for the declared shapes).
 
     Raises :class:`~drsn.FileError`, :class:`~drsn.InvalidModelError`,
     :class:`~drsn.UnsupportedError`, ... when the library cannot load the model, and
@@ -440,8 +445,10 @@ class Model:
     def _check_shape(self, index: int, shape: Sequence[int]) -> None:
         info = self._inputs[index]
         declared = info.shape
+        # A dimension of 0 is left to the library, which refuses it with its message
+        # ("zero-size tensors are not supported") rather than as a mismatch.
         if len(shape) != len(declared) or any(
-                d is not None and d != s for d, s in zip(declared, shape)):
+                d is not None and d != s and s != 0 for d, s in zip(declared, shape)):
             raise ShapeError(
                 f"input '{info.name}': expected shape {_format_shape(declared)} "
                 f"(rank {len(declared)}), got {_format_shape(shape)} (rank {len(shape)})")

@@ -59,9 +59,10 @@ enum ElementwiseOps {
 
     static func cast(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
         let x = try ctx.input(0)
-        guard let toRaw = try ctx.node.int("to"), let to = DType(rawValue: Int32(truncatingIfNeeded: toRaw)),
-              to != .string, to != .undefined else {
-            throw fail(.unsupported, "Cast 'to' attribute is missing or names an unsupported type")
+        guard let toRaw = try ctx.node.int("to") else { throw fail(.invalidModel, "Cast needs the 'to' attribute") }
+        let raw = Int32(truncatingIfNeeded: toRaw)
+        guard let to = DType(rawValue: raw), to != .string, to != .undefined else {
+            throw fail(.unsupported, "Cast to \(DType.onnxName(raw)) is not supported")
         }
         if let t = x.constant {
             try ctx.checkConstant(t.shape)

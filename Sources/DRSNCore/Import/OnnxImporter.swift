@@ -113,6 +113,7 @@ enum OnnxImporter {
                 throw fail(.invalidModel, "node '\(node.name)' (\(node.opType)) has no outputs")
             }
             if node.opType == "Constant" && (node.domain.isEmpty || node.domain == "ai.onnx"), let out = node.outputs.first {
+                _ = try OperatorRegistry.function(for: node, opset: opset)  // attributes its opset defines
                 do throws(DRSNError) {
                     constants[out] = try ShapeOps.constantValue(of: node)
                 } catch {

@@ -903,6 +903,15 @@ def test_cast(case, opset):
           unsupported_ok=["Cast"] if to_int else None)
 
 
+@pytest.mark.parametrize("to", ["INT8", "UINT8", "INT16", "UINT16", "INT32", "UINT32"])
+def test_cast_of_constant_integers_wraps_to_the_narrower_type(to):
+    # as a C cast: the low bits (INT32 of 2^32 + 1 is 1, UINT8 of -1 is 255)
+    k = np.array([2**32 + 1, -129, 200, 70000, -1, 2**40 + 5, 3], np.int64)
+    nodes = [node("Cast", ["k"], ["n"], to=TensorProto.DataType.Value(to)),
+             node("Cast", ["n"], ["kf"], to=TensorProto.FLOAT), node("Add", ["x", "kf"], ["y"])]
+    check(make_model(nodes, [("x", ["N", 7])], ["y"], {"k": k}))
+
+
 # ---- soft thresholding as DRSN code writes it ------------------------------------------------
 
 

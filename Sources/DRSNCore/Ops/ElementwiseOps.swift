@@ -92,7 +92,7 @@ enum ElementwiseOps {
                 }
                 return [.constant(Tensor(ints: values, shape: t.shape, dtype: .bool))]
             }
-            return [.constant(Tensor(ints: t.intValues, shape: t.shape, dtype: to))]
+            return [.constant(Tensor(ints: t.intValues.map { wrapped(to, $0) }, shape: t.shape, dtype: to))]
         }
         guard case .runtime(var r) = x else { return [] }
         switch (r.dtype, to) {
@@ -127,6 +127,21 @@ enum ElementwiseOps {
             return Float(bitPattern: rounded & 0xFFFF_0000)
         default:
             return v
+        }
+    }
+
+    /// `v` converted to integer type `type` as a C cast does: the low bits of its two's
+    /// complement, read back as that type (INT32 of 2^32 + 1 is 1, UINT8 of -1 is 255).
+    /// INT64 and UINT64 (stored as Int64) keep `v`.
+    static func wrapped(_ type: DType, _ v: Int64) -> Int64 {
+        switch type {
+        case .int8: return Int64(Int8(truncatingIfNeeded: v))
+        case .uint8: return Int64(UInt8(truncatingIfNeeded: v))
+        case .int16: return Int64(Int16(truncatingIfNeeded: v))
+        case .uint16: return Int64(UInt16(truncatingIfNeeded: v))
+        case .int32: return Int64(Int32(truncatingIfNeeded: v))
+        case .uint32: return Int64(UInt32(truncatingIfNeeded: v))
+        default: return v
         }
     }
 

@@ -15,8 +15,9 @@ public struct DecodedTensor: Sendable {
     }
 }
 
-/// `TensorProto.DataType` facts shared by the decoder and `decoded()`.
-enum TensorLayout {
+/// `TensorProto.DataType` facts shared by the decoder and `decoded()`; `name` is public,
+/// for messages about element types elsewhere.
+public enum TensorLayout {
     static let float: Int32 = 1, uint8: Int32 = 2, int8: Int32 = 3, uint16: Int32 = 4, int16: Int32 = 5
     static let int32: Int32 = 6, int64: Int32 = 7, string: Int32 = 8, bool: Int32 = 9, float16: Int32 = 10
     static let double: Int32 = 11, uint32: Int32 = 12, uint64: Int32 = 13, bfloat16: Int32 = 16
@@ -29,7 +30,7 @@ enum TensorLayout {
     ]
 
     /// "FLOAT (1)", or "unknown data type 99".
-    static func name(_ type: Int32) -> String {
+    public static func name(_ type: Int32) -> String {
         if type >= 0 && Int(type) < names.count { return "\(names[Int(type)]) (\(type))" }
         return "unknown data type \(type)"
     }

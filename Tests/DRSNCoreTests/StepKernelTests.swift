@@ -74,12 +74,21 @@ final class StepKernelTests: XCTestCase {
     }
 
     func testConvActivationIsTypedNotReadFromTheFile() throws {
-        // A file's attribute named like the old internal one has no effect.
+        // A file's attribute named like the old internal one cannot set the activation: Conv
+        // defines no such attribute, so the model is refused (OperatorSchema), optimized or not.
         let g = Graph(
             nodes: [Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["y"],
                          attributes: ["drsn.activation": .string("relu")])],
             constants: ["w": constant([1], [1, 1, 1])],
             inputs: [input("x", [.symbolic("N"), .fixed(1), .fixed(3)])], outputs: [output("y")], opset: 17)
-        XCTAssertEqual(try runGraph(g, [[-1, 2, -3]], [[1, 1, 3]])[0], [-1, 2, -3])
+        for optimize in [true, false] {
+            XCTAssertThrowsError(try runGraph(g, [[-1, 2, -3]], [[1, 1, 3]], optimize: optimize)) { error in
+                XCTAssertEqual((error as? DRSNError)?.status, .invalidModel)
+                XCTAssertTrue((error as? DRSNError)?.message.contains("'drsn.activation' is not defined for Conv") ?? false, "\(error)")
+            }
+        }
+        var plain = g
+        plain.nodes[0].attributes = [:]
+        XCTAssertEqual(try runGraph(plain, [[-1, 2, -3]], [[1, 1, 3]])[0], [-1, 2, -3])
     }
 }

@@ -54,6 +54,10 @@ def needs_library():
 
 
 def pytest_terminal_summary(terminalreporter):
+    import onnx_conformance
+    if onnx_conformance.SUMMARY:
+        terminalreporter.section("ONNX node tests")
+        terminalreporter.write_line(onnx_conformance.SUMMARY)
     if not oracle.DEVIATIONS:
         return
     rows = sorted(oracle.DEVIATIONS.items(), key=lambda kv: -kv[1])

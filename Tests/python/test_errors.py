@@ -304,6 +304,52 @@ def test_non_float_graph_input_is_rejected_at_load():
     assert re.search(r"\bi\b", str(info.value)), f"message does not name input 'i': {info.value}"
 
 
+def _one_node_model(node_proto, inputs, opsets) -> bytes:
+    graph = onnx.helper.make_graph([node_proto], "g", inputs,
+                                   [onnx.helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = onnx.helper.make_model(graph, opset_imports=opsets)
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def test_model_of_another_domain_only_is_unsupported():
+    # valid ONNX (an ai.onnx.ml model imports no default-domain opset), but not drsn's
+    data = _one_node_model(
+        node("Binarizer", ["x"], ["y"], domain="ai.onnx.ml", name="ml_node"),
+        [onnx.helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+        [onnx.helper.make_opsetid("ai.onnx.ml", 1)])
+    with pytest.raises(drsn.UnsupportedError) as info:
+        drsn.Model(data)
+    _assert_names(str(info.value), "'ai.onnx.ml'", "default ONNX domain")
+
+
+def test_model_without_opset_import_is_invalid():
+    data = _one_node_model(node("Relu", ["x"], ["y"]),
+                           [onnx.helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])], [])
+    with pytest.raises(drsn.InvalidModelError) as info:
+        drsn.Model(data)
+    _assert_names(str(info.value), "opset")
+
+
+@pytest.mark.parametrize("type_name", ["FLOAT8E4M3FN", "FLOAT8E5M2FNUZ", "FLOAT8E8M0", "UINT4", "INT4",
+                                       "FLOAT4E2M1", "COMPLEX64"])
+def test_element_types_are_named(type_name):
+    # types DType has no case for are named as ONNX names them, not "UNDEFINED"
+    elem = TensorProto.DataType.Value(type_name)
+    data = _one_node_model(node("Relu", ["x"], ["y"]), [onnx.helper.make_tensor_value_info("x", elem, [2])],
+                           [onnx.helper.make_opsetid("", 21)])
+    with pytest.raises(drsn.UnsupportedError) as info:
+        drsn.Model(data)
+    assert "UNDEFINED" not in str(info.value)
+    _assert_names(str(info.value), f"'x' has type {type_name} ({elem})")
+    cast = _one_node_model(node("Cast", ["x"], ["y"], to=elem),
+                           [onnx.helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+                           [onnx.helper.make_opsetid("", 21)])
+    with pytest.raises(drsn.UnsupportedError) as info:
+        drsn.Model(cast)
+    _assert_names(str(info.value), f"Cast to {type_name} ({elem})")
+
+
 # ---- bad inputs --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float16, np.int32, np.int64, np.bool_, ">f4"],

@@ -1,3 +1,5 @@
+import DRSNOnnx
+
 /// Element types, numbered as ONNX TensorProto.DataType (and as `drsn_dtype`).
 public enum DType: Int32, Sendable, CustomStringConvertible {
     case undefined = 0
@@ -26,6 +28,14 @@ public enum DType: Int32, Sendable, CustomStringConvertible {
 
     /// Types that runtime (non-constant) tensors may have. Bool is stored as 0.0 / 1.0.
     public var isRuntimeSupported: Bool { self == .float32 || self == .bool }
+
+    /// The ONNX name of any TensorProto.DataType value: a DType's `description` ("FLOAT"),
+    /// or for the others with its number ("FLOAT8E4M3FN (17)", "INT4 (22)", "UNDEFINED (0)",
+    /// "unknown data type 99" past the last one ONNX defines).
+    public static func onnxName(_ raw: Int32) -> String {
+        if let t = DType(rawValue: raw), t != .undefined { return t.description }
+        return TensorLayout.name(raw)
+    }
 
     public var description: String {
         switch self {

@@ -22,9 +22,16 @@ public enum Dim: Sendable, Equatable {
 /// A named, typed graph input or output.
 public struct ValueInfo: Sendable {
     public var name: String
+    /// The declared element type; `.undefined` also for an ONNX type drsn has no case for
+    /// (FLOAT8E4M3FN, INT4, ...), which `elementType` keeps.
     public var dtype: DType
     /// nil when the model declares no shape.
     public var dims: [Dim]?
+    /// The declared ONNX element type number (TensorProto.DataType).
+    public var elementType: Int32 = 0
+
+    /// The declared element type's ONNX name ("FLOAT", "FLOAT8E4M3FN", "UNDEFINED").
+    public var typeName: String { dtype == .undefined ? DType.onnxName(elementType) : dtype.description }
 }
 
 /// One operator application.

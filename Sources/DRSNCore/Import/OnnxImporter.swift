@@ -24,7 +24,7 @@ enum OnnxImporter {
             throw status(error)
         }
         guard let dtype = DType(rawValue: d.dataType) else {
-            throw fail(.unsupported, "tensor '\(proto.name)' has unsupported data type \(d.dataType)")
+            throw fail(.unsupported, "tensor '\(proto.name)' has unsupported data type \(DType.onnxName(d.dataType))")
         }
         // The decoder accepts any dims after a zero; the core needs every product of dims bounded.
         let dimsExtent: Int
@@ -68,7 +68,7 @@ enum OnnxImporter {
                 }
             }
         }
-        return ValueInfo(name: v.name, dtype: DType(rawValue: v.elemType) ?? .undefined, dims: dims)
+        return ValueInfo(name: v.name, dtype: DType(rawValue: v.elemType) ?? .undefined, dims: dims, elementType: v.elemType)
     }
 
     /// - Parameter directory: folder of the model file for external data; nil for models loaded from memory.
@@ -78,7 +78,15 @@ enum OnnxImporter {
         for o in model.opsetImport where o.domain.isEmpty || o.domain == "ai.onnx" {
             opset = Int(clamping: o.version)
         }
-        guard let opset else { throw fail(.invalidModel, "the model imports no opset of the default ONNX domain") }
+        guard let opset else {
+            // A model of another domain only (ai.onnx.ml, training, a vendor's) is valid ONNX
+            // that drsn does not run; one that imports nothing at all is not valid.
+            let others = model.opsetImport.map { "'\($0.domain)' (version \($0.version))" }
+            guard others.isEmpty else {
+                throw fail(.unsupported, "the model imports only the operator set domain\(others.count == 1 ? "" : "s") \(others.joined(separator: ", ")); drsn supports the default ONNX domain only")
+            }
+            throw fail(.invalidModel, "the model imports no opset (opset_import is empty)")
+        }
         guard opset >= OperatorRegistry.minOpset && opset <= OperatorRegistry.maxOpset else {
             throw fail(.unsupported, "opset \(opset) is not supported (drsn supports opsets \(OperatorRegistry.minOpset) to \(OperatorRegistry.maxOpset))")
         }
@@ -105,6 +113,7 @@ enum OnnxImporter {
                 throw fail(.invalidModel, "node '\(node.name)' (\(node.opType)) has no outputs")
             }
             if node.opType == "Constant" && (node.domain.isEmpty || node.domain == "ai.onnx"), let out = node.outputs.first {
+                _ = try OperatorRegistry.function(for: node, opset: opset)  // attributes its opset defines
                 do throws(DRSNError) {
                     constants[out] = try ShapeOps.constantValue(of: node)
                 } catch {

@@ -41,14 +41,15 @@ enum ConvOps {
         return [try ctx.emit(ConvStep(params: p, activation: activation), inputs: inputs, outputShape: outShape)]
     }
 
-    /// Per-channel scale and shift of an inference BatchNormalization.
+    /// Scale and shift of an inference BatchNormalization, one per parameter value
+    /// (`channels` values: the input's channels, or channels x positions when spatial=0).
     static func batchNormCoefficients(_ ctx: OpContext, channels: Int) throws(DRSNError) -> (scale: [Float], shift: [Float]) {
         let gamma = try ctx.constantInput(1, "BatchNormalization scale").floatValues
         let beta = try ctx.constantInput(2, "BatchNormalization bias").floatValues
         let mean = try ctx.constantInput(3, "BatchNormalization mean").floatValues
         let variance = try ctx.constantInput(4, "BatchNormalization variance").floatValues
         guard gamma.count == channels, beta.count == channels, mean.count == channels, variance.count == channels else {
-            throw fail(.shapeMismatch, "BatchNormalization parameters must each have \(channels) values (the input's channel count)")
+            throw fail(.shapeMismatch, "BatchNormalization parameters must each have \(channels) values, got \(gamma.count), \(beta.count), \(mean.count) and \(variance.count)")
         }
         let eps = try ctx.node.float("epsilon", default: 1e-5)
         var scale = [Float](repeating: 0, count: channels)
@@ -60,6 +61,10 @@ enum ConvOps {
         return (scale, shift)
     }
 
+    /// BatchNormalization at inference, y = (x - mean) / sqrt(var + epsilon) * scale + B, with
+    /// constant parameters. Before opset 9 the attribute spatial=0 gives every position its
+    /// own parameters (each of shape C x D1 x ... x Dn). Training (training_mode=1 from
+    /// opset 14, or the running/saved statistics outputs) is refused.
     static func batchNorm(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
         if try ctx.node.int("training_mode", default: 0) != 0 {
             throw fail(.unsupported, "BatchNormalization with training_mode=1 is not supported (inference only)")
@@ -70,9 +75,12 @@ enum ConvOps {
         let x = try ctx.input(0)
         let xs = x.shape
         guard xs.count >= 2 else { throw fail(.shapeMismatch, "BatchNormalization input must have rank >= 2, got \(describe(xs))") }
-        let channels = xs[1]
+        let spatial = try ctx.node.int("spatial", default: 1) != 0
+        let positions = xs.count > 2 ? xs[2...].reduce(1, *) : 1
+        // Parameters per sample and the elements each applies to.
+        let channels = spatial ? xs[1] : xs[1] * positions
+        let inner = spatial ? positions : 1
         let (scale, shift) = try batchNormCoefficients(ctx, channels: channels)
-        let inner = xs.count > 2 ? xs[2...].reduce(1, *) : 1
         if let t = x.constant {
             try ctx.checkConstant(xs)
             var v = t.floatValues

@@ -38,35 +38,51 @@ enum ElementwiseOps {
         return try ctx.emit(UnaryStep(op: op, count: n), inputs: [x], outputShape: x.shape)
     }
 
+    /// Clip: bounds from the attributes min/max before opset 11, from the optional scalar
+    /// inputs 1 and 2 from 11 on. Constant bounds clip in one step; a bound computed at run
+    /// time becomes a Max (lower) or Min (upper) step, so that y = min(max(x, lo), hi) as in
+    /// ONNX (hi wins when lo > hi; NaN stays NaN).
     static func clip(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
         var lo = -Float.infinity
         var hi = Float.infinity
+        var runtimeBounds: [(BinaryOp, BoundValue)] = []
         if ctx.opset < 11 {
             lo = try ctx.node.float("min", default: -Float.greatestFiniteMagnitude)
             hi = try ctx.node.float("max", default: Float.greatestFiniteMagnitude)
         } else {
-            if let t = try ctx.optionalConstantInput(1, "Clip min") {
-                guard let v = t.scalarFloat else { throw fail(.invalidModel, "Clip min must be a scalar") }
-                lo = v
-            }
-            if let t = try ctx.optionalConstantInput(2, "Clip max") {
-                guard let v = t.scalarFloat else { throw fail(.invalidModel, "Clip max must be a scalar") }
-                hi = v
+            for (i, op, what) in [(1, BinaryOp.max, "min"), (2, BinaryOp.min, "max")] {
+                guard let bound = ctx.optionalInput(i) else { continue }
+                guard try elementCount(bound.shape) == 1 else {
+                    throw fail(.invalidModel, "Clip \(what) (input \(i)) must be a scalar, got shape \(describe(bound.shape))")
+                }
+                if let t = bound.constant {
+                    guard let v = t.scalarFloat else { throw fail(.invalidModel, "Clip \(what) must be a scalar") }
+                    if i == 1 { lo = v } else { hi = v }
+                } else {
+                    try ctx.requireRuntimeType(bound, i)
+                    runtimeBounds.append((op, ShapeOps.view(bound, [])))
+                }
             }
         }
-        return [try applyUnary(.clip(min: lo, max: hi), try ctx.input(0), ctx)]
+        var y = try ctx.input(0)
+        if runtimeBounds.isEmpty || lo > -Float.infinity || hi < Float.infinity {
+            y = try applyUnary(.clip(min: lo, max: hi), y, ctx)
+        }
+        for (op, bound) in runtimeBounds { y = try applyBinary(op, y, bound, ctx) }
+        return [y]
     }
 
     static func cast(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
         let x = try ctx.input(0)
-        guard let toRaw = try ctx.node.int("to"), let to = DType(rawValue: Int32(truncatingIfNeeded: toRaw)),
-              to != .string, to != .undefined else {
-            throw fail(.unsupported, "Cast 'to' attribute is missing or names an unsupported type")
+        guard let toRaw = try ctx.node.int("to") else { throw fail(.invalidModel, "Cast needs the 'to' attribute") }
+        let raw = Int32(truncatingIfNeeded: toRaw)
+        guard let to = DType(rawValue: raw), to != .string, to != .undefined else {
+            throw fail(.unsupported, "Cast to \(DType.onnxName(raw)) is not supported")
         }
         if let t = x.constant {
             try ctx.checkConstant(t.shape)
             if to.isFloatingPoint {
-                return [.constant(try Tensor(floats: t.floatValues, shape: t.shape, dtype: to))]
+                return [.constant(try Tensor(floats: t.floatValues.map { roundedTo(to, $0) }, shape: t.shape, dtype: to))]
             }
             if to == .bool {
                 let values: [Int64]
@@ -76,7 +92,7 @@ enum ElementwiseOps {
                 }
                 return [.constant(Tensor(ints: values, shape: t.shape, dtype: .bool))]
             }
-            return [.constant(Tensor(ints: t.intValues, shape: t.shape, dtype: to))]
+            return [.constant(Tensor(ints: t.intValues.map { wrapped(to, $0) }, shape: t.shape, dtype: to))]
         }
         guard case .runtime(var r) = x else { return [] }
         switch (r.dtype, to) {
@@ -95,6 +111,37 @@ enum ElementwiseOps {
                                           inputs: [x, .constant(one), .constant(zero)], outputShape: shape, dtype: .bool)]
         default:
             throw fail(.unsupported, "Cast of a runtime \(r.dtype) tensor to \(to) is not supported (runtime tensors are FLOAT or BOOL)")
+        }
+    }
+
+    /// `v` rounded to the precision of floating-point type `type` (stored as Float):
+    /// FLOAT16 and BFLOAT16 round to nearest even, FLOAT and DOUBLE keep `v`.
+    static func roundedTo(_ type: DType, _ v: Float) -> Float {
+        switch type {
+        case .float16:
+            return Float(Float16(v))
+        case .bfloat16:
+            guard v.isFinite else { return v }
+            let bits = v.bitPattern
+            let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
+            return Float(bitPattern: rounded & 0xFFFF_0000)
+        default:
+            return v
+        }
+    }
+
+    /// `v` converted to integer type `type` as a C cast does: the low bits of its two's
+    /// complement, read back as that type (INT32 of 2^32 + 1 is 1, UINT8 of -1 is 255).
+    /// INT64 and UINT64 (stored as Int64) keep `v`.
+    static func wrapped(_ type: DType, _ v: Int64) -> Int64 {
+        switch type {
+        case .int8: return Int64(Int8(truncatingIfNeeded: v))
+        case .uint8: return Int64(UInt8(truncatingIfNeeded: v))
+        case .int16: return Int64(Int16(truncatingIfNeeded: v))
+        case .uint16: return Int64(UInt16(truncatingIfNeeded: v))
+        case .int32: return Int64(Int32(truncatingIfNeeded: v))
+        case .uint32: return Int64(UInt32(truncatingIfNeeded: v))
+        default: return v
         }
     }
 

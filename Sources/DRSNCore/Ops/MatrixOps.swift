@@ -5,6 +5,9 @@ enum MatrixOps {
     static func gemm(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
         let a = try ctx.input(0), b = try ctx.input(1)
         let c = ctx.optionalInput(2)
+        guard c != nil || ctx.opset >= 11 else {
+            throw fail(.invalidModel, "Gemm input C is required before opset 11 (optional from 11)")
+        }
         try ctx.requireRuntimeType(a, 0)
         try ctx.requireRuntimeType(b, 1)
         let transA = try ctx.node.int("transA", default: 0) != 0

@@ -1,9 +1,11 @@
 import DRSNKernels
 
 /// The operators drsn executes, by ONNX op_type (default domain), and the opsets it accepts.
+/// What each operator's versions define (attributes, input and output counts) is in
+/// `OperatorSchema.table`, checked before the operator runs.
 enum OperatorRegistry {
     static let minOpset = 7
-    static let maxOpset = 21
+    static let maxOpset = 28
 
     nonisolated(unsafe) static let table: [String: OperatorFunction] = [
         "Conv": ConvOps.conv,
@@ -56,13 +58,22 @@ enum OperatorRegistry {
 
     static var supportedOperators: [String] { table.keys.sorted() }
 
-    /// The implementation of `node`, or an error naming the op, node and opset.
+    /// The implementation of `node`, or an error naming the op, node and opset: unsupported
+    /// for an operator drsn lacks, invalid model for a node its opset does not define
+    /// (`OperatorSchema.check`).
     static func function(for node: Node, opset: Int) throws(DRSNError) -> OperatorFunction {
         guard node.domain.isEmpty || node.domain == "ai.onnx" else {
             throw fail(.unsupported, "unsupported operator '\(node.domain).\(node.opType)' (node '\(node.name)', domain '\(node.domain)'); drsn supports the default ONNX domain only")
         }
         guard let f = table[node.opType] else {
             throw fail(.unsupported, "unsupported operator '\(node.opType)' (node '\(node.name)', opset \(opset)); supported: \(supportedOperators.joined(separator: ", "))")
+        }
+        if let schema = OperatorSchema.table[node.opType] {
+            do throws(DRSNError) {
+                try schema.check(node, opset: opset)
+            } catch {
+                throw error.inNode(node, opset: opset)
+            }
         }
         return f
     }
@@ -72,8 +83,8 @@ enum OperatorRegistry {
     /// constant folding both evaluate nodes through here.
     static func evaluate(_ node: Node, opset: Int, inputs: [BoundValue?], budget: ConstantBudget,
                          sink: StepSink) throws(DRSNError) -> [BoundValue] {
+        let f = try function(for: node, opset: opset)
         do throws(DRSNError) {
-            let f = try function(for: node, opset: opset)
             let outs = try f(OpContext(node: node, opset: opset, inputs: inputs, budget: budget, sink: sink))
             try budget.countComputedConstants(outs, inputs: inputs)
             for (k, name) in node.outputs.enumerated() where !name.isEmpty && k >= outs.count {
@@ -81,7 +92,6 @@ enum OperatorRegistry {
             }
             return outs
         } catch {
-            if error.message.hasPrefix("unsupported operator") { throw error }
             throw error.inNode(node, opset: opset)
         }
     }

@@ -19,9 +19,6 @@ enum PoolOps {
             var kernel: [Int] = []
             for k in ks { kernel.append(try checkedInt(k, "kernel_shape")) }
             let ceil = try ctx.node.int("ceil_mode", default: 0) != 0
-            if !isMax && ctx.opset < 19 && ctx.node.attributes["dilations"] != nil {
-                throw fail(.invalidModel, "AveragePool dilations need opset 19")
-            }
             let g = try spatialGeometry(node: ctx.node, input: Array(xs[2...]), kernel: kernel, ceilMode: ceil)
             let h: AxisGeometry = g.count == 2 ? g[0] : AxisGeometry(input: 1, kernel: 1, stride: 1, dilation: 1, padBegin: 0, padEnd: 0, output: 1)
             let w = g[g.count - 1]

@@ -17,14 +17,25 @@ enum ShapeOps {
         [try ctx.input(0)]
     }
 
+    /// Dropout at inference: the output is the input (the ratio, attribute before opset 12
+    /// and input from 12, plays no part), and the optional mask keeps every element: ones of
+    /// the input's shape, BOOL from opset 10, the input's type before. training_mode (input 2,
+    /// opset 12+) must be a constant false.
     static func dropout(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
-        if ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty {
-            throw fail(.unsupported, "Dropout mask output is not supported (inference only)")
-        }
         if let t = try ctx.optionalConstantInput(2, "Dropout training_mode"), t.intValues.first ?? 0 != 0 {
             throw fail(.unsupported, "Dropout with training_mode=true is not supported (inference only)")
         }
-        return [try ctx.input(0)]
+        let x = try ctx.input(0)
+        guard ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty else { return [x] }
+        try ctx.checkConstant(x.shape)
+        let n = try elementCount(x.shape)
+        let mask: Tensor
+        if ctx.opset >= 10 {
+            mask = Tensor(ints: [Int64](repeating: 1, count: n), shape: x.shape, dtype: .bool)
+        } else {
+            mask = try Tensor(floats: [Float](repeating: 1, count: n), shape: x.shape, dtype: x.dtype)
+        }
+        return [x, .constant(mask)]
     }
 
     static func flatten(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
@@ -32,7 +43,11 @@ enum ShapeOps {
         let xs = x.shape
         let raw = try ctx.node.int("axis", default: 1)
         let r = Int64(xs.count)
-        guard raw >= -r, raw <= r else { throw fail(.invalidModel, "Flatten axis \(raw) is out of range for rank \(xs.count)") }
+        // Negative axes count from the end since Flatten-11; before, the axis is in [0, rank].
+        let lowest = ctx.opset < 11 ? 0 : -r
+        guard raw >= lowest, raw <= r else {
+            throw fail(.invalidModel, "Flatten axis \(raw) is out of range for rank \(xs.count) at opset \(ctx.opset) (allowed: \(lowest) to \(r))")
+        }
         let axis = Int(raw < 0 ? raw + r : raw)
         return [view(x, [xs[..<axis].reduce(1, *), xs[axis...].reduce(1, *)])]
     }
@@ -40,12 +55,7 @@ enum ShapeOps {
     static func reshape(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
         let x = try ctx.input(0)
         let xs = x.shape
-        let spec: [Int64]
-        if ctx.opset < 5 {
-            spec = try ctx.node.ints("shape") ?? []
-        } else {
-            spec = try ctx.constantInput(1, "Reshape shape").intValues
-        }
+        let spec = try ctx.constantInput(1, "Reshape shape").intValues
         let allowZero = try ctx.node.int("allowzero", default: 0) != 0
         var out: [Int] = []
         var inferred: Int? = nil

@@ -53,7 +53,7 @@ enum ModelLoader {
         var graph = try OnnxImporter.graph(from: proto, directory: directory, limits: options.limits)
         for i in graph.inputs {
             guard i.dtype == .float32 else {
-                throw fail(.unsupported, "graph input '\(i.name)' has type \(i.dtype); drsn accepts FLOAT inputs only")
+                throw fail(.unsupported, "graph input '\(i.name)' has type \(i.typeName); drsn accepts FLOAT inputs only")
             }
         }
         var importedOps: [String: Int] = [:]

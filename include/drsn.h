@@ -82,7 +82,7 @@ DRSN_API const char* drsn_isa(void);
 #define DRSN_WINDOW_BATCH_DEFAULT 64
 /** The z-score epsilon the bindings and the CLI pass to drsn_model_run_windows unless the
  *  caller chooses one: (x - mean) / (std + epsilon). */
-#define DRSN_ZSCORE_EPSILON_DEFAULT 1e-8
+#define DRSN_ZSCORE_EPSILON_DEFAULT 1e-8f
 /** Largest thread count drsn_options_set_num_threads accepts. */
 #define DRSN_MAX_THREADS 256
 

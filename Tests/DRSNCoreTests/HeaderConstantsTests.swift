@@ -77,7 +77,8 @@ final class HeaderConstantsTests: XCTestCase {
         let define = { (name: String) in
             header.split(separator: "\n").first { $0.hasPrefix("#define \(name) ") }?.split(separator: " ").last.map(String.init)
         }
-        XCTAssertEqual(define("DRSN_ZSCORE_EPSILON_DEFAULT").flatMap(Float.init), HeaderConstants.defaultZScoreEpsilon)
+        XCTAssertEqual(define("DRSN_ZSCORE_EPSILON_DEFAULT").map { $0.hasSuffix("f") ? String($0.dropLast()) : $0 }
+                           .flatMap(Float.init), HeaderConstants.defaultZScoreEpsilon)
         XCTAssertEqual(define("DRSN_MAX_THREADS").flatMap(Int.init), Options.maxThreads)
         guard case .zScore(let epsilon) = SlidingWindow(window: 8, hop: 4).normalization else {
             return XCTFail("the default normalisation is not z-score")

@@ -179,7 +179,7 @@ def test_window_batch_default():
 
 
 def test_zscore_epsilon_default():
-    default = float(define("DRSN_ZSCORE_EPSILON_DEFAULT"))
+    default = float(define("DRSN_ZSCORE_EPSILON_DEFAULT").rstrip("f"))  # a float literal: 1e-8f
     assert _model.ZSCORE_EPSILON_DEFAULT == default
     assert inspect.signature(drsn.Model.run_windows).parameters["epsilon"].default == default
     args = cli.build_parser().parse_args(["classify", "model.onnx", "signal.npy", "--window", "8"])

@@ -10,7 +10,7 @@ enum NormalizationOps {
         let xs = x.shape
         guard xs.count >= 2 else { throw fail(.shapeMismatch, "LRN input must have rank >= 2 (N, C, ...), got \(describe(xs))") }
         guard let rawSize = try ctx.node.int("size") else { throw fail(.invalidModel, "LRN needs the size attribute") }
-        guard rawSize >= 1, rawSize <= 1 << 20 else { throw fail(.invalidModel, "LRN size \(rawSize) must be >= 1") }
+        guard rawSize >= 1, rawSize <= 1 << 20 else { throw fail(.invalidModel, "LRN size \(rawSize) must be between 1 and 1048576") }
         let alpha = try ctx.node.float("alpha", default: 1e-4)
         let beta = try ctx.node.float("beta", default: 0.75)
         let bias = try ctx.node.float("bias", default: 1)

@@ -77,6 +77,12 @@ HOT = {
     "7softmax5input": "softmax",
     "9maxPool2D": "maxPool2D",
     "13averagePool2D": "averagePool2D",
+    "3lrn5input": "lrn",
+    "9layerNorm5input": "layerNorm",
+    "19layerNormStatistics5input": "layerNormStatistics",
+    "12instanceNorm5input": "instanceNorm",
+    "13resizeNearest": "resizeNearest",
+    "12resizeLinear": "resizeLinear",
 }
 FORBIDDEN = re.compile(r"^(swift_retain|swift_release|swift_bridgeObjectRetain|swift_bridgeObjectRelease|"
                        r"swift_beginAccess|swift_endAccess|swift_allocObject|malloc|calloc|fmaf|fma)(\W|$)")

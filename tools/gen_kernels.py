@@ -230,6 +230,26 @@ KERNELS = [
     Kernel("leakyRelu", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, "
                            "alpha: Float", "",
               "y = x < 0 ? alpha * x : x elementwise; may run in place."),
+    Kernel("lrn", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channels: Int, inner: Int, "
+                     "planes: Range<Int>, size: Int, alpha: Float, beta: Float, bias: Float", "",
+              "ONNX LRN across channels of [batch, channels, inner] for the planes in `planes`."),
+    Kernel("layerNorm", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows: Range<Int>, "
+                           "cols: Int, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>?, epsilon: Float", "",
+              "Layer normalization of the rows `rows` of [*, cols] with per-column scale and bias."),
+    Kernel("layerNormStatistics", "input: UnsafePointer<Float>, rows: Range<Int>, cols: Int, epsilon: Float, "
+                                     "mean: UnsafeMutablePointer<Float>?, invStdDev: UnsafeMutablePointer<Float>?", "",
+              "Per-row mean and 1 / sqrt(variance + epsilon) of [*, cols] (LayerNormalization outputs 1 and 2)."),
+    Kernel("instanceNorm", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, planes: Range<Int>, "
+                              "channels: Int, planeSize: Int, scale: UnsafePointer<Float>, "
+                              "bias: UnsafePointer<Float>, epsilon: Float", "",
+              "Instance normalization of the planes `planes` of [batch, channels, planeSize]."),
+    Kernel("resizeNearest", "_ p: ResizeParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, "
+                               "rows: Range<Int>, rowIndex: UnsafePointer<Int>, colIndex: UnsafePointer<Int>", "",
+              "Nearest-neighbour Resize of the output rows `rows` through per-axis source index tables."),
+    Kernel("resizeLinear", "_ p: ResizeParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, "
+                              "rows: Range<Int>, rowIndex: UnsafePointer<Int>, rowWeight: UnsafePointer<Float>, "
+                              "colIndex: UnsafePointer<Int>, colWeight: UnsafePointer<Float>", "",
+              "Linear Resize of the output rows `rows` through per-axis source index and weight tables."),
 ]
 
 

@@ -60,3 +60,11 @@ func isInsideSlice(shape: [Int], starts: [Int], steps: [Int], outShape: [Int]) -
     }
     return true
 }
+
+extension ResizeParams {
+    /// Counts are >= 0, and a nonempty output reads a nonempty input.
+    var isConsistent: Bool {
+        planes >= 0 && inHeight >= 0 && inWidth >= 0 && outHeight >= 0 && outWidth >= 0
+            && (planes == 0 || outHeight == 0 || outWidth == 0 || (inHeight > 0 && inWidth > 0))
+    }
+}

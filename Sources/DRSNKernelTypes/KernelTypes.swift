@@ -115,4 +115,7 @@ public enum BinaryOp: Sendable, Equatable {
 
 public enum ReduceOp: Sendable, Equatable {
     case sum, mean, max
+    /// min (NaN propagates), product, sum of |x|, sqrt of the sum of squares, sum of squares,
+    /// log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the max (no overflow).
+    case min, prod, l1, l2, sumSquare, logSumExp
 }

@@ -54,6 +54,19 @@ enum OperatorRegistry {
         "Pad": DataMovementOps.pad,
         "Gather": DataMovementOps.gather,
         "Expand": DataMovementOps.expand,
+        "LRN": NormalizationOps.lrn,
+        "LayerNormalization": NormalizationOps.layerNormalization,
+        "InstanceNormalization": NormalizationOps.instanceNormalization,
+        "Split": SplitTileOps.split,
+        "Tile": SplitTileOps.tile,
+        "ReduceMin": ReduceOps.reduce(.min),
+        "ReduceProd": ReduceOps.reduce(.prod),
+        "ReduceL1": ReduceOps.reduce(.l1),
+        "ReduceL2": ReduceOps.reduce(.l2),
+        "ReduceSumSquare": ReduceOps.reduce(.sumSquare),
+        "ReduceLogSumExp": ReduceOps.reduce(.logSumExp),
+        "Resize": ResizeOps.resize,
+        "Upsample": ResizeOps.upsample,
     ]
 
     static var supportedOperators: [String] { table.keys.sorted() }

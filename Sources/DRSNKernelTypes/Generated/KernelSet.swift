@@ -137,4 +137,30 @@ public protocol KernelSet {
 
     /// y = x < 0 ? alpha * x : x elementwise; may run in place.
     static func leakyRelu(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, alpha: Float)
+
+    /// ONNX LRN across channels of [batch, channels, inner] for the planes in `planes`.
+    static func lrn(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channels: Int, inner: Int,
+                    planes: Range<Int>, size: Int, alpha: Float, beta: Float, bias: Float)
+
+    /// Layer normalization of the rows `rows` of [*, cols] with per-column scale and bias.
+    static func layerNorm(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, rows: Range<Int>, cols: Int,
+                          scale: UnsafePointer<Float>, bias: UnsafePointer<Float>?, epsilon: Float)
+
+    /// Per-row mean and 1 / sqrt(variance + epsilon) of [*, cols] (LayerNormalization outputs 1 and 2).
+    static func layerNormStatistics(input: UnsafePointer<Float>, rows: Range<Int>, cols: Int, epsilon: Float,
+                                    mean: UnsafeMutablePointer<Float>?, invStdDev: UnsafeMutablePointer<Float>?)
+
+    /// Instance normalization of the planes `planes` of [batch, channels, planeSize].
+    static func instanceNorm(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, planes: Range<Int>,
+                             channels: Int, planeSize: Int, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                             epsilon: Float)
+
+    /// Nearest-neighbour Resize of the output rows `rows` through per-axis source index tables.
+    static func resizeNearest(_ p: ResizeParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                              rows: Range<Int>, rowIndex: UnsafePointer<Int>, colIndex: UnsafePointer<Int>)
+
+    /// Linear Resize of the output rows `rows` through per-axis source index and weight tables.
+    static func resizeLinear(_ p: ResizeParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                             rows: Range<Int>, rowIndex: UnsafePointer<Int>, rowWeight: UnsafePointer<Float>,
+                             colIndex: UnsafePointer<Int>, colWeight: UnsafePointer<Float>)
 }

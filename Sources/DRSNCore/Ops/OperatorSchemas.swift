@@ -124,6 +124,22 @@ struct OperatorSchema {
                                   inputs: [(7, 1), (11, 3), (18, 4)]),
             "Gather": OperatorSchema(attributes: attrs("axis"), inputs: [(7, 2)]),
             "Expand": OperatorSchema(since: 8, inputs: [(8, 2)]),
+            "LRN": OperatorSchema(attributes: attrs("alpha", "beta", "bias", "size")),
+            "LayerNormalization": OperatorSchema(since: 17, attributes: attrs("axis", "epsilon", "stash_type"),
+                                                 inputs: [(17, 3)], outputs: [(17, 3)]),
+            "InstanceNormalization": OperatorSchema(attributes: attrs("epsilon"), inputs: [(7, 3)]),
+            "Split": OperatorSchema(attributes: ["axis": always, "split": before(13), "num_outputs": from(18)],
+                                    inputs: [(7, 1), (13, 2)], outputs: [(7, Int.max)]),
+            "Tile": OperatorSchema(inputs: [(7, 2)]),
+            "ReduceMin": reduce(axesInputFrom: 18), "ReduceProd": reduce(axesInputFrom: 18),
+            "ReduceL1": reduce(axesInputFrom: 18), "ReduceL2": reduce(axesInputFrom: 18),
+            "ReduceSumSquare": reduce(axesInputFrom: 18), "ReduceLogSumExp": reduce(axesInputFrom: 18),
+            "Resize": OperatorSchema(since: 10, attributes: [
+                "mode": always, "coordinate_transformation_mode": from(11), "cubic_coeff_a": from(11),
+                "exclude_outside": from(11), "extrapolation_value": from(11), "nearest_mode": from(11),
+                "antialias": from(18), "axes": from(18), "keep_aspect_ratio_policy": from(18)],
+                inputs: [(10, 2), (11, 4)]),
+            "Upsample": OperatorSchema(attributes: ["mode": always, "scales": before(9)], inputs: [(7, 1), (9, 2)]),
         ]
     }()
 }

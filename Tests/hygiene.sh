@@ -77,6 +77,7 @@ HOT = {
     "7softmax5input": "softmax",
     "9maxPool2D": "maxPool2D",
     "13averagePool2D": "averagePool2D",
+    "13convTranspose_5input": "convTranspose (GEMM + col2im scatter-add)",
 }
 FORBIDDEN = re.compile(r"^(swift_retain|swift_release|swift_bridgeObjectRetain|swift_bridgeObjectRelease|"
                        r"swift_beginAccess|swift_endAccess|swift_allocObject|malloc|calloc|fmaf|fma)(\W|$)")

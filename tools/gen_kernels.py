@@ -230,6 +230,13 @@ KERNELS = [
     Kernel("leakyRelu", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, "
                            "alpha: Float", "",
               "y = x < 0 ? alpha * x : x elementwise; may run in place."),
+    Kernel("convTransposeScratchElements", "_ p: ConvParams", "Int",
+              "Floats of scratch one `convTranspose` call needs (per thread when the work is split)."),
+    Kernel("convTranspose", "_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, "
+                               "bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, "
+                               "scratch: UnsafeMutablePointer<Float>, batchRange: Range<Int>, channelRange: Range<Int>",
+              "", "Transposed convolution (ConvTranspose; `p` read the transposed way, weights [inC, outC/groups, kH, "
+                  "kW]) of images `batchRange`, output channels `channelRange`."),
 ]
 
 

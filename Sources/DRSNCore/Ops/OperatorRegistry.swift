@@ -52,6 +52,7 @@ enum OperatorRegistry {
         "Pad": DataMovementOps.pad,
         "Gather": DataMovementOps.gather,
         "Expand": DataMovementOps.expand,
+        "ConvTranspose": ConvTransposeOps.convTranspose,
     ]
 
     static var supportedOperators: [String] { table.keys.sorted() }

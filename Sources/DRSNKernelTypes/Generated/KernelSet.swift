@@ -137,4 +137,13 @@ public protocol KernelSet {
 
     /// y = x < 0 ? alpha * x : x elementwise; may run in place.
     static func leakyRelu(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, alpha: Float)
+
+    /// Floats of scratch one `convTranspose` call needs (per thread when the work is split).
+    static func convTransposeScratchElements(_ p: ConvParams) -> Int
+
+    /// Transposed convolution (ConvTranspose; `p` read the transposed way, weights [inC, outC/groups, kH, kW]) of
+    /// images `batchRange`, output channels `channelRange`.
+    static func convTranspose(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                              bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                              scratch: UnsafeMutablePointer<Float>, batchRange: Range<Int>, channelRange: Range<Int>)
 }

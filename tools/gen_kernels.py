@@ -237,6 +237,23 @@ KERNELS = [
                                "scratch: UnsafeMutablePointer<Float>, batchRange: Range<Int>, channelRange: Range<Int>",
               "", "Transposed convolution (ConvTranspose; `p` read the transposed way, weights [inC, outC/groups, kH, "
                   "kW]) of images `batchRange`, output channels `channelRange`."),
+    Kernel("recurrentScratchElements", "_ p: RecurrentParams", "Int",
+              "Floats of scratch one `lstmSequence` / `gruSequence` call needs (per thread when rows are split)."),
+    Kernel("lstmSequence", "_ p: RecurrentParams, direction: Int, reverse: Bool, rows: Range<Int>, "
+                              "projected: UnsafePointer<Float>, recurrentT: UnsafePointer<Float>, "
+                              "peephole: UnsafePointer<Float>?, initialH: UnsafePointer<Float>?, "
+                              "initialC: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, "
+                              "yH: UnsafeMutablePointer<Float>, yC: UnsafeMutablePointer<Float>, "
+                              "scratch: UnsafeMutablePointer<Float>", "",
+              "The LSTM recurrence of one direction for batch rows `rows` over the whole sequence (input "
+              "projection precomputed)."),
+    Kernel("gruSequence", "_ p: RecurrentParams, direction: Int, reverse: Bool, linearBeforeReset: Bool, "
+                             "rows: Range<Int>, projected: UnsafePointer<Float>, recurrentT: UnsafePointer<Float>, "
+                             "recurrentBiasH: UnsafePointer<Float>?, initialH: UnsafePointer<Float>?, "
+                             "y: UnsafeMutablePointer<Float>, yH: UnsafeMutablePointer<Float>, "
+                             "scratch: UnsafeMutablePointer<Float>", "",
+              "The GRU recurrence of one direction for batch rows `rows` over the whole sequence (input "
+              "projection precomputed)."),
 ]
 
 

@@ -53,6 +53,8 @@ enum OperatorRegistry {
         "Gather": DataMovementOps.gather,
         "Expand": DataMovementOps.expand,
         "ConvTranspose": ConvTransposeOps.convTranspose,
+        "LSTM": RecurrentOps.lstm,
+        "GRU": RecurrentOps.gru,
     ]
 
     static var supportedOperators: [String] { table.keys.sorted() }

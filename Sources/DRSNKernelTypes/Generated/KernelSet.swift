@@ -146,4 +146,24 @@ public protocol KernelSet {
     static func convTranspose(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                               scratch: UnsafeMutablePointer<Float>, batchRange: Range<Int>, channelRange: Range<Int>)
+
+    /// Floats of scratch one `lstmSequence` / `gruSequence` call needs (per thread when rows are split).
+    static func recurrentScratchElements(_ p: RecurrentParams) -> Int
+
+    /// The LSTM recurrence of one direction for batch rows `rows` over the whole sequence (input projection
+    /// precomputed).
+    static func lstmSequence(_ p: RecurrentParams, direction: Int, reverse: Bool, rows: Range<Int>,
+                             projected: UnsafePointer<Float>, recurrentT: UnsafePointer<Float>,
+                             peephole: UnsafePointer<Float>?, initialH: UnsafePointer<Float>?,
+                             initialC: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                             yH: UnsafeMutablePointer<Float>, yC: UnsafeMutablePointer<Float>,
+                             scratch: UnsafeMutablePointer<Float>)
+
+    /// The GRU recurrence of one direction for batch rows `rows` over the whole sequence (input projection
+    /// precomputed).
+    static func gruSequence(_ p: RecurrentParams, direction: Int, reverse: Bool, linearBeforeReset: Bool,
+                            rows: Range<Int>, projected: UnsafePointer<Float>, recurrentT: UnsafePointer<Float>,
+                            recurrentBiasH: UnsafePointer<Float>?, initialH: UnsafePointer<Float>?,
+                            y: UnsafeMutablePointer<Float>, yH: UnsafeMutablePointer<Float>,
+                            scratch: UnsafeMutablePointer<Float>)
 }

@@ -78,12 +78,8 @@ HOT = {
     "9maxPool2D": "maxPool2D",
     "13averagePool2D": "averagePool2D",
     "13convTranspose_5input": "convTranspose (GEMM + col2im scatter-add)",
-    "12lstmSequence_9direction": "lstmSequence (LSTM recurrence)",
-    "11gruSequence_9direction": "gruSequence (GRU recurrence)",
-    "9lstmLanes": "LSTM fused gates",
-    "14gruLinearLanes": "GRU fused gates (linear_before_reset)",
-    "13gruResetLanes": "GRU reset gate",
-    "17gruCandidateLanes": "GRU candidate + state update",
+    "12lstmSequence_9direction": "lstmSequence (LSTM recurrence + fused gates)",
+    "11gruSequence_9direction": "gruSequence (GRU recurrence + fused gates)",
 }
 FORBIDDEN = re.compile(r"^(swift_retain|swift_release|swift_bridgeObjectRetain|swift_bridgeObjectRelease|"
                        r"swift_beginAccess|swift_endAccess|swift_allocObject|malloc|calloc|fmaf|fma)(\W|$)")

@@ -3,7 +3,8 @@
 // that only add) of every time step is computed beforehand by one GEMM (`projected`, see
 // `RecurrentParams`); what remains per time step is one small GEMM of the previous hidden
 // states with R^T (the packed sgemm; its matrix-vector path for a single batch row) and one
-// fused pass over the gates per batch row, in SIMD8 lanes over the hidden units.
+// fused pass over the gates per batch row, in SIMD8 lanes over the hidden units. R^T is packed
+// for the GEMM once per sequence, not per step (`recurrentProduct`).
 //
 // One call runs one direction for a contiguous range of batch rows over the whole sequence
 // (rows are independent, so threads split the (direction, batch row) pairs). The hidden
@@ -13,12 +14,12 @@
 import DRSNKernelTypes
 
 /// sigmoid lane-wise (stable: the shared `SigmoidK`).
-@inline(__always)
+@_transparent
 func gateSigmoid(_ x: V8) -> V8 { SigmoidK()(x) }
 
 /// tanh lane-wise: sign(x) * (1 - e) / (1 + e) with e = exp(-2|x|) (absolute error ~1e-7, no
 /// overflow; NaN propagates).
-@inline(__always)
+@_transparent
 func gateTanh(_ x: V8) -> V8 {
     let e = expNonPositive(absV(x) * V8(repeating: -2))
     let t = (V8(repeating: 1) - e) / (V8(repeating: 1) + e)
@@ -27,12 +28,12 @@ func gateTanh(_ x: V8) -> V8 {
 }
 
 /// `count` (1...8) floats: a full vector load when count == 8.
-@inline(__always)
+@_transparent
 func loadLanes(_ p: UnsafePointer<Float>, _ count: Int) -> V8 {
     count == 8 ? load8(p) : loadPartial8(p, count)
 }
 
-@inline(__always)
+@_transparent
 func storeLanes(_ v: V8, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
     if count == 8 { store8(v, p) } else { storePartial8(v, p, count) }
 }
@@ -40,11 +41,35 @@ func storeLanes(_ v: V8, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
 extension ISAKernels {
     /// Floats of scratch one `lstmSequence` / `gruSequence` call needs (per thread when the
     /// rows are split): the recurrent products of every batch row, GRU's r * h_{t-1}, and the
-    /// GEMM's packing buffers.
+    /// packing buffers of two GEMMs (GRU with linear_before_reset = 0 alternates two products,
+    /// each keeping its packed R^T panel).
     public static func recurrentScratchElements(_ p: RecurrentParams) -> Int {
         let n = p.gates &* p.hiddenSize
-        return p.batch &* n &+ p.batch &* p.hiddenSize &+ sgemmScratchElements(m: p.batch, n: n, k: p.hiddenSize)
+        return p.batch &* n &+ p.batch &* p.hiddenSize &+ 2 &* sgemmScratchElements(m: p.batch, n: n, k: p.hiddenSize)
     }
+}
+
+/// c = a * b for the recurrent product H_{t-1} R^T (m rows of a, lda apart; b is R^T or a
+/// column block of it, k x n, ldb apart; c m x n, ldc apart) on the packed sgemm. When R^T is
+/// a single packed panel (n <= gemmNC, k <= gemmKC) it is packed on the first time step only
+/// (`packed` false) and reused from `scratch` afterwards: the caller passes the same scratch,
+/// m, n, k and b for every step of a sequence and uses that scratch for nothing else. One row
+/// (m == 1) takes sgemm's matrix-vector path, which packs nothing.
+@inline(__always)
+func recurrentProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      c: UnsafeMutablePointer<Float>, ldc: Int, scratch: UnsafeMutablePointer<Float>,
+                      packed: inout Bool) {
+    if m == 1 || n > gemmNC || k > gemmKC || n <= 0 || k <= 0 {
+        ISAKernels.sgemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                         beta: 0, c: c, ldc: ldc, scratch: scratch)
+        return
+    }
+    let reuse = packed
+    gemmPackedB(transA: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, beta: 0, c: c, ldc: ldc,
+                scratch: scratch) { pc, kc, jc, nc, dst in
+        if !reuse { packBNormal(gemmNR, b + (pc &* ldb &+ jc), ldb, kc: kc, nc: nc, into: dst) }
+    }
+    packed = true
 }
 
 // MARK: - LSTM
@@ -53,7 +78,7 @@ extension ISAKernels {
 /// offsets 0, h, 2h, 3h of `xw` (input projection + biases) and `rec` (H_{t-1} R^T; nil: 0);
 /// peepholes P = (p_i, p_o, p_f) at 0, h, 2h; updates the cell state `c` in place and writes
 /// the hidden state to `hOut`.
-@inline(__always)
+@_transparent
 func lstmLanes(_ xw: UnsafePointer<Float>, _ rec: UnsafePointer<Float>?, _ peep: UnsafePointer<Float>?,
                _ c: UnsafeMutablePointer<Float>, _ hOut: UnsafeMutablePointer<Float>, _ h: Int, _ j: Int,
                _ count: Int) {
@@ -113,12 +138,13 @@ extension ISAKernels {
         if let initialH { hPrev = initialH + p.stateOffset(b: b0, direction: direction) }
         var hStride = stateStride
         let xwStride = p.projectedBatchStride, yStride = p.yBatchStride
+        var packed = false
         for s in 0..<p.seqLength {
             let t = reverse ? p.seqLength &- 1 &- s : s
             var recRows: UnsafePointer<Float>? = nil
             if let hp = hPrev {
-                sgemm(transA: false, transB: false, m: nb, n: n4, k: h, alpha: 1, a: hp, lda: hStride,
-                      b: recurrentT, ldb: n4, beta: 0, c: rec, ldc: n4, scratch: gemmScratch)
+                recurrentProduct(m: nb, n: n4, k: h, a: hp, lda: hStride, b: recurrentT, ldb: n4, c: rec, ldc: n4,
+                                 scratch: gemmScratch, packed: &packed)
                 recRows = UnsafePointer(rec)
             }
             let xw = projected + p.projectedOffset(t: t, b: b0, direction: direction)
@@ -161,7 +187,7 @@ func copyFinalState(_ p: RecurrentParams, direction: Int, rows: Range<Int>, from
 /// 0, h, 2h of `xw` (projection + Wb, + Rb for z and r) and `rec` (H_{t-1} R^T; nil: 0);
 /// `rbh`: nil or Rb of the h gate (added to the recurrent product before the reset gate
 /// scales it); `hPrev`: nil (0) or H_{t-1}.
-@inline(__always)
+@_transparent
 func gruLinearLanes(_ xw: UnsafePointer<Float>, _ rec: UnsafePointer<Float>?, _ rbh: UnsafePointer<Float>?,
                     _ hPrev: UnsafePointer<Float>?, _ hOut: UnsafeMutablePointer<Float>, _ h: Int, _ j: Int,
                     _ count: Int) {
@@ -183,7 +209,7 @@ func gruLinearLanes(_ xw: UnsafePointer<Float>, _ rec: UnsafePointer<Float>?, _ 
 
 /// linear_before_reset = 0, first half: z into `rec` (over its pre-activation) and
 /// r * H_{t-1} into `rh`.
-@inline(__always)
+@_transparent
 func gruResetLanes(_ xw: UnsafePointer<Float>, _ rec: UnsafeMutablePointer<Float>, _ hPrev: UnsafePointer<Float>,
                    _ rh: UnsafeMutablePointer<Float>, _ h: Int, _ j: Int, _ count: Int) {
     let z = gateSigmoid(loadLanes(xw + j, count) + loadLanes(UnsafePointer(rec + j), count))
@@ -195,7 +221,7 @@ func gruResetLanes(_ xw: UnsafePointer<Float>, _ rec: UnsafeMutablePointer<Float
 /// linear_before_reset = 0, second half: candidate tanh(xw_h + (r * H_{t-1}) R_h^T) and the
 /// new state. `rec`: z at 0 and the product at 2h, or nil when H_{t-1} is 0 (then z is
 /// computed here from `xw` alone).
-@inline(__always)
+@_transparent
 func gruCandidateLanes(_ xw: UnsafePointer<Float>, _ rec: UnsafePointer<Float>?, _ hPrev: UnsafePointer<Float>?,
                        _ hOut: UnsafeMutablePointer<Float>, _ h: Int, _ j: Int, _ count: Int) {
     var pre = loadLanes(xw + (2 &* h &+ j), count)
@@ -234,6 +260,8 @@ extension ISAKernels {
         let rec = scratch
         let rh = scratch + p.batch &* n3
         let gemmScratch = rh + p.batch &* h
+        let gemmScratch2 = gemmScratch + sgemmScratchElements(m: p.batch, n: n3, k: h)
+        var packed = false, packed2 = false
         var hPrev: UnsafePointer<Float>? = nil
         if let initialH { hPrev = initialH + p.stateOffset(b: b0, direction: direction) }
         var hStride = p.stateBatchStride
@@ -245,8 +273,8 @@ extension ISAKernels {
             if linearBeforeReset {
                 var recRows: UnsafePointer<Float>? = nil
                 if let hp = hPrev {
-                    sgemm(transA: false, transB: false, m: nb, n: n3, k: h, alpha: 1, a: hp, lda: hStride,
-                          b: recurrentT, ldb: n3, beta: 0, c: rec, ldc: n3, scratch: gemmScratch)
+                    recurrentProduct(m: nb, n: n3, k: h, a: hp, lda: hStride, b: recurrentT, ldb: n3, c: rec, ldc: n3,
+                                     scratch: gemmScratch, packed: &packed)
                     recRows = UnsafePointer(rec)
                 }
                 for r in 0..<nb {
@@ -261,16 +289,16 @@ extension ISAKernels {
                     if j < h { gruLinearLanes(xr, rr, recurrentBiasH, hr, out, h, j, h &- j) }
                 }
             } else if let hp = hPrev {
-                sgemm(transA: false, transB: false, m: nb, n: 2 &* h, k: h, alpha: 1, a: hp, lda: hStride,
-                      b: recurrentT, ldb: n3, beta: 0, c: rec, ldc: n3, scratch: gemmScratch)
+                recurrentProduct(m: nb, n: 2 &* h, k: h, a: hp, lda: hStride, b: recurrentT, ldb: n3, c: rec, ldc: n3,
+                                 scratch: gemmScratch, packed: &packed)
                 for r in 0..<nb {
                     let xr = xw + r &* xwStride, rr = rec + r &* n3, hr = hp + r &* hStride, rhr = rh + r &* h
                     var j = 0
                     while j &+ 8 <= h { gruResetLanes(xr, rr, hr, rhr, h, j, 8); j &+= 8 }
                     if j < h { gruResetLanes(xr, rr, hr, rhr, h, j, h &- j) }
                 }
-                sgemm(transA: false, transB: false, m: nb, n: h, k: h, alpha: 1, a: rh, lda: h,
-                      b: recurrentT + 2 &* h, ldb: n3, beta: 0, c: rec + 2 &* h, ldc: n3, scratch: gemmScratch)
+                recurrentProduct(m: nb, n: h, k: h, a: rh, lda: h, b: recurrentT + 2 &* h, ldb: n3, c: rec + 2 &* h,
+                                 ldc: n3, scratch: gemmScratch2, packed: &packed2)
                 for r in 0..<nb {
                     let xr = xw + r &* xwStride, rr = UnsafePointer(rec + r &* n3), hr = hp + r &* hStride
                     let out = yt + r &* yStride

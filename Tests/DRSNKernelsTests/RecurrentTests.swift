@@ -119,6 +119,8 @@ final class RecurrentTests: XCTestCase {
         check(lstm: true, seq: 4, batch: 3, hidden: 8, directions: 2, initial: true, seed: 2)
         check(lstm: true, seq: 7, batch: 5, hidden: 21, directions: 2, initial: true, rowSplit: 3, seed: 3)
         check(lstm: true, seq: 0, batch: 2, hidden: 4, directions: 1, initial: true, seed: 4)
+        // 4 * 130 gate columns: more than one packed panel of R^T (packed per step, not reused)
+        check(lstm: true, seq: 3, batch: 2, hidden: 130, directions: 1, initial: true, seed: 9)
     }
 
     func testGRU() {

@@ -1,8 +1,9 @@
 """ConvTranspose (1-D and 2-D) against onnxruntime: strides, pads, dilations, groups,
 output_padding, output_shape, auto_pad (NOTSET, SAME_UPPER, SAME_LOWER, VALID), bias,
-odd sizes, several opsets, a run split over two threads, and the errors for what drsn
-refuses. Graphs have a dynamic batch "N" (oracle.check runs batch 1 and 7 on one loaded
-model, then the model compiled with N fixed)."""
+odd sizes, several opsets, a run split over two threads, the errors for what drsn refuses,
+and the ONNX backend node tests (test_convtranspose*). Graphs have a dynamic batch "N"
+(oracle.check runs batch 1 and 7 on one loaded model, then the model compiled with N
+fixed)."""
 
 import zlib
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 import drsn
+from node_cases import cases, run_case
 from oracle import check, make_model, node
 
 RNG = np.random.default_rng(0)
@@ -229,3 +231,21 @@ def test_conv_transpose_group_mismatch_is_refused():
     model = make_model([node("ConvTranspose", ["x", "w"], ["y"], group=2)], [("x", ["N", 3, 5])], ["y"], {"w": w})
     msg = _load_error(model)
     assert "group" in msg, msg
+
+
+# ---- the ONNX backend node tests (reference outputs of ONNX's implementation) ----------
+
+CONFORMANCE = cases("test_convtranspose")
+
+
+@pytest.mark.usefixtures("needs_library")
+@pytest.mark.parametrize("case", [c for c in CONFORMANCE if c.name != "test_convtranspose_3d"], ids=lambda c: c.name)
+def test_conv_transpose_onnx_node_cases(case):
+    run_case(case, opset_fallback=True)
+
+
+@pytest.mark.usefixtures("needs_library")
+@pytest.mark.parametrize("case", [c for c in CONFORMANCE if c.name == "test_convtranspose_3d"], ids=lambda c: c.name)
+def test_conv_transpose_onnx_node_case_3d_is_refused(case):
+    with pytest.raises(drsn.UnsupportedError, match="rank 3 .1-D. or 4 .2-D."):
+        run_case(case, opset_fallback=True)

@@ -2,9 +2,10 @@
 sizes, sequence lengths, directions (forward, reverse, bidirectional), with and without
 bias, initial states absent / constant / runtime inputs, every subset of the outputs,
 layout 0 and 1, GRU linear_before_reset 0 and 1, LSTM peepholes, several opsets, a run split
-over two threads, and the errors for what drsn refuses (activations, clip, input_forget,
-shorter sequence_lens). The batch dimension is the dynamic "N" (oracle.check runs batch 1
-and 7 on one loaded model, then the model compiled with N fixed)."""
+over two threads, the errors for what drsn refuses (activations, clip, input_forget,
+shorter sequence_lens), and the ONNX backend node tests (test_lstm*, test_gru*). The batch
+dimension is the dynamic "N" (oracle.check runs batch 1 and 7 on one loaded model, then the
+model compiled with N fixed)."""
 
 import zlib
 
@@ -14,6 +15,7 @@ from onnx import TensorProto
 
 import drsn
 import oracle
+from node_cases import cases, run_case
 from oracle import check, compare, make_feeds, make_model, node, ort_run, ort_session, uniform, validate
 
 RNG = np.random.default_rng(0)
@@ -282,3 +284,12 @@ def test_rnn_runtime_sequence_lens_refused():
     model.graph.input.append(helper.make_tensor_value_info("lens", TensorProto.INT32, [4]))
     msg = _load_error(model)
     assert "sequence_lens" in msg or "INT32" in msg, msg
+
+
+# ---- the ONNX backend node tests (reference outputs of ONNX's implementation; W, R, B,
+# sequence_lens and P, graph inputs there, are made constants of each data set) ----------
+
+@pytest.mark.usefixtures("needs_library")
+@pytest.mark.parametrize("case", cases("test_lstm", "test_gru"), ids=lambda c: c.name)
+def test_rnn_onnx_node_cases(case):
+    run_case(case, constant_inputs=(1, 2, 3, 4, 7), opset_fallback=True)

@@ -170,6 +170,12 @@ def test_conv_transpose_runtime_weights():
     check(model, batches=(2,))
 
 
+def test_conv_transpose_of_a_constant():
+    # a constant input: the node stays (it is not folded) and runs on the constant
+    nodes = [node("ConvTranspose", ["c", "w"], ["t"], strides=[2]), node("Add", ["t", "z"], ["y"])]
+    check(make_model(nodes, [("z", ["N", 3, 11])], ["y"], {"c": rand(1, 2, 5), "w": rand(2, 3, 3)}))
+
+
 def reference(x, w, b, strides, pads_begin, out_sizes, dilations, group):
     """ConvTranspose by its definition (float64 scatter): input position i and tap k land on
     output position i * stride - pad_begin + k * dilation."""

@@ -238,6 +238,22 @@ def test_lstm_stacked_with_squeeze():
     check(make_model(nodes, [("X", [7, "N", 3])], ["Y2", "H2"], inits), gen=X_GEN)
 
 
+def test_lstm_of_constant_input():
+    # X is an initializer: constant folding leaves the node (it needs runtime steps), binding
+    # runs it on the constant; Y_h then meets a runtime input
+    nodes = [node("LSTM", ["X", "W", "R", "B"], ["Y", "Y_h"], hidden_size=4), node("Add", ["Y_h", "z"], ["out"])]
+    inits = {"X": rand(3, 2, 5), "W": rand(1, 16, 5), "R": rand(1, 16, 4), "B": rand(1, 32)}
+    check(make_model(nodes, [("z", [1, 2, 4])], ["out", "Y"], inits))
+
+
+def test_gru_outputs_consumed_and_returned():
+    # Y_h is a graph output and read by another node, Y a graph output too
+    nodes = [node("GRU", ["X", "W", "R"], ["Y", "Y_h"], hidden_size=3, linear_before_reset=1),
+             node("Relu", ["Y_h"], ["r"])]
+    check(make_model(nodes, [("X", [4, "N", 2])], ["Y", "Y_h", "r"], {"W": rand(1, 9, 2), "R": rand(1, 9, 3)}),
+          gen=X_GEN)
+
+
 def _load_error(model):
     with pytest.raises(drsn.Error) as info:
         drsn.Model(model.SerializeToString())

@@ -106,12 +106,14 @@ def test_conv_transpose_groups(case):
     check(conv_transpose_model(cin, cout, spatial, k, group=group, **attrs))
 
 
+@pytest.mark.parametrize("opset", [10, 17])
 @pytest.mark.parametrize("auto_pad", ["SAME_UPPER", "SAME_LOWER", "VALID", "NOTSET"])
 @pytest.mark.parametrize("dims", [1, 2])
-def test_conv_transpose_auto_pad(auto_pad, dims):
-    # odd total padding on some axes: which side gets the larger half matters
+def test_conv_transpose_auto_pad(auto_pad, dims, opset):
+    # odd total padding on some axes: which side gets the larger half matters (opset 10:
+    # ConvTranspose-1, the same rules in onnxruntime)
     spatial, k, strides = ([7], [4], [3]) if dims == 1 else ([5, 4], [3, 4], [2, 3])
-    check(conv_transpose_model(3, 4, spatial, k, auto_pad=auto_pad, strides=strides))
+    check(conv_transpose_model(3, 4, spatial, k, auto_pad=auto_pad, strides=strides, opset=opset))
 
 
 @pytest.mark.parametrize("auto_pad", [None, "SAME_UPPER", "SAME_LOWER", "VALID"])

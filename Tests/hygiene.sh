@@ -83,6 +83,9 @@ HOT = {
     "12instanceNorm5input": "instanceNorm",
     "13resizeNearest": "resizeNearest",
     "12resizeLinear": "resizeLinear",
+    "13convTranspose_5input": "convTranspose (GEMM + col2im scatter-add)",
+    "12lstmSequence_9direction": "lstmSequence (LSTM recurrence + fused gates)",
+    "11gruSequence_9direction": "gruSequence (GRU recurrence + fused gates)",
 }
 FORBIDDEN = re.compile(r"^(swift_retain|swift_release|swift_bridgeObjectRetain|swift_bridgeObjectRelease|"
                        r"swift_beginAccess|swift_endAccess|swift_allocObject|malloc|calloc|fmaf|fma)(\W|$)")

@@ -250,6 +250,30 @@ KERNELS = [
                               "rows: Range<Int>, rowIndex: UnsafePointer<Int>, rowWeight: UnsafePointer<Float>, "
                               "colIndex: UnsafePointer<Int>, colWeight: UnsafePointer<Float>", "",
               "Linear Resize of the output rows `rows` through per-axis source index and weight tables."),
+    Kernel("convTransposeScratchElements", "_ p: ConvParams", "Int",
+              "Floats of scratch one `convTranspose` call needs (per thread when the work is split)."),
+    Kernel("convTranspose", "_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, "
+                               "bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, "
+                               "scratch: UnsafeMutablePointer<Float>, batchRange: Range<Int>, channelRange: Range<Int>",
+              "", "Transposed convolution (ConvTranspose; `p` read the transposed way, weights [inC, outC/groups, kH, "
+                  "kW]) of images `batchRange`, output channels `channelRange`."),
+    Kernel("recurrentScratchElements", "_ p: RecurrentParams", "Int",
+              "Floats of scratch one `lstmSequence` / `gruSequence` call needs (per thread when rows are split)."),
+    Kernel("lstmSequence", "_ p: RecurrentParams, direction: Int, reverse: Bool, rows: Range<Int>, "
+                              "projected: UnsafePointer<Float>, recurrentT: UnsafePointer<Float>, "
+                              "peephole: UnsafePointer<Float>?, initialH: UnsafePointer<Float>?, "
+                              "initialC: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, "
+                              "yH: UnsafeMutablePointer<Float>, yC: UnsafeMutablePointer<Float>, "
+                              "scratch: UnsafeMutablePointer<Float>", "",
+              "The LSTM recurrence of one direction for batch rows `rows` over the whole sequence (input "
+              "projection precomputed)."),
+    Kernel("gruSequence", "_ p: RecurrentParams, direction: Int, reverse: Bool, linearBeforeReset: Bool, "
+                             "rows: Range<Int>, projected: UnsafePointer<Float>, recurrentT: UnsafePointer<Float>, "
+                             "recurrentBiasH: UnsafePointer<Float>?, initialH: UnsafePointer<Float>?, "
+                             "y: UnsafeMutablePointer<Float>, yH: UnsafeMutablePointer<Float>, "
+                             "scratch: UnsafeMutablePointer<Float>", "",
+              "The GRU recurrence of one direction for batch rows `rows` over the whole sequence (input "
+              "projection precomputed)."),
 ]
 
 

@@ -9,3 +9,6 @@ cc -std=c11 -O1 -Wall -Wextra -Werror -I "$ROOT/include" "$ROOT/Tests/alloc/test
    -L "$ROOT/.build/release" -ldrsn -Wl,-rpath,"$ROOT/.build/release" -ldl -o "$OUT/test_no_alloc"
 "$OUT/test_no_alloc" "$ROOT"/benchmarks/models/drsn_cw_1d.onnx "$ROOT"/benchmarks/models/drsn_cs_1d.onnx \
     "$ROOT"/examples/bearing/model/drsn_cwru.onnx
+# recurrent (GRU, LSTM) and transposed-convolution models: their recurrence and col2im steps too
+"$OUT/test_no_alloc" "$ROOT"/Tests/models/variants/drsn_gru.ts17.onnx "$ROOT"/Tests/models/variants/drsn_bilstm.dynamo18.onnx \
+    "$ROOT"/Tests/models/variants/drsn_denoiser.ts17.onnx

@@ -54,7 +54,7 @@ OPERATORS = sorted("""Conv BatchNormalization Relu Abs Sign Neg Sigmoid LeakyRel
     AveragePool MaxPool ReduceMean ReduceSum ReduceMax Gemm MatMul Softmax Flatten Reshape
     Squeeze Unsqueeze Identity Dropout Shape ConstantOfShape Constant Transpose Concat Slice Pad
     Gather Expand LRN LayerNormalization InstanceNormalization Split Tile ReduceMin ReduceProd ReduceL1
-    ReduceL2 ReduceSumSquare ReduceLogSumExp Resize Upsample""".split())
+    ReduceL2 ReduceSumSquare ReduceLogSumExp Resize Upsample ConvTranspose LSTM GRU""".split())
 
 _DUMMY = {
     onnx.defs.OpSchema.AttrType.INT: 1, onnx.defs.OpSchema.AttrType.FLOAT: 1.0,
@@ -390,6 +390,25 @@ def _instance_norm(opset):
                       {"g": f32(0.5, 1.0, 1.5), "b": f32(-1.0, 0.0, 1.0)}, opset=opset)
 
 
+def _conv_transpose(opset):
+    w = np.linspace(-1, 1, 3 * 2 * 3 * 2, dtype=np.float32).reshape(3, 2, 3, 2)
+    n = node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 1], pads=[1, 0, 0, 1], output_padding=[1, 0])
+    return make_model([n], [X4], ["y"], {"w": w}, opset=opset)
+
+
+def _recurrent(op, gates):
+    def build(opset):
+        hidden, rng = 4, np.random.default_rng(5)
+        w = (rng.standard_normal((2, gates * hidden, 5)) * 0.5).astype(np.float32)
+        r = (rng.standard_normal((2, gates * hidden, hidden)) * 0.5).astype(np.float32)
+        b = (rng.standard_normal((2, 2 * gates * hidden)) * 0.1).astype(np.float32)
+        attrs = {"linear_before_reset": 1} if op == "GRU" else {}
+        outs = ["y", "y_h"]
+        n = node(op, ["x", "w", "r", "b"], outs, hidden_size=hidden, direction="bidirectional", **attrs)
+        return make_model([n], [("x", [6, "N", 5])], outs, {"w": w, "r": r, "b": b}, opset=opset)
+    return build
+
+
 MODELS = {
     "Relu": _unary("Relu"), "Abs": _unary("Abs"), "Neg": _unary("Neg"), "Sigmoid": _unary("Sigmoid"),
     "Sign": _unary("Sign"), "Identity": _unary("Identity"), "LeakyRelu": _unary("LeakyRelu", alpha=0.2),
@@ -419,6 +438,7 @@ MODELS = {
     "ReduceL1": _reduce("ReduceL1", 18), "ReduceL2": _reduce("ReduceL2", 18),
     "ReduceSumSquare": _reduce("ReduceSumSquare", 18), "ReduceLogSumExp": _reduce("ReduceLogSumExp", 18),
     "Resize": _resize, "Upsample": _resize,
+    "ConvTranspose": _conv_transpose, "LSTM": _recurrent("LSTM", 4), "GRU": _recurrent("GRU", 3),
 }
 
 GENERATORS = {"Div": away_from_zero(), "Sign": with_zeros(), "Relu": with_zeros(), "Equal": integers(-1, 1),

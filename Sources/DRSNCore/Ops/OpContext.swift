@@ -134,6 +134,18 @@ struct OpContext {
         }
     }
 
+    /// A runtime step of kind `kernel` writing one fresh float32 output per shape, in order.
+    func emit(_ kernel: any StepKernel, inputs: [BoundValue], outputShapes: [[Int]]) throws(DRSNError) -> [BoundValue] {
+        switch sink {
+        case .plan(let builder):
+            return try builder.emit(kernel, inputs: inputs, outputShapes: outputShapes)
+        case .evaluation(let e):
+            var outs: [BoundValue] = []
+            for shape in outputShapes { outs.append(.runtime(try placeholder(e, shape: shape, dtype: .float32))) }
+            return outs
+        }
+    }
+
     /// A copy of `value` into a fresh value (used when an output must not alias).
     func copy(_ value: RuntimeValue) throws(DRSNError) -> RuntimeValue {
         switch sink {

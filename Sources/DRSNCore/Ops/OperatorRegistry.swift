@@ -67,6 +67,9 @@ enum OperatorRegistry {
         "ReduceLogSumExp": ReduceOps.reduce(.logSumExp),
         "Resize": ResizeOps.resize,
         "Upsample": ResizeOps.upsample,
+        "ConvTranspose": ConvTransposeOps.convTranspose,
+        "LSTM": RecurrentOps.lstm,
+        "GRU": RecurrentOps.gru,
     ]
 
     static var supportedOperators: [String] { table.keys.sorted() }

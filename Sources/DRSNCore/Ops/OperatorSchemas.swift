@@ -69,6 +69,8 @@ struct OperatorSchema {
     /// The schemas of the operators in `OperatorRegistry.table`, by op type.
     static let table: [String: OperatorSchema] = {
         let pads = attrs("auto_pad", "kernel_shape", "pads", "strides")
+        var recurrent = attrs("activation_alpha", "activation_beta", "activations", "clip", "direction", "hidden_size")
+        recurrent["layout"] = from(14)
         let unary = OperatorSchema()
         let binary = OperatorSchema(inputs: [(7, 2)])
         let variadic = OperatorSchema(inputs: [(7, Int.max)])
@@ -139,6 +141,12 @@ struct OperatorSchema {
                 "exclude_outside": from(11), "extrapolation_value": from(11), "nearest_mode": from(11),
                 "antialias": from(18), "axes": from(18), "keep_aspect_ratio_policy": from(18)],
                 inputs: [(10, 2), (11, 4)]),
+            "ConvTranspose": OperatorSchema(attributes: pads.merging(
+                attrs("dilations", "group", "output_padding", "output_shape")) { a, _ in a }, inputs: [(7, 3)]),
+            "LSTM": OperatorSchema(attributes: recurrent.merging(["input_forget": always]) { a, _ in a },
+                                   inputs: [(7, 8)], outputs: [(7, 3)]),
+            "GRU": OperatorSchema(attributes: recurrent.merging(["linear_before_reset": always]) { a, _ in a },
+                                  inputs: [(7, 6)], outputs: [(7, 2)]),
             "Upsample": OperatorSchema(attributes: ["mode": always, "scales": before(9)], inputs: [(7, 1), (9, 2)]),
         ]
     }()

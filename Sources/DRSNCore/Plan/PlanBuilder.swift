@@ -86,6 +86,17 @@ final class PlanBuilder {
         return .runtime(out)
     }
 
+    /// Appends a step of kind `kernel` writing one fresh output per shape (a step with several
+    /// outputs, such as LSTM's Y, Y_h and Y_c); returns them in order.
+    func emit(_ kernel: any StepKernel, inputs: [BoundValue], outputShapes: [[Int]]) throws(DRSNError) -> [BoundValue] {
+        var ops: [Operand] = []
+        for i in inputs { ops.append(try operand(i)) }
+        var outs: [RuntimeValue] = []
+        for shape in outputShapes { outs.append(try newValue(shape: shape, dtype: .float32)) }
+        steps.append(Step(kernel, inputs: ops, outputs: outs.map(\.id), nodeName: currentNode))
+        return outs.map { .runtime($0) }
+    }
+
     /// Appends a copy of `value` into a fresh value (used when an output must not alias).
     func copy(_ value: RuntimeValue) throws(DRSNError) -> RuntimeValue {
         let out = try newValue(shape: value.shape, dtype: value.dtype)

@@ -163,4 +163,33 @@ public protocol KernelSet {
     static func resizeLinear(_ p: ResizeParams, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              rows: Range<Int>, rowIndex: UnsafePointer<Int>, rowWeight: UnsafePointer<Float>,
                              colIndex: UnsafePointer<Int>, colWeight: UnsafePointer<Float>)
+
+    /// Floats of scratch one `convTranspose` call needs (per thread when the work is split).
+    static func convTransposeScratchElements(_ p: ConvParams) -> Int
+
+    /// Transposed convolution (ConvTranspose; `p` read the transposed way, weights [inC, outC/groups, kH, kW]) of
+    /// images `batchRange`, output channels `channelRange`.
+    static func convTranspose(_ p: ConvParams, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+                              bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                              scratch: UnsafeMutablePointer<Float>, batchRange: Range<Int>, channelRange: Range<Int>)
+
+    /// Floats of scratch one `lstmSequence` / `gruSequence` call needs (per thread when rows are split).
+    static func recurrentScratchElements(_ p: RecurrentParams) -> Int
+
+    /// The LSTM recurrence of one direction for batch rows `rows` over the whole sequence (input projection
+    /// precomputed).
+    static func lstmSequence(_ p: RecurrentParams, direction: Int, reverse: Bool, rows: Range<Int>,
+                             projected: UnsafePointer<Float>, recurrentT: UnsafePointer<Float>,
+                             peephole: UnsafePointer<Float>?, initialH: UnsafePointer<Float>?,
+                             initialC: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                             yH: UnsafeMutablePointer<Float>, yC: UnsafeMutablePointer<Float>,
+                             scratch: UnsafeMutablePointer<Float>)
+
+    /// The GRU recurrence of one direction for batch rows `rows` over the whole sequence (input projection
+    /// precomputed).
+    static func gruSequence(_ p: RecurrentParams, direction: Int, reverse: Bool, linearBeforeReset: Bool,
+                            rows: Range<Int>, projected: UnsafePointer<Float>, recurrentT: UnsafePointer<Float>,
+                            recurrentBiasH: UnsafePointer<Float>?, initialH: UnsafePointer<Float>?,
+                            y: UnsafeMutablePointer<Float>, yH: UnsafeMutablePointer<Float>,
+                            scratch: UnsafeMutablePointer<Float>)
 }

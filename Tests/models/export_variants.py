@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Exports DRSN variants from the literature that go beyond the classifier zoo into
+Tests/models/variants/: the shrinkage unit combined with recurrent layers, with a
+transposed-convolution decoder and with a LayerNorm / self-attention block. Used by
+Tests/python/test_variants.py.
+
+Needs PyTorch, which the project's .venv does not have: run it once from a separate
+environment, e.g.
+
+    python3 -m venv /tmp/torchenv
+    /tmp/torchenv/bin/pip install torch onnx onnxscript onnxruntime numpy
+    /tmp/torchenv/bin/python Tests/models/export_variants.py            # (re)writes variants/
+    /tmp/torchenv/bin/python Tests/models/export_variants.py --only drsn_gru --exporters ts14
+
+Models (random weights, fixed seeds, eval mode, dynamic batch "batch", input "input"
+[N, 1, L]; the feature extractor is a 1-D DRSN: stem Conv1d, pre-activation RSBU-CW units
+(Tests/models/export_zoo.py's `PreUnit`: BN -> ReLU -> Conv -> BN -> ReLU -> Conv ->
+channel-wise soft thresholding with a learned threshold -> + shortcut), BN -> ReLU):
+
+  drsn_gru        DRSN features [N, 8, T] -> GRU(8 -> 12, batch_first) -> last step ->
+                  Linear(12 -> 1): remaining-useful-life style regression, output "rul" [N, 1]
+  drsn_bilstm     DRSN features -> 2-layer bidirectional LSTM(8 -> 10, batch_first) -> mean
+                  over time -> Linear(20 -> 3), output "logits" [N, 3]
+  drsn_denoiser   denoising autoencoder: Conv1d(1 -> 8, k7, s2) -> RSBU-CW -> RSBU-CW(8 -> 16,
+                  s2) -> BN -> ReLU encoder, ConvTranspose1d(16 -> 8, k4, s2, p1) -> ReLU ->
+                  ConvTranspose1d(8 -> 1, k3, s2, p1, output_padding 1) decoder, output
+                  "denoised" [N, 1, L]
+  drsn_attention  DRSN features [N, 16, T] -> tokens [N, T, 16] -> x + Attention(LayerNorm(x))
+                  (single head: Linear q / k / v, MatMul, scale, Softmax, MatMul, Linear) ->
+                  mean over time -> Linear(16 -> 5), output "logits" [N, 5]
+
+Exporters: "ts" = torch.onnx.export(dynamo=False) at the opsets in TS_OPSETS, "dynamo" =
+torch.onnx.export(dynamo=True) at DYNAMO_OPSET. For each file <name>.onnx the script writes
+<name>.in.npy (float32, batch 3) and <name>.torch.npy (PyTorch's output on it), after
+checking PyTorch against onnxruntime (batch 3 and 5) within 1e-4 relative to the output
+scale; a combination that fails to export or disagrees is skipped and reported in
+variants/README.md, which is regenerated with the op types of every file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from export_zoo import PreUnit, drop_stack_traces  # noqa: E402  (the zoo's DRSN unit)
+
+OUT = HERE / "variants"
+RTOL = 1e-4
+MAX_BYTES = 200_000
+TS_OPSETS = (14, 17)
+DYNAMO_OPSET = 18
+UNIT_SPEC = dict(dims=1, kind="cw", thr="fc", soft="relu")
+
+
+class Extractor(nn.Module):
+    """1-D DRSN feature extractor: stem Conv1d, RSBU-CW units, BN -> ReLU. [N, cin, L] ->
+    [N, widths[-1], L / (stem_stride * prod(strides))]."""
+
+    def __init__(self, cin=1, widths=(4, 8), strides=(1, 2), stem_kernel=3, stem_stride=2):
+        super().__init__()
+        self.stem = nn.Conv1d(cin, widths[0], stem_kernel, stride=stem_stride, padding=stem_kernel // 2, bias=False)
+        units, c = [], widths[0]
+        for w, s in zip(widths, strides):
+            units.append(PreUnit(c, w, s, UNIT_SPEC))
+            c = w
+        self.units = nn.Sequential(*units)
+        self.bn = nn.BatchNorm1d(c)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.units(self.stem(x))))
+
+
+class DRSNGRU(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = Extractor(widths=(4, 8), strides=(1, 2))
+        self.gru = nn.GRU(8, 12, batch_first=True)
+        self.head = nn.Linear(12, 1)
+
+    def forward(self, x):
+        out, _ = self.gru(self.features(x).transpose(1, 2))
+        return self.head(out[:, -1])
+
+
+class DRSNBiLSTM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = Extractor(widths=(4, 8), strides=(1, 2))
+        self.lstm = nn.LSTM(8, 10, num_layers=2, bidirectional=True, batch_first=True)
+        self.head = nn.Linear(20, 3)
+
+    def forward(self, x):
+        out, _ = self.lstm(self.features(x).transpose(1, 2))
+        return self.head(out.mean(dim=1))
+
+
+class DRSNDenoiser(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Extractor(widths=(8, 16), strides=(1, 2), stem_kernel=7, stem_stride=2)
+        self.up1 = nn.ConvTranspose1d(16, 8, 4, stride=2, padding=1)
+        self.up2 = nn.ConvTranspose1d(8, 1, 3, stride=2, padding=1, output_padding=1)
+
+    def forward(self, x):
+        return self.up2(F.relu(self.up1(self.encoder(x))))
+
+
+class DRSNAttention(nn.Module):
+    def __init__(self, width=16):
+        super().__init__()
+        self.features = Extractor(widths=(8, width), strides=(1, 2))
+        self.norm = nn.LayerNorm(width)
+        self.q, self.k, self.v = nn.Linear(width, width), nn.Linear(width, width), nn.Linear(width, width)
+        self.proj = nn.Linear(width, width)
+        self.scale = 1.0 / width ** 0.5
+        self.head = nn.Linear(width, 5)
+
+    def forward(self, x):
+        t = self.features(x).transpose(1, 2)                       # [N, T, C]
+        a = self.norm(t)
+        scores = torch.matmul(self.q(a), self.k(a).transpose(1, 2)) * self.scale
+        t = t + self.proj(torch.matmul(torch.softmax(scores, dim=-1), self.v(a)))
+        return self.head(t.mean(dim=1))
+
+
+# name -> (module class, input length, output name, seed)
+VARIANTS = {
+    "drsn_gru": (DRSNGRU, 128, "rul", 31),
+    "drsn_bilstm": (DRSNBiLSTM, 96, "logits", 32),
+    "drsn_denoiser": (DRSNDenoiser, 128, "denoised", 33),
+    "drsn_attention": (DRSNAttention, 64, "logits", 34),
+}
+
+
+def randomize(model: nn.Module, gen: torch.Generator) -> None:
+    """He-normal conv / linear weights, small random biases, non-trivial BatchNorm statistics
+    and LayerNorm affine parameters, uniform recurrent weights (PyTorch's own range)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d, nn.Linear)):
+                fan_in = m.weight[0].numel() if not isinstance(m, nn.ConvTranspose1d) else m.weight.shape[0] * m.weight.shape[2]
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
+                if m.bias is not None:
+                    m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=gen))
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+                c = m.num_features
+                m.running_mean.copy_(0.2 * torch.randn(c, generator=gen))
+                m.running_var.copy_(0.5 + torch.rand(c, generator=gen))
+                m.weight.copy_(0.75 + 0.5 * torch.rand(c, generator=gen))
+                m.bias.copy_(0.1 * torch.randn(c, generator=gen))
+            elif isinstance(m, nn.LayerNorm):
+                m.weight.copy_(0.75 + 0.5 * torch.rand(m.weight.shape, generator=gen))
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=gen))
+            elif isinstance(m, (nn.GRU, nn.LSTM)):
+                bound = 1.0 / m.hidden_size ** 0.5
+                for p in m.parameters():
+                    p.copy_((torch.rand(p.shape, generator=gen) * 2 - 1) * bound)
+
+
+def build(name: str):
+    cls, length, output, seed = VARIANTS[name]
+    torch.manual_seed(seed)
+    model = cls()
+    randomize(model, torch.Generator().manual_seed(seed + 1000))
+    model.eval()
+    return model, (1, length), output
+
+
+def make_input(name: str, sample, batch: int) -> np.ndarray:
+    rng = np.random.default_rng(VARIANTS[name][3] + 2000 + batch)
+    return rng.standard_normal((batch,) + tuple(sample)).astype(np.float32)
+
+
+def export_ts(model, sample, output: str, opset: int) -> bytes:
+    buf = io.BytesIO()
+    torch.onnx.export(model, (torch.zeros((2,) + sample),), buf, dynamo=False, opset_version=opset,
+                      input_names=["input"], output_names=[output],
+                      dynamic_axes={"input": {0: "batch"}, output: {0: "batch"}}, do_constant_folding=True)
+    return buf.getvalue()
+
+
+def export_dynamo(model, sample, output: str, opset: int) -> bytes:
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    prog = torch.onnx.export(model, (torch.zeros((2,) + sample),), dynamo=True, opset_version=opset,
+                             input_names=["input"], output_names=[output], dynamic_shapes={"x": {0: batch}},
+                             optimize=True, verbose=False)
+    return drop_stack_traces(prog.model_proto).SerializeToString()
+
+
+def ort_session(data: bytes) -> ort.InferenceSession:
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    so.intra_op_num_threads = 1
+    so.log_severity_level = 3
+    return ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
+
+
+def describe(data: bytes) -> tuple[int, int, list[str]]:
+    m = onnx.load_from_string(data)
+    opset = next(o.version for o in m.opset_import if o.domain in ("", "ai.onnx"))
+    return opset, len(m.graph.node), sorted({n.op_type for n in m.graph.node})
+
+
+def export_one(name: str, exporter: str, opset: int, out: Path) -> dict:
+    model, sample, output = build(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = (export_ts(model, sample, output, opset) if exporter == "ts"
+                else export_dynamo(model, sample, output, opset))
+    file_opset, nodes, ops = describe(data)
+    if file_opset != opset:
+        raise RuntimeError(f"asked for opset {opset}, file declares {file_opset}")
+    if len(data) >= MAX_BYTES:
+        raise RuntimeError(f"{len(data)} bytes >= {MAX_BYTES}")
+    onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
+    sess = ort_session(data)
+    worst = 0.0
+    for batch in (3, 5):
+        x = make_input(name, sample, batch)
+        with torch.no_grad():
+            ref = model(torch.from_numpy(x)).numpy()
+        got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+        scale = float(np.max(np.abs(ref)))
+        dev = float(np.max(np.abs(ref.astype(np.float64) - got))) / scale
+        if got.shape != ref.shape or not dev <= RTOL:
+            raise RuntimeError(f"torch vs onnxruntime at batch {batch}: shape {got.shape} vs {ref.shape}, "
+                               f"max deviation {dev:.3e} of the output scale {scale:.3g}")
+        worst = max(worst, dev)
+        if batch == 3:
+            x3, y3 = x, ref
+    stem = f"{name}.{exporter}{file_opset}"
+    (out / f"{stem}.onnx").write_bytes(data)
+    np.save(out / f"{stem}.in.npy", x3)
+    np.save(out / f"{stem}.torch.npy", np.ascontiguousarray(y3.astype(np.float32)))
+    return dict(name=stem, variant=name, exporter=exporter, opset=file_opset, nodes=nodes, ops=ops,
+                bytes=len(data), dev=worst)
+
+
+def _onnxscript_version() -> str:
+    try:
+        import onnxscript
+    except ImportError:
+        return ""
+    return f", onnxscript {onnxscript.__version__}"
+
+
+def write_readme(out: Path, rows: list[dict], skipped: list[str]) -> None:
+    lines = [
+        "# DRSN variants: recurrent, transposed-convolution and attention models",
+        "",
+        "Generated by `Tests/models/export_variants.py` (do not edit by hand; rerun the script, see its",
+        "docstring for the architectures and how to run it). Random weights, fixed seeds, eval mode,",
+        "dynamic batch `batch`, input `input` [N, 1, L]. Each `<name>.onnx` has `<name>.in.npy` (batch 3)",
+        "and `<name>.torch.npy` (PyTorch's output on it); PyTorch and onnxruntime agree within 1e-4 of",
+        "the output scale on every file (checked at export time at batch 3 and 5). Names:",
+        "`<variant>.<exporter><opset>.onnx`; exporter `ts` = TorchScript (`dynamo=False`), `dynamo` =",
+        "`torch.onnx.export(dynamo=True)`.",
+        "",
+        f"Exported with torch {torch.__version__}, onnx {onnx.__version__}, onnxruntime "
+        f"{ort.__version__}{_onnxscript_version()}. Used by Tests/python/test_variants.py.",
+        "",
+        "| file | exporter | opset | nodes | bytes | max abs(torch - onnxruntime) / scale | op types |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: r["name"]):
+        lines.append(f"| {r['name']}.onnx | {'TorchScript' if r['exporter'] == 'ts' else 'dynamo'} | "
+                     f"{r['opset']} | {r['nodes']} | {r['bytes']} | {r['dev']:.1e} | {' '.join(r['ops'])} |")
+    lines += ["", "Skipped exporter/opset combinations:", ""]
+    lines += [f"- {s}" for s in skipped] or ["- none"]
+    (out / "README.md").write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
+    ap.add_argument("--exporters", nargs="*", default=None,
+                    help=f"subset of {' '.join(f'ts{o}' for o in TS_OPSETS)} dynamo{DYNAMO_OPSET} (default: all)")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows, skipped = [], []
+    combos = [("ts", o) for o in TS_OPSETS] + [("dynamo", DYNAMO_OPSET)]
+    for name in args.only:
+        for exporter, opset in combos:
+            tag = f"{exporter}{opset}"
+            if args.exporters is not None and tag not in args.exporters:
+                continue
+            try:
+                r = export_one(name, exporter, opset, args.out)
+            except Exception as exc:  # noqa: BLE001 - report and skip the combination
+                msg = f"{name} {tag}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+                print("SKIPPED", msg, flush=True)
+                skipped.append(msg)
+                continue
+            rows.append(r)
+            print(f"{r['name']}: {r['nodes']} nodes, {r['bytes']} bytes, |torch - ort| / scale {r['dev']:.2e}; "
+                  f"{' '.join(r['ops'])}", flush=True)
+    if args.exporters is None and args.only == list(VARIANTS):
+        write_readme(args.out, rows, skipped)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -230,6 +230,12 @@ KERNELS = [
     Kernel("leakyRelu", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, "
                            "alpha: Float", "",
               "y = x < 0 ? alpha * x : x elementwise; may run in place."),
+    Kernel("unaryMath", "_ op: UnaryMathOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, "
+                           "count: Int", "",
+              "Elementwise math function (exp, log, tanh, erf, gelu, pow by a scalar, ...); may run in place."),
+    Kernel("binaryMath", "_ op: BinaryMathOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>, "
+                            "bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int]", "",
+              "Broadcast Pow or PRelu (strides from `broadcastStrides`)."),
 ]
 
 

@@ -71,8 +71,15 @@ enum ConvOps {
         let xs = x.shape
         guard xs.count >= 2 else { throw fail(.shapeMismatch, "BatchNormalization input must have rank >= 2, got \(describe(xs))") }
         let channels = xs[1]
-        let (scale, shift) = try batchNormCoefficients(ctx, channels: channels)
         let inner = xs.count > 2 ? xs[2...].reduce(1, *) : 1
+        if RuntimeParameters.anyRuntime(ctx, 1, 2, 3, 4) {
+            try ctx.requireRuntimeType(x, 0)
+            let eps = try ctx.node.float("epsilon", default: 1e-5)
+            let (s, b) = try RuntimeParameters.batchNormCoefficients(ctx, channels: channels, epsilon: eps)
+            return [try ctx.emit(ScaleShiftStep(batch: xs[0], channels: channels, inner: inner, relu: false),
+                                 inputs: [x, s, b], outputShape: xs)]
+        }
+        let (scale, shift) = try batchNormCoefficients(ctx, channels: channels)
         if let t = x.constant {
             try ctx.checkConstant(xs)
             var v = t.floatValues

@@ -45,6 +45,7 @@ enum ElementwiseOps {
             lo = try ctx.node.float("min", default: -Float.greatestFiniteMagnitude)
             hi = try ctx.node.float("max", default: Float.greatestFiniteMagnitude)
         } else {
+            if RuntimeParameters.anyRuntime(ctx, 1, 2) { return [try RuntimeParameters.clip(ctx)] }
             if let t = try ctx.optionalConstantInput(1, "Clip min") {
                 guard let v = t.scalarFloat else { throw fail(.invalidModel, "Clip min must be a scalar") }
                 lo = v

@@ -52,6 +52,23 @@ enum OperatorRegistry {
         "Pad": DataMovementOps.pad,
         "Gather": DataMovementOps.gather,
         "Expand": DataMovementOps.expand,
+        "Sum": SumMeanOps.sum,
+        "Mean": SumMeanOps.mean,
+        "Exp": MathOps.unary(.exp),
+        "Log": MathOps.unary(.log),
+        "Sqrt": MathOps.unary(.sqrt),
+        "Reciprocal": MathOps.unary(.reciprocal),
+        "Tanh": MathOps.unary(.tanh),
+        "Erf": MathOps.unary(.erf, since: 9),
+        "Softplus": MathOps.unary(.softplus),
+        "Softsign": MathOps.unary(.softsign),
+        "HardSwish": MathOps.unary(.hardSwish, since: 14),
+        "Elu": MathOps.elu,
+        "Selu": MathOps.selu,
+        "HardSigmoid": MathOps.hardSigmoid,
+        "Gelu": MathOps.gelu,
+        "Pow": MathOps.pow,
+        "PRelu": MathOps.prelu,
     ]
 
     static var supportedOperators: [String] { table.keys.sorted() }

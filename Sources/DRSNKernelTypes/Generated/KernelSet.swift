@@ -137,4 +137,12 @@ public protocol KernelSet {
 
     /// y = x < 0 ? alpha * x : x elementwise; may run in place.
     static func leakyRelu(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, alpha: Float)
+
+    /// Elementwise math function (exp, log, tanh, erf, gelu, pow by a scalar, ...); may run in place.
+    static func unaryMath(_ op: UnaryMathOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                          count: Int)
+
+    /// Broadcast Pow or PRelu (strides from `broadcastStrides`).
+    static func binaryMath(_ op: BinaryMathOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>,
+                           bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int])
 }

@@ -13,8 +13,10 @@ dimensions of odd sizes, so every run has SIMD tails.
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
 import numpy as np
+import onnx.backend.test as onnx_backend_test
 import pytest
 from onnx import TensorProto
 
@@ -579,3 +581,26 @@ def test_pad_runtime_constant_value_crop_and_axes():
     model = make_model([node("Pad", ["x", "pads", "v", "axes"], ["y"])], [("x", ["N", 3, 5]), ("v", [1])], ["y"],
                        {"pads": i64(2, -1, 1, 3), "axes": i64(1, 2)}, opset=18)
     check_close(model, gen={"x": uniform(), "v": lambda s, r: f32([np.nan])})
+
+
+# ---- the light model zoo of the onnx package ------------------------------------------------
+
+LIGHT_ZOO = Path(onnx_backend_test.__file__).parent / "data" / "light"
+
+
+@pytest.mark.parametrize("name,limits", [("resnet50", None), ("shufflenet", None), ("squeezenet", None),
+                                         ("vgg19", {"max_value_elements": 1 << 28})])
+def test_light_zoo_models(name, limits):
+    # refused before only by Sum (resnet50, shufflenet) or Dropout's unread mask (squeezenet,
+    # vgg19; vgg19's 140M weights also need a larger constant budget than the default)
+    path = LIGHT_ZOO / f"light_{name}.onnx"
+    if not path.is_file():
+        pytest.skip(f"onnx's light model zoo is not installed ({path})")
+    data = path.read_bytes()
+    m = drsn.Model(data, limits=limits) if limits else drsn.Model(data)
+    try:
+        x = np.random.default_rng(0).uniform(0, 1, size=[d if d > 0 else 1 for d in m.inputs[0].shape]).astype(np.float32)
+        session = oracle.ort_session(data)
+        compare_close(m.run_dict({m.inputs[0].name: x}), oracle.ort_run(session, {m.inputs[0].name: x}), name)
+    finally:
+        m.close()

@@ -274,6 +274,12 @@ KERNELS = [
                              "scratch: UnsafeMutablePointer<Float>", "",
               "The GRU recurrence of one direction for batch rows `rows` over the whole sequence (input "
               "projection precomputed)."),
+    Kernel("unaryMath", "_ op: UnaryMathOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, "
+                           "count: Int", "",
+              "Elementwise math function (exp, log, tanh, erf, gelu, pow by a scalar, ...); may run in place."),
+    Kernel("binaryMath", "_ op: BinaryMathOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>, "
+                            "bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int]", "",
+              "Broadcast Pow or PRelu (strides from `broadcastStrides`)."),
 ]
 
 

@@ -27,14 +27,6 @@ func meanAndInvStdDev(_ p: UnsafePointer<Float>, _ n: Int, epsilon: Float) -> (m
     return (mean, 1 / (s / Float(n) + epsilon).squareRoot())
 }
 
-/// Lane-wise square root (sqrtps where the ISA has it; no library call).
-@inline(__always) @usableFromInline
-func sqrtV(_ v: V8) -> V8 {
-    var r = V8()
-    for l in 0..<8 { r[l] = v[l].squareRoot() }
-    return r
-}
-
 /// d^(-beta) lane-wise: exact forms for the common betas 0.5, 0.75 (AlexNet, GoogLeNet,
 /// ZFNet) and 1, powf per lane otherwise.
 @inline(__always) @usableFromInline

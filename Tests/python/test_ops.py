@@ -785,6 +785,8 @@ def test_dropout_inference(opset, with_mask):
     if with_mask:
         nodes += [node("Cast", ["mask"], ["mf"], to=TensorProto.FLOAT), node("Mul", ["d", "mf"], ["y"])]
         outputs = ["y"]
+    # the mask is onnxruntime's inference mask (all false before opset 12, all true from
+    # 12; more cases in test_math_ops.py)
     check(make_model(nodes, [("x", ["N", 4, 6])], outputs, inits, opset=opset))
 
 

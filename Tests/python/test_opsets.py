@@ -20,7 +20,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 import drsn
-from oracle import away_from_zero, check, i64, integers, make_model, node, uniform, with_zeros
+from oracle import away_from_zero, check, i64, integers, make_model, node, ort_run, ort_session, uniform, with_zeros
 
 pytestmark = pytest.mark.usefixtures("needs_library")
 
@@ -54,7 +54,8 @@ OPERATORS = sorted("""Conv BatchNormalization Relu Abs Sign Neg Sigmoid LeakyRel
     AveragePool MaxPool ReduceMean ReduceSum ReduceMax Gemm MatMul Softmax Flatten Reshape
     Squeeze Unsqueeze Identity Dropout Shape ConstantOfShape Constant Transpose Concat Slice Pad
     Gather Expand LRN LayerNormalization InstanceNormalization Split Tile ReduceMin ReduceProd ReduceL1
-    ReduceL2 ReduceSumSquare ReduceLogSumExp Resize Upsample ConvTranspose LSTM GRU""".split())
+    ReduceL2 ReduceSumSquare ReduceLogSumExp Resize Upsample ConvTranspose LSTM GRU Sum Mean Exp Log Sqrt
+    Reciprocal Tanh Erf Softplus Softsign HardSwish Elu Selu HardSigmoid Gelu Pow PRelu""".split())
 
 _DUMMY = {
     onnx.defs.OpSchema.AttrType.INT: 1, onnx.defs.OpSchema.AttrType.FLOAT: 1.0,
@@ -438,10 +439,17 @@ MODELS = {
     "ReduceL1": _reduce("ReduceL1", 18), "ReduceL2": _reduce("ReduceL2", 18),
     "ReduceSumSquare": _reduce("ReduceSumSquare", 18), "ReduceLogSumExp": _reduce("ReduceLogSumExp", 18),
     "Resize": _resize, "Upsample": _resize,
+    "Sum": _variadic("Sum"), "Mean": _variadic("Mean"),
+    "Exp": _unary("Exp"), "Log": _unary("Log"), "Sqrt": _unary("Sqrt"), "Reciprocal": _unary("Reciprocal"),
+    "Tanh": _unary("Tanh"), "Erf": _unary("Erf"), "Softplus": _unary("Softplus"), "Softsign": _unary("Softsign"),
+    "HardSwish": _unary("HardSwish"), "Elu": _unary("Elu", alpha=0.7), "Selu": _unary("Selu", alpha=1.5, gamma=1.1),
+    "HardSigmoid": _unary("HardSigmoid", alpha=0.3, beta=0.4), "Gelu": _unary("Gelu", approximate="tanh"),
+    "Pow": _binary("Pow"), "PRelu": _binary("PRelu"),
     "ConvTranspose": _conv_transpose, "LSTM": _recurrent("LSTM", 4), "GRU": _recurrent("GRU", 3),
 }
 
-GENERATORS = {"Div": away_from_zero(), "Sign": with_zeros(), "Relu": with_zeros(), "Equal": integers(-1, 1),
+GENERATORS = {"Div": away_from_zero(), "Log": away_from_zero(), "Sqrt": away_from_zero(),
+              "Reciprocal": away_from_zero(), "Pow": away_from_zero(), "Sign": with_zeros(), "Relu": with_zeros(), "Equal": integers(-1, 1),
               "Greater": integers(-1, 1), "Less": integers(-1, 1), "GreaterOrEqual": integers(-1, 1),
               "LessOrEqual": integers(-1, 1), "Max": integers(), "Min": integers(), "Cast": with_zeros(-2, 2, 0.3)}
 
@@ -517,19 +525,19 @@ def test_dropout_training_mode_is_refused():
 
 @pytest.mark.parametrize("opset", [7, 10, 11])
 def test_dropout_mask_before_opset_12(opset):
-    # At inference nothing is dropped: the mask is all ones (True), as ONNX's reference
-    # implementation computes at every opset. onnxruntime writes zeros before opset 12 (its
-    # Dropout-7..11 is an identity that clears the mask), so the reference is the oracle here.
-    from onnx.reference import ReferenceEvaluator
+    # At inference nothing is dropped, but what the mask holds differs by opset in the
+    # oracle: onnxruntime writes all 0.0 before opset 10 (FLOAT), all false at 10-11 (BOOL)
+    # and all true from 12 (ONNX's reference implementation writes ones everywhere). drsn
+    # follows onnxruntime, the runtime users compare against.
     model = _dropout(opset, mask=True)
     x = np.random.default_rng(0).uniform(-1, 1, (2, 3, 5)).astype(np.float32)
-    ref_y, ref_mask = ReferenceEvaluator(model).run(None, {"x": x})
+    ort_y, ort_mask = ort_run(ort_session(model.SerializeToString()), {"x": x}).values()
     with drsn.Model(model.SerializeToString()) as m:
         assert m.outputs[1].dtype == (np.bool_ if opset >= 10 else np.float32)
         y, mask = m.run(x)
-    np.testing.assert_array_equal(y, ref_y)
-    np.testing.assert_array_equal(mask, ref_mask.astype(np.float32))
-    assert mask.all()
+    np.testing.assert_array_equal(y, ort_y)
+    np.testing.assert_array_equal(mask, ort_mask.astype(np.float32))
+    assert mask.all() == (opset >= 12)
 
 
 def test_cast_of_constant_rounds_to_float16_and_bfloat16():

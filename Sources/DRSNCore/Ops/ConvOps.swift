@@ -80,6 +80,13 @@ enum ConvOps {
         // Parameters per sample and the elements each applies to.
         let channels = spatial ? xs[1] : xs[1] * positions
         let inner = spatial ? positions : 1
+        if RuntimeParameters.anyRuntime(ctx, 1, 2, 3, 4) {
+            try ctx.requireRuntimeType(x, 0)
+            let eps = try ctx.node.float("epsilon", default: 1e-5)
+            let (s, b) = try RuntimeParameters.batchNormCoefficients(ctx, channels: channels, epsilon: eps)
+            return [try ctx.emit(ScaleShiftStep(batch: xs[0], channels: channels, inner: inner, relu: false),
+                                 inputs: [x, s, b], outputShape: xs)]
+        }
         let (scale, shift) = try batchNormCoefficients(ctx, channels: channels)
         if let t = x.constant {
             try ctx.checkConstant(xs)

@@ -144,12 +144,15 @@ enum DataMovementOps {
         var rawPads: [Int64]
         var value: Float = 0
         var axes: [Int] = Array(0..<xs.count)
+        var runtimeValue: BoundValue? = nil
         if ctx.opset < 11 {
             rawPads = try ctx.node.ints("pads") ?? []
             value = try ctx.node.float("value", default: 0)
         } else {
             rawPads = try ctx.constantInput(1, "Pad pads").intValues
-            if let v = try ctx.optionalConstantInput(2, "Pad constant_value") {
+            if RuntimeParameters.anyRuntime(ctx, 2) {
+                runtimeValue = try RuntimeParameters.scalarParameter(ctx, 2, "Pad constant_value")
+            } else if let v = try ctx.optionalConstantInput(2, "Pad constant_value") {
                 guard let f = v.floatValues.first, v.count == 1 else { throw fail(.invalidModel, "Pad constant_value must be a scalar") }
                 value = f
             }
@@ -168,6 +171,12 @@ enum DataMovementOps {
             begin[axis] = b
             outShape[axis] = xs[axis] + b + e
             guard outShape[axis] >= 0 else { throw fail(.shapeMismatch, "Pad pads \(rawPads) crop more than input \(describe(xs)) holds") }
+        }
+        if let v = runtimeValue {
+            try ctx.requireRuntimeType(x, 0)
+            guard x.dtype == .float32 else { throw fail(.unsupported, "Pad with a runtime constant_value needs a FLOAT input, got \(x.dtype)") }
+            return [try ctx.emit(RuntimeValuePadStep(shape: xs, padsBegin: begin, outShape: outShape),
+                                 inputs: [x, v], outputShape: outShape)]
         }
         if let t = x.constant {
             try ctx.checkConstant(outShape)

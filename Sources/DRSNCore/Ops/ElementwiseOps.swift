@@ -39,37 +39,27 @@ enum ElementwiseOps {
     }
 
     /// Clip: bounds from the attributes min/max before opset 11, from the optional scalar
-    /// inputs 1 and 2 from 11 on. Constant bounds clip in one step; a bound computed at run
-    /// time becomes a Max (lower) or Min (upper) step, so that y = min(max(x, lo), hi) as in
+    /// inputs 1 and 2 from 11 on. Constant bounds clip in one unary step; when a bound is
+    /// computed at run time, one `RuntimeClipStep` computes y = min(max(x, lo), hi) as in
     /// ONNX (hi wins when lo > hi; NaN stays NaN).
     static func clip(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
         var lo = -Float.infinity
         var hi = Float.infinity
-        var runtimeBounds: [(BinaryOp, BoundValue)] = []
         if ctx.opset < 11 {
             lo = try ctx.node.float("min", default: -Float.greatestFiniteMagnitude)
             hi = try ctx.node.float("max", default: Float.greatestFiniteMagnitude)
         } else {
-            for (i, op, what) in [(1, BinaryOp.max, "min"), (2, BinaryOp.min, "max")] {
-                guard let bound = ctx.optionalInput(i) else { continue }
-                guard try elementCount(bound.shape) == 1 else {
-                    throw fail(.invalidModel, "Clip \(what) (input \(i)) must be a scalar, got shape \(describe(bound.shape))")
-                }
-                if let t = bound.constant {
-                    guard let v = t.scalarFloat else { throw fail(.invalidModel, "Clip \(what) must be a scalar") }
-                    if i == 1 { lo = v } else { hi = v }
-                } else {
-                    try ctx.requireRuntimeType(bound, i)
-                    runtimeBounds.append((op, ShapeOps.view(bound, [])))
-                }
+            if RuntimeParameters.anyRuntime(ctx, 1, 2) { return [try RuntimeParameters.clip(ctx)] }
+            if let t = try ctx.optionalConstantInput(1, "Clip min") {
+                guard let v = t.scalarFloat else { throw fail(.invalidModel, "Clip min must be a scalar") }
+                lo = v
+            }
+            if let t = try ctx.optionalConstantInput(2, "Clip max") {
+                guard let v = t.scalarFloat else { throw fail(.invalidModel, "Clip max must be a scalar") }
+                hi = v
             }
         }
-        var y = try ctx.input(0)
-        if runtimeBounds.isEmpty || lo > -Float.infinity || hi < Float.infinity {
-            y = try applyUnary(.clip(min: lo, max: hi), y, ctx)
-        }
-        for (op, bound) in runtimeBounds { y = try applyBinary(op, y, bound, ctx) }
-        return [y]
+        return [try applyUnary(.clip(min: lo, max: hi), try ctx.input(0), ctx)]
     }
 
     static func cast(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {

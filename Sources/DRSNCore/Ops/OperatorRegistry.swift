@@ -70,6 +70,23 @@ enum OperatorRegistry {
         "ConvTranspose": ConvTransposeOps.convTranspose,
         "LSTM": RecurrentOps.lstm,
         "GRU": RecurrentOps.gru,
+        "Sum": SumMeanOps.sum,
+        "Mean": SumMeanOps.mean,
+        "Exp": MathOps.unary(.exp),
+        "Log": MathOps.unary(.log),
+        "Sqrt": MathOps.unary(.sqrt),
+        "Reciprocal": MathOps.unary(.reciprocal),
+        "Tanh": MathOps.unary(.tanh),
+        "Erf": MathOps.unary(.erf, since: 9),
+        "Softplus": MathOps.unary(.softplus),
+        "Softsign": MathOps.unary(.softsign),
+        "HardSwish": MathOps.unary(.hardSwish, since: 14),
+        "Elu": MathOps.elu,
+        "Selu": MathOps.selu,
+        "HardSigmoid": MathOps.hardSigmoid,
+        "Gelu": MathOps.gelu,
+        "Pow": MathOps.pow,
+        "PRelu": MathOps.prelu,
     ]
 
     static var supportedOperators: [String] { table.keys.sorted() }

@@ -17,25 +17,39 @@ enum ShapeOps {
         [try ctx.input(0)]
     }
 
-    /// Dropout at inference: the output is the input (the ratio, attribute before opset 12
-    /// and input from 12, plays no part), and the optional mask keeps every element: ones of
-    /// the input's shape, BOOL from opset 10, the input's type before. training_mode (input 2,
-    /// opset 12+) must be a constant false.
+    /// Dropout in inference: the output is the input (ratio is ignored). The optional mask
+    /// output is what onnxruntime writes in inference: all true from opset 12 (bool), all
+    /// false in opsets 10-11 (bool) and all 0.0 before opset 10 (where it has the input's
+    /// type). A mask nothing reads costs nothing: IdentityElimination drops the node, or
+    /// dead step elimination its step.
     static func dropout(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
         if let t = try ctx.optionalConstantInput(2, "Dropout training_mode"), t.intValues.first ?? 0 != 0 {
             throw fail(.unsupported, "Dropout with training_mode=true is not supported (inference only)")
         }
         let x = try ctx.input(0)
-        guard ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty else { return [x] }
-        try ctx.checkConstant(x.shape)
-        let n = try elementCount(x.shape)
-        let mask: Tensor
-        if ctx.opset >= 10 {
-            mask = Tensor(ints: [Int64](repeating: 1, count: n), shape: x.shape, dtype: .bool)
-        } else {
-            mask = try Tensor(floats: [Float](repeating: 1, count: n), shape: x.shape, dtype: x.dtype)
+        guard ctx.node.outputs.count > 1, !ctx.node.outputs[1].isEmpty else { return [x] }
+        return [x, try dropoutMask(like: x, ctx)]
+    }
+
+    /// A tensor of x's shape filled with the inference mask value of `dropout`.
+    static func dropoutMask(like x: BoundValue, _ ctx: OpContext) throws(DRSNError) -> BoundValue {
+        let value: Float = ctx.opset >= 12 ? 1 : 0
+        let dtype: DType = ctx.opset >= 10 ? .bool : x.dtype
+        let shape = x.shape
+        let n = try elementCount(shape)
+        if x.constant != nil {
+            try ctx.checkConstant(shape)
+            if dtype.isFloatingPoint {
+                return .constant(try Tensor(floats: [Float](repeating: value, count: n), shape: shape, dtype: dtype))
+            }
+            return .constant(Tensor(ints: [Int64](repeating: Int64(value), count: n), shape: shape, dtype: dtype))
         }
-        return [x, .constant(mask)]
+        // A broadcast of one constant element: select(true, v, v) with every operand read
+        // through zero strides (as Expand does).
+        let zero = [Int](repeating: 0, count: shape.count)
+        let one = try Tensor(floats: [1], shape: []), v = try Tensor(floats: [value], shape: [])
+        return try ctx.emit(SelectStep(cStrides: zero, xStrides: zero, yStrides: zero, outShape: shape),
+                            inputs: [.constant(one), .constant(v), .constant(v)], outputShape: shape, dtype: dtype)
     }
 
     static func flatten(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {

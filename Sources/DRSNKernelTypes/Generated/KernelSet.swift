@@ -192,4 +192,12 @@ public protocol KernelSet {
                             recurrentBiasH: UnsafePointer<Float>?, initialH: UnsafePointer<Float>?,
                             y: UnsafeMutablePointer<Float>, yH: UnsafeMutablePointer<Float>,
                             scratch: UnsafeMutablePointer<Float>)
+
+    /// Elementwise math function (exp, log, tanh, erf, gelu, pow by a scalar, ...); may run in place.
+    static func unaryMath(_ op: UnaryMathOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                          count: Int)
+
+    /// Broadcast Pow or PRelu (strides from `broadcastStrides`).
+    static func binaryMath(_ op: BinaryMathOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>,
+                           bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int])
 }

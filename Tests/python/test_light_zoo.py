@@ -9,7 +9,8 @@ Each model must load and agree with onnxruntime on the same file
   shape (He-scaled for matrices and filters, in [0.5, 1.5] for vectors, so that batch-norm
   variances stay positive), which exercises the numerics the constant weights hide;
 within 1e-4 relative to the output's scale (max |onnxruntime output|), at batch 1 (most of
-the files reshape to a fixed [1, features]).
+the files reshape to a fixed [1, features]); the final Softmax's input (the logits) is
+compared as well.
 
 vgg19 builds 143.7M weights at load, more than the default limit on constants computed at
 load (DRSN_LIMIT_MAX_VALUE_ELEMENTS, 2^27, which bounds what a small file can make a load
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 
 import drsn
 from oracle import ort_run, ort_session
@@ -71,7 +72,19 @@ def random_weights(model: onnx.ModelProto, seed: int) -> onnx.ModelProto:
     return out
 
 
+def with_logits(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with the input of its final Softmax (the logits) as a second output: the
+    probabilities of a random network are often saturated, the logits are not."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    last = out.graph.node[-1]
+    if last.op_type == "Softmax":
+        out.graph.output.append(helper.make_tensor_value_info(last.input[0], TensorProto.FLOAT, None))
+    return out
+
+
 def check(model: onnx.ModelProto, name: str, batch: int, seed: int) -> float:
+    model = with_logits(model)
     data = model.SerializeToString()
     session = ort_session(data)
     initializers = {t.name for t in model.graph.initializer}

@@ -151,20 +151,23 @@ enum ResizeOps {
                              op: String) throws(DRSNError) -> [BoundValue] {
         let xs = x.shape, rank = xs.count
         let spatial = rank >= 2 ? rank - 2 : 0
+        // The output's size first: every table below is as long as an output dim.
+        try ctx.checkShape(outShape, "the \(op) output")
         for d in 0..<spatial {
             let unchanged: Bool
             if linear {
                 unchanged = scale[d] == 1
+            } else if outShape[d] != xs[d] {
+                unchanged = false
             } else {
                 let map = ResizeTables.nearest(inLength: xs[d], outLength: outShape[d], scale: scale[d],
                                                coordinates: coordinates, rounding: rounding)
-                unchanged = outShape[d] == xs[d] && map == Array(0..<xs[d])
+                unchanged = map == Array(0..<xs[d])
             }
             guard unchanged else {
                 throw fail(.unsupported, "\(op) of dim \(d) (scale \(scale[d]), \(xs[d]) -> \(outShape[d])) is not supported: only the two innermost dims may be resized\(linear ? " in linear mode" : "")")
             }
         }
-        try ctx.checkShape(outShape, "the \(op) output")
         let inH = rank >= 2 ? xs[rank - 2] : 1, outH = rank >= 2 ? outShape[rank - 2] : 1
         let params = ResizeParams(planes: xs[..<spatial].reduce(1, *), inHeight: inH, inWidth: xs[rank - 1],
                                   outHeight: outH, outWidth: outShape[rank - 1])

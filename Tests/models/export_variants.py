@@ -51,7 +51,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 # The zoo's DRSN unit, weight initialisation and export / check / command-line helpers.
 from export_zoo import (PreUnit, check_file, export_all, exported, ort_session, parse_args,  # noqa: E402
-                        random_input, seeded_model, torch_and_ort, versions)
+                        random_input, save_files, seeded_model, torch_and_ort, versions)
 
 OUT = HERE / "variants"
 RTOL = 1e-4
@@ -168,9 +168,7 @@ def export_one(name: str, exporter: str, opset: int, out: Path) -> dict:
         if batch == 3:
             x3, y3 = x, ref
     stem = f"{name}.{exporter}{file_opset}"
-    (out / f"{stem}.onnx").write_bytes(data)
-    np.save(out / f"{stem}.in.npy", x3)
-    np.save(out / f"{stem}.torch.npy", np.ascontiguousarray(y3.astype(np.float32)))
+    save_files(out, stem, data, x3, y3, "torch")
     return dict(name=stem, variant=name, exporter=exporter, opset=file_opset, nodes=nodes, ops=ops,
                 bytes=len(data), dev=worst)
 

@@ -345,6 +345,14 @@ def torch_and_ort(model, sess: ort.InferenceSession, x: np.ndarray) -> tuple[np.
     return ref, sess.run(None, {sess.get_inputs()[0].name: x})[0]
 
 
+def save_files(out: Path, stem: str, data: bytes, x: np.ndarray, y: np.ndarray, kind: str) -> None:
+    """Writes <stem>.onnx, its input <stem>.in.npy and the reference output <stem>.<kind>.npy
+    (float32)."""
+    (out / f"{stem}.onnx").write_bytes(data)
+    np.save(out / f"{stem}.in.npy", x)
+    np.save(out / f"{stem}.{kind}.npy", np.ascontiguousarray(y.astype(np.float32)))
+
+
 def export_one(variant: str, exporter: str, opset: int | None, out: Path) -> dict:
     model, sample = build(variant)
     data = exported(model, sample, exporter, opset)
@@ -362,9 +370,7 @@ def export_one(variant: str, exporter: str, opset: int | None, out: Path) -> dic
         if batch == 3:
             x3, y3 = x, got
     name = f"{variant}.{exporter}{file_opset}"
-    (out / f"{name}.onnx").write_bytes(data)
-    np.save(out / f"{name}.in.npy", x3)
-    np.save(out / f"{name}.out.npy", np.ascontiguousarray(y3.astype(np.float32)))
+    save_files(out, name, data, x3, y3, "out")
     return dict(name=name, variant=variant, exporter=exporter, opset=file_opset, nodes=nodes,
                 ops=ops, bytes=len(data), dev=worst, logit=float(np.max(np.abs(y3))))
 

@@ -284,14 +284,12 @@ func product(_ a: [Int]) -> Int {
 
 // MARK: - Vector exp
 
-/// exp(x) for x <= 0 (Cephes-style range reduction + degree-6 polynomial, ~1 ulp-ish).
-/// Results below exp(-87.3) flush to 0; NaN propagates. Inputs > 88 are clamped (callers
-/// only pass x <= 0).
-@_transparent @usableFromInline
-func expNonPositive(_ xIn: V8) -> V8 {
-    let hiC = V8(repeating: 88.0), loC = V8(repeating: -87.3)
-    var x = xIn.replacing(with: hiC, where: xIn .> hiC)
-    x.replace(with: loC, where: x .< loC)
+/// The Cephes exp reduction shared by `expNonPositive` and VectorMath's `expV`, for an x the
+/// caller has clamped: n = round(x / ln 2), r = x - n * ln 2 (ln 2 in two parts) and the
+/// degree-6 polynomial y = e^r, so that exp(x) = y * 2^n; n comes back as an Int32 per lane.
+/// The callers differ only in their clamps and in how they scale by 2^n.
+@inline(__always) @usableFromInline
+func expReduced(_ x: V8) -> (y: V8, n: SIMD8<Int32>) {
     let magic = V8(repeating: 12_582_912.0)  // 1.5 * 2^23: adding it rounds to an integer
     let fx = x * V8(repeating: 1.442_695_04)
     let tr = fx + magic
@@ -306,6 +304,18 @@ func expNonPositive(_ xIn: V8) -> V8 {
     y = madd(V8(repeating: 5.000_000_12e-1), y, r)
     y = madd(r + V8(repeating: 1), y, r * r)
     let nBits = unsafeBitCast(tr, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+    return (y, nBits)
+}
+
+/// exp(x) for x <= 0 (Cephes-style range reduction + degree-6 polynomial, ~1 ulp-ish).
+/// Results below exp(-87.3) flush to 0; NaN propagates. Inputs > 88 are clamped (callers
+/// only pass x <= 0).
+@_transparent @usableFromInline
+func expNonPositive(_ xIn: V8) -> V8 {
+    let hiC = V8(repeating: 88.0), loC = V8(repeating: -87.3)
+    var x = xIn.replacing(with: hiC, where: xIn .> hiC)
+    x.replace(with: loC, where: x .< loC)
+    let (y, nBits) = expReduced(x)
     let pow2 = unsafeBitCast((nBits &+ SIMD8<Int32>(repeating: 127)) &<< SIMD8<Int32>(repeating: 23), to: V8.self)
     var res = y * pow2
     res.replace(with: V8(), where: xIn .< loC)

@@ -46,20 +46,8 @@ func expV(_ xIn: V8) -> V8 {
     let hiC = V8(repeating: 88.8), loC = V8(repeating: -104)
     var x = xIn.replacing(with: hiC, where: xIn .> hiC)
     x.replace(with: loC, where: x .< loC)
-    let magic = V8(repeating: 12_582_912.0)  // 1.5 * 2^23: adding it rounds to an integer
-    let tr = x * V8(repeating: 1.442_695_04) + magic
-    let n = tr - magic
-    var r = madd(x, n, V8(repeating: -0.693_359_375))
-    r = madd(r, n, V8(repeating: 2.121_944_4e-4))
-    var y = V8(repeating: 1.987_569_15e-4)
-    y = madd(V8(repeating: 1.398_199_95e-3), y, r)
-    y = madd(V8(repeating: 8.333_451_9e-3), y, r)
-    y = madd(V8(repeating: 4.166_579_59e-2), y, r)
-    y = madd(V8(repeating: 1.666_666_55e-1), y, r)
-    y = madd(V8(repeating: 5.000_000_12e-1), y, r)
-    y = madd(r + V8(repeating: 1), y, r * r)
+    let (y, nBits) = expReduced(x)  // Common.swift: the reduction expNonPositive uses
     // n in [-150, 129]: 2^n as 2^(n >> 1) * 2^(n - (n >> 1)), both normal.
-    let nBits = bitsOf(tr) &- bitsOf(magic)
     let n1 = nBits &>> 1, n2 = nBits &- n1
     let bias = SIMD8<Int32>(repeating: 127), shift = SIMD8<Int32>(repeating: 23)
     return y * floatsOf((n1 &+ bias) &<< shift) * floatsOf((n2 &+ bias) &<< shift)

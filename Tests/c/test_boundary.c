@@ -10,6 +10,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include "drsn.h"
+#include "check.h"
 #include "tiny_model.h"
 
 #include <math.h>
@@ -19,20 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int g_passed, g_failed;
-
-#define CHECK(cond, ...)                                    \
-    do {                                                    \
-        if (cond) {                                         \
-            g_passed++;                                     \
-        } else {                                            \
-            g_failed++;                                     \
-            printf("FAIL line %d: %s: ", __LINE__, #cond); \
-            printf(__VA_ARGS__);                            \
-            printf("\n");                                   \
-        }                                                   \
-    } while (0)
 
 #define EXPECT(call, want)                                                                               \
     do {                                                                                                 \
@@ -275,6 +262,5 @@ int main(void) {
 
     drsn_model_destroy(m);
     free(tiny.p);
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed == 0 ? 0 : 1;
+    return check_report();
 }

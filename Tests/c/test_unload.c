@@ -21,6 +21,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "drsn.h"
+#include "check.h"
 #include "tiny_model.h"
 
 #include <dirent.h>
@@ -38,20 +39,6 @@
  * there are at least 10 x WARM_CYCLES cycles): it may grow by less than RSS_SLACK_KIB. */
 #define WARM_CYCLES 20
 #define RSS_SLACK_KIB 4096L
-
-static int g_passed, g_failed;
-
-#define CHECK(cond, ...)                                    \
-    do {                                                    \
-        if (cond) {                                         \
-            g_passed++;                                     \
-        } else {                                            \
-            g_failed++;                                     \
-            printf("FAIL line %d: %s: ", __LINE__, #cond); \
-            printf(__VA_ARGS__);                            \
-            printf("\n");                                   \
-        }                                                   \
-    } while (0)
 
 /* The library's functions this test calls, looked up per dlopen. */
 typedef struct api {
@@ -284,6 +271,5 @@ int main(int argc, char** argv) {
     free(x);
     free(expected);
     free(y);
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed == 0 ? 0 : 1;
+    return check_report();
 }

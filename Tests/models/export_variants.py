@@ -39,26 +39,22 @@ variants/README.md, which is regenerated with the op types of every file.
 
 from __future__ import annotations
 
-import argparse
-import io
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
-import onnx
-import onnxruntime as ort
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from export_zoo import PreUnit, drop_stack_traces  # noqa: E402  (the zoo's DRSN unit)
+# The zoo's DRSN unit, weight initialisation and export / check / command-line helpers.
+from export_zoo import (PreUnit, check_file, export_all, exported, ort_session, parse_args,  # noqa: E402
+                        random_input, save_files, seeded_model, torch_and_ort, versions)
 
 OUT = HERE / "variants"
 RTOL = 1e-4
-MAX_BYTES = 200_000
 TS_OPSETS = (14, 17)
 DYNAMO_OPSET = 18
 UNIT_SPEC = dict(dims=1, kind="cw", thr="fc", soft="relu")
@@ -144,94 +140,25 @@ VARIANTS = {
 }
 
 
-def randomize(model: nn.Module, gen: torch.Generator) -> None:
-    """He-normal conv / linear weights, small random biases, non-trivial BatchNorm statistics
-    and LayerNorm affine parameters, uniform recurrent weights (PyTorch's own range)."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d, nn.Linear)):
-                fan_in = m.weight[0].numel() if not isinstance(m, nn.ConvTranspose1d) else m.weight.shape[0] * m.weight.shape[2]
-                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
-                if m.bias is not None:
-                    m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=gen))
-            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
-                c = m.num_features
-                m.running_mean.copy_(0.2 * torch.randn(c, generator=gen))
-                m.running_var.copy_(0.5 + torch.rand(c, generator=gen))
-                m.weight.copy_(0.75 + 0.5 * torch.rand(c, generator=gen))
-                m.bias.copy_(0.1 * torch.randn(c, generator=gen))
-            elif isinstance(m, nn.LayerNorm):
-                m.weight.copy_(0.75 + 0.5 * torch.rand(m.weight.shape, generator=gen))
-                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=gen))
-            elif isinstance(m, (nn.GRU, nn.LSTM)):
-                bound = 1.0 / m.hidden_size ** 0.5
-                for p in m.parameters():
-                    p.copy_((torch.rand(p.shape, generator=gen) * 2 - 1) * bound)
-
-
 def build(name: str):
     cls, length, output, seed = VARIANTS[name]
-    torch.manual_seed(seed)
-    model = cls()
-    randomize(model, torch.Generator().manual_seed(seed + 1000))
-    model.eval()
-    return model, (1, length), output
+    return seeded_model(cls, seed), (1, length), output
 
 
 def make_input(name: str, sample, batch: int) -> np.ndarray:
-    rng = np.random.default_rng(VARIANTS[name][3] + 2000 + batch)
-    return rng.standard_normal((batch,) + tuple(sample)).astype(np.float32)
-
-
-def export_ts(model, sample, output: str, opset: int) -> bytes:
-    buf = io.BytesIO()
-    torch.onnx.export(model, (torch.zeros((2,) + sample),), buf, dynamo=False, opset_version=opset,
-                      input_names=["input"], output_names=[output],
-                      dynamic_axes={"input": {0: "batch"}, output: {0: "batch"}}, do_constant_folding=True)
-    return buf.getvalue()
-
-
-def export_dynamo(model, sample, output: str, opset: int) -> bytes:
-    batch = torch.export.Dim("batch", min=1, max=4096)
-    prog = torch.onnx.export(model, (torch.zeros((2,) + sample),), dynamo=True, opset_version=opset,
-                             input_names=["input"], output_names=[output], dynamic_shapes={"x": {0: batch}},
-                             optimize=True, verbose=False)
-    return drop_stack_traces(prog.model_proto).SerializeToString()
-
-
-def ort_session(data: bytes) -> ort.InferenceSession:
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    so.intra_op_num_threads = 1
-    so.log_severity_level = 3
-    return ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
-
-
-def describe(data: bytes) -> tuple[int, int, list[str]]:
-    m = onnx.load_from_string(data)
-    opset = next(o.version for o in m.opset_import if o.domain in ("", "ai.onnx"))
-    return opset, len(m.graph.node), sorted({n.op_type for n in m.graph.node})
+    return random_input(VARIANTS[name][3], sample, batch)
 
 
 def export_one(name: str, exporter: str, opset: int, out: Path) -> dict:
     model, sample, output = build(name)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        data = (export_ts(model, sample, output, opset) if exporter == "ts"
-                else export_dynamo(model, sample, output, opset))
-    file_opset, nodes, ops = describe(data)
-    if file_opset != opset:
-        raise RuntimeError(f"asked for opset {opset}, file declares {file_opset}")
-    if len(data) >= MAX_BYTES:
-        raise RuntimeError(f"{len(data)} bytes >= {MAX_BYTES}")
-    onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
+    data = exported(model, sample, exporter, opset, output)
+    file_opset, nodes, ops = check_file(data, opset)
+    ops = sorted(ops)
     sess = ort_session(data)
     worst = 0.0
     for batch in (3, 5):
         x = make_input(name, sample, batch)
-        with torch.no_grad():
-            ref = model(torch.from_numpy(x)).numpy()
-        got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+        ref, got = torch_and_ort(model, sess, x)
         scale = float(np.max(np.abs(ref)))
         dev = float(np.max(np.abs(ref.astype(np.float64) - got))) / scale
         if got.shape != ref.shape or not dev <= RTOL:
@@ -241,19 +168,9 @@ def export_one(name: str, exporter: str, opset: int, out: Path) -> dict:
         if batch == 3:
             x3, y3 = x, ref
     stem = f"{name}.{exporter}{file_opset}"
-    (out / f"{stem}.onnx").write_bytes(data)
-    np.save(out / f"{stem}.in.npy", x3)
-    np.save(out / f"{stem}.torch.npy", np.ascontiguousarray(y3.astype(np.float32)))
+    save_files(out, stem, data, x3, y3, "torch")
     return dict(name=stem, variant=name, exporter=exporter, opset=file_opset, nodes=nodes, ops=ops,
                 bytes=len(data), dev=worst)
-
-
-def _onnxscript_version() -> str:
-    try:
-        import onnxscript
-    except ImportError:
-        return ""
-    return f", onnxscript {onnxscript.__version__}"
 
 
 def write_readme(out: Path, rows: list[dict], skipped: list[str]) -> None:
@@ -268,8 +185,7 @@ def write_readme(out: Path, rows: list[dict], skipped: list[str]) -> None:
         "`<variant>.<exporter><opset>.onnx`; exporter `ts` = TorchScript (`dynamo=False`), `dynamo` =",
         "`torch.onnx.export(dynamo=True)`.",
         "",
-        f"Exported with torch {torch.__version__}, onnx {onnx.__version__}, onnxruntime "
-        f"{ort.__version__}{_onnxscript_version()}. Used by Tests/python/test_variants.py.",
+        f"Exported with {versions()}. Used by Tests/python/test_variants.py.",
         "",
         "| file | exporter | opset | nodes | bytes | max abs(torch - onnxruntime) / scale | op types |",
         "|---|---|---|---|---|---|---|",
@@ -283,31 +199,12 @@ def write_readme(out: Path, rows: list[dict], skipped: list[str]) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
-    ap.add_argument("--exporters", nargs="*", default=None,
-                    help=f"subset of {' '.join(f'ts{o}' for o in TS_OPSETS)} dynamo{DYNAMO_OPSET} (default: all)")
-    ap.add_argument("--out", type=Path, default=OUT)
-    args = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    rows, skipped = [], []
+    args = parse_args(argv, __doc__, VARIANTS,
+                      f"subset of {' '.join(f'ts{o}' for o in TS_OPSETS)} dynamo{DYNAMO_OPSET} (default: all)", OUT)
     combos = [("ts", o) for o in TS_OPSETS] + [("dynamo", DYNAMO_OPSET)]
-    for name in args.only:
-        for exporter, opset in combos:
-            tag = f"{exporter}{opset}"
-            if args.exporters is not None and tag not in args.exporters:
-                continue
-            try:
-                r = export_one(name, exporter, opset, args.out)
-            except Exception as exc:  # noqa: BLE001 - report and skip the combination
-                msg = f"{name} {tag}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
-                print("SKIPPED", msg, flush=True)
-                skipped.append(msg)
-                continue
-            rows.append(r)
-            print(f"{r['name']}: {r['nodes']} nodes, {r['bytes']} bytes, |torch - ort| / scale {r['dev']:.2e}; "
-                  f"{' '.join(r['ops'])}", flush=True)
+    rows, skipped = export_all(args, lambda name: combos, export_one,
+                               lambda r: f"{r['name']}: {r['nodes']} nodes, {r['bytes']} bytes, |torch - ort| / scale "
+                                         f"{r['dev']:.2e}; {' '.join(r['ops'])}")
     if args.exporters is None and args.only == list(VARIANTS):
         write_readme(args.out, rows, skipped)
     return 0

@@ -205,42 +205,63 @@ class DRSN(nn.Module):
 
 
 def randomize(model: nn.Module, gen: torch.Generator) -> None:
-    """He-normal weights, small random biases, non-trivial BatchNorm statistics."""
+    """He-normal conv / linear weights, small random biases, non-trivial BatchNorm statistics
+    and LayerNorm affine parameters, uniform recurrent weights (PyTorch's own range). Shared
+    with export_variants.py (the zoo's models have no transposed convolution, LayerNorm or
+    recurrent layer: their draws are those of the convolution / linear / BatchNorm cases)."""
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)):
-                fan_in = m.weight[0].numel()
+            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.Linear)):
+                fan_in = m.weight[0].numel() if not isinstance(m, nn.ConvTranspose1d) else m.weight.shape[0] * m.weight.shape[2]
                 m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
                 if m.bias is not None:
                     m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=gen))
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            elif isinstance(m, nn.modules.batchnorm._BatchNorm):
                 c = m.num_features
                 m.running_mean.copy_(0.2 * torch.randn(c, generator=gen))
                 m.running_var.copy_(0.5 + torch.rand(c, generator=gen))
                 m.weight.copy_(0.75 + 0.5 * torch.rand(c, generator=gen))
                 m.bias.copy_(0.1 * torch.randn(c, generator=gen))
+            elif isinstance(m, nn.LayerNorm):
+                m.weight.copy_(0.75 + 0.5 * torch.rand(m.weight.shape, generator=gen))
+                m.bias.copy_(0.1 * torch.randn(m.bias.shape, generator=gen))
+            elif isinstance(m, (nn.GRU, nn.LSTM)):
+                bound = 1.0 / m.hidden_size ** 0.5
+                for p in m.parameters():
+                    p.copy_((torch.rand(p.shape, generator=gen) * 2 - 1) * bound)
+
+
+def seeded_model(make, seed: int) -> nn.Module:
+    """make() under torch.manual_seed(seed), randomized from seed + 1000, in eval mode."""
+    torch.manual_seed(seed)
+    model = make()
+    randomize(model, torch.Generator().manual_seed(seed + 1000))
+    model.eval()
+    return model
+
+
+def random_input(seed: int, sample, batch: int) -> np.ndarray:
+    """Standard normal float32 [batch, *sample] from seed + 2000 + batch."""
+    rng = np.random.default_rng(seed + 2000 + batch)
+    return rng.standard_normal((batch,) + tuple(sample)).astype(np.float32)
 
 
 def build(variant: str):
     spec = VARIANTS[variant]
-    torch.manual_seed(spec["seed"])
-    model = DRSN(spec)
-    randomize(model, torch.Generator().manual_seed(spec["seed"] + 1000))
-    model.eval()
+    model = seeded_model(lambda: DRSN(spec), spec["seed"])
     sample = (spec["cin"],) + (spec["size"],) * spec["dims"]
     return model, sample
 
 
 def make_input(variant: str, sample, batch: int) -> np.ndarray:
-    rng = np.random.default_rng(VARIANTS[variant]["seed"] + 2000 + batch)
-    return rng.standard_normal((batch,) + tuple(sample)).astype(np.float32)
+    return random_input(VARIANTS[variant]["seed"], sample, batch)
 
 
-def export_ts(model, sample, opset: int) -> bytes:
+def export_ts(model, sample, opset: int, output: str = "logits") -> bytes:
     buf = io.BytesIO()
     torch.onnx.export(model, (torch.zeros((2,) + sample),), buf, dynamo=False, opset_version=opset,
-                      input_names=["input"], output_names=["logits"],
-                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                      input_names=["input"], output_names=[output],
+                      dynamic_axes={"input": {0: "batch"}, output: {0: "batch"}},
                       do_constant_folding=True)
     return buf.getvalue()
 
@@ -270,10 +291,11 @@ def drop_stack_traces(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
-def export_dynamo(model, sample) -> bytes:
+def export_dynamo(model, sample, opset: int | None = None, output: str = "logits") -> bytes:
+    """opset None: the exporter's default opset."""
     batch = torch.export.Dim("batch", min=1, max=4096)
-    prog = torch.onnx.export(model, (torch.zeros((2,) + sample),), dynamo=True,
-                             input_names=["input"], output_names=["logits"],
+    prog = torch.onnx.export(model, (torch.zeros((2,) + sample),), dynamo=True, opset_version=opset,
+                             input_names=["input"], output_names=[output],
                              dynamic_shapes={"x": {0: batch}}, optimize=True,
                              verbose=False)
     # one self-contained file (no external data)
@@ -295,24 +317,51 @@ def describe(data: bytes) -> tuple[int, int, list[str]]:
     return opset, len(m.graph.node), ops
 
 
-def export_one(variant: str, exporter: str, opset: int | None, out: Path) -> dict:
-    model, sample = build(variant)
+def exported(model, sample, exporter: str, opset: int | None, output: str = "logits") -> bytes:
+    """The model exported by "ts" (at `opset`) or "dynamo" (at `opset`, None: its default)
+    with the exporters' warnings silenced."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        data = export_ts(model, sample, opset) if exporter == "ts" else export_dynamo(model, sample)
+        return (export_ts(model, sample, opset, output) if exporter == "ts"
+                else export_dynamo(model, sample, opset, output))
+
+
+def check_file(data: bytes, opset: int | None) -> tuple[int, int, list[str]]:
+    """describe(data) after checking the file: the opset asked for (unless None), under
+    MAX_BYTES, onnx.checker's full check."""
     file_opset, nodes, ops = describe(data)
     if opset is not None and file_opset != opset:
         raise RuntimeError(f"asked for opset {opset}, file declares {file_opset}")
     if len(data) >= MAX_BYTES:
         raise RuntimeError(f"{len(data)} bytes >= {MAX_BYTES}")
     onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
+    return file_opset, nodes, ops
+
+
+def torch_and_ort(model, sess: ort.InferenceSession, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's and onnxruntime's outputs on x."""
+    with torch.no_grad():
+        ref = model(torch.from_numpy(x)).numpy()
+    return ref, sess.run(None, {sess.get_inputs()[0].name: x})[0]
+
+
+def save_files(out: Path, stem: str, data: bytes, x: np.ndarray, y: np.ndarray, kind: str) -> None:
+    """Writes <stem>.onnx, its input <stem>.in.npy and the reference output <stem>.<kind>.npy
+    (float32)."""
+    (out / f"{stem}.onnx").write_bytes(data)
+    np.save(out / f"{stem}.in.npy", x)
+    np.save(out / f"{stem}.{kind}.npy", np.ascontiguousarray(y.astype(np.float32)))
+
+
+def export_one(variant: str, exporter: str, opset: int | None, out: Path) -> dict:
+    model, sample = build(variant)
+    data = exported(model, sample, exporter, opset)
+    file_opset, nodes, ops = check_file(data, opset)
     sess = ort_session(data)
     worst = 0.0
     for batch in (3, 7):
         x = make_input(variant, sample, batch)
-        with torch.no_grad():
-            ref = model(torch.from_numpy(x)).numpy()
-        got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+        ref, got = torch_and_ort(model, sess, x)
         dev = float(np.max(np.abs(ref.astype(np.float64) - got)))
         if got.shape != ref.shape or not dev <= ATOL:
             raise RuntimeError(f"torch vs onnxruntime at batch {batch}: shape {got.shape} vs "
@@ -321,9 +370,7 @@ def export_one(variant: str, exporter: str, opset: int | None, out: Path) -> dic
         if batch == 3:
             x3, y3 = x, got
     name = f"{variant}.{exporter}{file_opset}"
-    (out / f"{name}.onnx").write_bytes(data)
-    np.save(out / f"{name}.in.npy", x3)
-    np.save(out / f"{name}.out.npy", np.ascontiguousarray(y3.astype(np.float32)))
+    save_files(out, name, data, x3, y3, "out")
     return dict(name=name, variant=variant, exporter=exporter, opset=file_opset, nodes=nodes,
                 ops=ops, bytes=len(data), dev=worst, logit=float(np.max(np.abs(y3))))
 
@@ -335,12 +382,15 @@ def spec_text(variant: str) -> str:
             f"{s['dims']}-D [N,{inp.replace('x', ',')}], widths {'/'.join(map(str, s['widths']))}")
 
 
-def _onnxscript_version() -> str:
+def versions() -> str:
+    """"torch X, onnx Y, onnxruntime Z[, onnxscript W]": what the files were exported with."""
     try:
         import onnxscript
     except ImportError:
-        return ""
-    return f", onnxscript {onnxscript.__version__}"
+        script = ""
+    else:
+        script = f", onnxscript {onnxscript.__version__}"
+    return f"torch {torch.__version__}, onnx {onnx.__version__}, onnxruntime {ort.__version__}{script}"
 
 
 def write_readme(out: Path, rows: list[dict], skipped: list[str]) -> None:
@@ -358,8 +408,7 @@ def write_readme(out: Path, rows: list[dict], skipped: list[str]) -> None:
         "larger: that exporter stores per-node metadata (namespaces, FX nodes; its stack traces,",
         "which quote the exporting machine's paths, are removed).",
         "",
-        f"Exported with torch {torch.__version__}, onnx {onnx.__version__}, onnxruntime "
-        f"{ort.__version__}{_onnxscript_version()}. Used by Tests/python/test_zoo.py and by",
+        f"Exported with {versions()}. Used by Tests/python/test_zoo.py and by",
         "Tests/c/test_capi.c and Tests/c/test_cpp.cpp (through Tests/c/run.sh).",
         "",
         "| file | variant | exporter | opset | nodes | bytes | op types |",
@@ -375,34 +424,51 @@ def write_readme(out: Path, rows: list[dict], skipped: list[str]) -> None:
     (out / "README.md").write_text("\n".join(lines) + "\n")
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", nargs="*", choices=list(VARIANTS), default=list(VARIANTS))
-    ap.add_argument("--exporters", nargs="*", default=None,
-                    help="subset of ts11 ts13 ts17 ts18 dynamo (default: all)")
-    ap.add_argument("--out", type=Path, default=ZOO)
+def parse_args(argv, doc: str, names, exporters_help: str, out: Path) -> argparse.Namespace:
+    """The exporters' command line (--only NAME..., --exporters TAG..., --out DIR); also
+    limits torch to one thread and creates the output folder."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--only", nargs="*", choices=list(names), default=list(names))
+    ap.add_argument("--exporters", nargs="*", default=None, help=exporters_help)
+    ap.add_argument("--out", type=Path, default=out)
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
+    return args
+
+
+def export_all(args: argparse.Namespace, combos, export, summary) -> tuple[list[dict], list[str]]:
+    """export(name, exporter, opset, args.out) for every name of args.only and every
+    (exporter, opset) of combos(name) whose tag ("ts17", "dynamo", "dynamo18") is in
+    args.exporters (None: all); prints summary(row) for each file, and "SKIPPED ..." for a
+    combination that raises. Returns the rows and the skipped combinations."""
     rows, skipped = [], []
-    for variant in args.only:
-        combos = [("ts", o) for o in TS_OPSETS]
-        if VARIANTS[variant]["dynamo"]:
-            combos.append(("dynamo", None))
-        for exporter, opset in combos:
+    for name in args.only:
+        for exporter, opset in combos(name):
             tag = f"{exporter}{opset or ''}"
             if args.exporters is not None and tag not in args.exporters:
                 continue
             try:
-                r = export_one(variant, exporter, opset, args.out)
+                r = export(name, exporter, opset, args.out)
             except Exception as exc:  # noqa: BLE001 - report and skip the combination
-                msg = f"{variant} {tag}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+                msg = f"{name} {tag}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
                 print("SKIPPED", msg, flush=True)
                 skipped.append(msg)
                 continue
             rows.append(r)
-            print(f"{r['name']}: {r['nodes']} nodes, {r['bytes']} bytes, |torch - ort| {r['dev']:.2e}, "
-                  f"|logit| max {r['logit']:.2f}; {' '.join(r['ops'])}", flush=True)
+            print(summary(r), flush=True)
+    return rows, skipped
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv, __doc__, VARIANTS, "subset of ts11 ts13 ts17 ts18 dynamo (default: all)", ZOO)
+
+    def combos(variant):
+        return [("ts", o) for o in TS_OPSETS] + ([("dynamo", None)] if VARIANTS[variant]["dynamo"] else [])
+
+    rows, skipped = export_all(args, combos, export_one,
+                               lambda r: f"{r['name']}: {r['nodes']} nodes, {r['bytes']} bytes, |torch - ort| "
+                                         f"{r['dev']:.2e}, |logit| max {r['logit']:.2f}; {' '.join(r['ops'])}")
     if args.exporters is None and args.only == list(VARIANTS):
         write_readme(args.out, rows, skipped)
     return 0

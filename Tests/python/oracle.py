@@ -164,6 +164,14 @@ def make_feeds(model: onnx.ModelProto, sizes: Mapping[str, int], rng: np.random.
     return feeds
 
 
+@pytest.fixture(autouse=True)
+def seed_rng_per_test(request):
+    """Autouse in every test module that imports it: before each test, the module's `RNG`
+    becomes a Generator seeded from the test's id only, so initializer values do not depend
+    on which tests ran before."""
+    request.module.RNG = np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
 def _test_id() -> str:
     current = os.environ.get("PYTEST_CURRENT_TEST", "unknown")
     return current.rsplit(" (", 1)[0]

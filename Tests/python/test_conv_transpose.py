@@ -5,22 +5,14 @@ and the ONNX backend node tests (test_convtranspose*). Graphs have a dynamic bat
 (oracle.check runs batch 1 and 7 on one loaded model, then the model compiled with N
 fixed)."""
 
-import zlib
-
 import numpy as np
 import pytest
 
 import drsn
 from node_cases import cases, run_case
-from oracle import check, make_model, node
+from oracle import check, make_model, node, seed_rng_per_test  # noqa: F401 (autouse: re-seeds RNG)
 
 RNG = np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def _seed_per_test(request):
-    global RNG
-    RNG = np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
 
 
 def rand(*shape):

@@ -7,8 +7,6 @@ Opsets: 17 unless a test says otherwise; tests parametrise opsets where the oper
 semantics or signature differ (attributes vs inputs, Softmax coercion, ...).
 """
 
-import zlib
-
 import numpy as np
 import pytest
 from onnx import TensorProto, numpy_helper
@@ -22,18 +20,12 @@ from oracle import (
     integers,
     make_model,
     node,
+    seed_rng_per_test,  # noqa: F401 (autouse: re-seeds RNG per test)
     uniform,
     with_zeros,
 )
 
 RNG = np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def _seed_per_test(request):
-    """Initializer values depend only on the test id, not on which tests ran before."""
-    global RNG
-    RNG = np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
 
 
 def rand(*shape, low=-1.0, high=1.0):

@@ -6,22 +6,14 @@ has odd sizes, the opsets whose signature differs, a run split over two threads,
 constant input that constant folding computes at load (the operator then leaves the plan).
 """
 
-import zlib
-
 import numpy as np
 import pytest
 
 import drsn
 from onnx import TensorProto, helper
-from oracle import check, i64, make_model, node, uniform
+from oracle import check, i64, make_model, node, seed_rng_per_test, uniform  # noqa: F401 (autouse: re-seeds RNG)
 
 RNG = np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def _seed_per_test(request):
-    global RNG
-    RNG = np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
 
 
 def rand(*shape, low=-1.0, high=1.0):

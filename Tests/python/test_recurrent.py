@@ -7,8 +7,6 @@ shorter sequence_lens), and the ONNX backend node tests (test_lstm*, test_gru*).
 dimension is the dynamic "N" (oracle.check runs batch 1 and 7 on one loaded model, then the
 model compiled with N fixed)."""
 
-import zlib
-
 import numpy as np
 import pytest
 from onnx import TensorProto
@@ -16,15 +14,10 @@ from onnx import TensorProto
 import drsn
 import oracle
 from node_cases import cases, run_case
-from oracle import check, compare, make_feeds, make_model, node, ort_run, ort_session, uniform, validate
+from oracle import (check, compare, make_feeds, make_model, node, ort_run, ort_session,  # noqa: F401
+                    seed_rng_per_test, uniform, validate)  # seed_rng_per_test: autouse, re-seeds RNG per test
 
 RNG = np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def _seed_per_test(request):
-    global RNG
-    RNG = np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
 
 
 def rand(*shape, scale=0.6):
@@ -32,6 +25,18 @@ def rand(*shape, scale=0.6):
 
 
 DIRECTIONS = {"forward": 1, "reverse": 1, "bidirectional": 2}
+
+
+def rnn_attributes(hidden, direction, layout, opset, lbr, extra):
+    """The LSTM / GRU node's attributes: layout from opset 14, linear_before_reset when given,
+    then `extra` (which may override any of them)."""
+    attrs = dict(hidden_size=hidden, direction=direction)
+    if opset >= 14:
+        attrs["layout"] = layout
+    if lbr is not None:
+        attrs["linear_before_reset"] = lbr
+    attrs.update(extra or {})
+    return attrs
 
 
 def rnn_model(op, *, hidden, seq, inputs=3, direction="forward", bias=True, initial=None, outputs=None,
@@ -62,12 +67,7 @@ def rnn_model(op, *, hidden, seq, inputs=3, direction="forward", bias=True, init
     node_outputs = [o if o in wanted else "" for o in all_outputs]
     while node_outputs[-1] == "":
         node_outputs.pop()
-    attrs = dict(hidden_size=hidden, direction=direction)
-    if opset >= 14:
-        attrs["layout"] = layout
-    if lbr is not None:
-        attrs["linear_before_reset"] = lbr
-    attrs.update(extra or {})
+    attrs = rnn_attributes(hidden, direction, layout, opset, lbr, extra)
     return make_model([node(op, names, node_outputs, **attrs)], graph_inputs, wanted, inits, opset=opset)
 
 
@@ -90,12 +90,7 @@ def rnn_static_model(op, *, hidden, seq, batch, inputs=3, direction="forward", l
             inits["initial_c"] = rand(*state, scale=1.0)
             names.append("initial_c")
     outs = ["Y", "Y_h", "Y_c"][: 3 if op == "LSTM" else 2]
-    attrs = dict(hidden_size=hidden, direction=direction)
-    if opset >= 14:
-        attrs["layout"] = layout
-    if lbr is not None:
-        attrs["linear_before_reset"] = lbr
-    attrs.update(extra or {})
+    attrs = rnn_attributes(hidden, direction, layout, opset, lbr, extra)
     x_shape = [seq, batch, inputs] if layout == 0 else [batch, seq, inputs]
     while names[-1] == "":
         names.pop()

@@ -64,24 +64,12 @@ enum ConvTransposeOps {
     /// output_padding must be below max(stride, dilation).
     static func geometry(_ node: Node, input: [Int], kernel: [Int]) throws(DRSNError) -> [Axis] {
         let n = input.count
-        func list(_ name: String, _ def: Int, _ count: Int) throws(DRSNError) -> [Int] {
-            guard let v = try node.ints(name) else { return [Int](repeating: def, count: count) }
-            guard v.count == count else {
-                throw fail(.invalidModel, "attribute '\(name)' has \(v.count) values, expected \(count)")
-            }
-            var out: [Int] = []
-            for x in v { out.append(try checkedInt(x, name)) }
-            return out
-        }
-        let strides = try list("strides", 1, n)
-        let dilations = try list("dilations", 1, n)
-        let outputPadding = try list("output_padding", 0, n)
-        var pads = try list("pads", 0, 2 * n)
+        let strides = try windowInts(node, "strides", default: 1, count: n)
+        let dilations = try windowInts(node, "dilations", default: 1, count: n)
+        let outputPadding = try windowInts(node, "output_padding", default: 0, count: n)
+        var pads = try windowInts(node, "pads", default: 0, count: 2 * n)
         let autoPad = try node.string("auto_pad") ?? "NOTSET"
-        for s in strides where s < 1 { throw fail(.invalidModel, "strides must be >= 1, got \(strides)") }
-        for d in dilations where d < 1 { throw fail(.invalidModel, "dilations must be >= 1, got \(dilations)") }
-        for k in kernel where k < 1 { throw fail(.invalidModel, "kernel sizes must be >= 1, got \(kernel)") }
-        for p in pads where p < 0 { throw fail(.unsupported, "negative pads \(pads) are not supported") }
+        try checkWindow(strides: strides, dilations: dilations, kernel: kernel, pads: pads)
         for i in 0..<n where outputPadding[i] < 0 || outputPadding[i] >= max(strides[i], dilations[i]) {
             throw fail(.invalidModel, "output_padding \(outputPadding) must be >= 0 and below max(stride, dilation) on every axis (strides \(strides), dilations \(dilations))")
         }

@@ -58,21 +58,8 @@ enum MathOps {
 
     /// `op` on a bound value: computed now for a constant, else a `UnaryMathStep`.
     static func applyUnaryMath(_ op: UnaryMathOp, _ x: BoundValue, _ ctx: OpContext) throws(DRSNError) -> BoundValue {
-        if let t = x.constant {
-            try ctx.checkConstant(t.shape)
-            guard t.dtype.isFloatingPoint else {
-                throw fail(.unsupported, "\(ctx.node.opType) input must be floating point, got \(t.dtype)")
-            }
-            var v = t.floatValues
-            let n = v.count
-            v.withUnsafeMutableBufferPointer { b in
-                if let p = b.baseAddress { activeKernels.unaryMath(op, input: p, output: p, count: n) }
-            }
-            return .constant(try Tensor(floats: v, shape: t.shape, dtype: t.dtype))
-        }
-        try ctx.requireRuntimeType(x, 0)
-        guard x.dtype == .float32 else { throw fail(.unsupported, "\(ctx.node.opType) input must be FLOAT, got \(x.dtype)") }
-        return try ctx.emit(UnaryMathStep(op: op, count: try elementCount(x.shape)), inputs: [x], outputShape: x.shape)
+        try ctx.applyElementwise(x, kernel: { p, n in activeKernels.unaryMath(op, input: p, output: p, count: n) },
+                                 step: { UnaryMathStep(op: op, count: $0) })
     }
 
     /// Pow (opset 7+: multidirectional broadcasting; from 12 the exponent may have another

@@ -165,3 +165,28 @@ struct OpContext {
 }
 
 typealias OperatorFunction = (OpContext) throws(DRSNError) -> [BoundValue]
+
+extension OpContext {
+    /// An elementwise float operator on one value (output of the same shape): a constant is
+    /// evaluated now, in place, by `kernel(pointer, count)` (the kernel a run uses, so a folded
+    /// node agrees with a run bit for bit); a runtime FLOAT value becomes the step
+    /// `step(elementCount)`. Other element types are refused.
+    func applyElementwise(_ x: BoundValue, kernel: (UnsafeMutablePointer<Float>, Int) -> Void,
+                          step: (Int) -> any StepKernel) throws(DRSNError) -> BoundValue {
+        if let t = x.constant {
+            try checkConstant(t.shape)
+            guard t.dtype.isFloatingPoint else {
+                throw fail(.unsupported, "\(node.opType) input must be floating point, got \(t.dtype)")
+            }
+            var v = t.floatValues
+            let n = v.count
+            v.withUnsafeMutableBufferPointer { b in
+                if let p = b.baseAddress { kernel(p, n) }
+            }
+            return .constant(try Tensor(floats: v, shape: t.shape, dtype: t.dtype))
+        }
+        try requireRuntimeType(x, 0)
+        guard x.dtype == .float32 else { throw fail(.unsupported, "\(node.opType) input must be FLOAT, got \(x.dtype)") }
+        return try emit(step(try elementCount(x.shape)), inputs: [x], outputShape: x.shape)
+    }
+}

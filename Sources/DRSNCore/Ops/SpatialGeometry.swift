@@ -9,26 +9,34 @@ struct AxisGeometry {
     var output: Int
 }
 
-/// Resolves pads/auto_pad/strides/dilations/ceil_mode for every spatial axis, with the
-/// output-size rules onnxruntime uses.
-func spatialGeometry(node: Node, input: [Int], kernel: [Int], ceilMode: Bool = false) throws(DRSNError) -> [AxisGeometry] {
-    let n = input.count
-    func list(_ name: String, _ def: Int, _ count: Int) throws(DRSNError) -> [Int] {
-        guard let v = try node.ints(name) else { return [Int](repeating: def, count: count) }
-        guard v.count == count else {
-            throw fail(.invalidModel, "attribute '\(name)' has \(v.count) values, expected \(count)")
-        }
-        var out: [Int] = []
-        for x in v { out.append(try checkedInt(x, name)) }
-        return out
+/// A window attribute with one value per axis (strides, dilations, pads, output_padding):
+/// `count` values, each within Int, or `count` copies of `default` when the node has none.
+func windowInts(_ node: Node, _ name: String, default def: Int, count: Int) throws(DRSNError) -> [Int] {
+    guard let v = try node.ints(name) else { return [Int](repeating: def, count: count) }
+    guard v.count == count else {
+        throw fail(.invalidModel, "attribute '\(name)' has \(v.count) values, expected \(count)")
     }
-    let strides = try list("strides", 1, n)
-    let dilations = try list("dilations", 1, n)
-    var pads = try list("pads", 0, 2 * n)
+    var out: [Int] = []
+    for x in v { out.append(try checkedInt(x, name)) }
+    return out
+}
+
+/// Rejects strides, dilations or kernel sizes below 1 and negative pads.
+func checkWindow(strides: [Int], dilations: [Int], kernel: [Int], pads: [Int]) throws(DRSNError) {
     for s in strides where s < 1 { throw fail(.invalidModel, "strides must be >= 1, got \(strides)") }
     for d in dilations where d < 1 { throw fail(.invalidModel, "dilations must be >= 1, got \(dilations)") }
     for k in kernel where k < 1 { throw fail(.invalidModel, "kernel sizes must be >= 1, got \(kernel)") }
     for p in pads where p < 0 { throw fail(.unsupported, "negative pads \(pads) are not supported") }
+}
+
+/// Resolves pads/auto_pad/strides/dilations/ceil_mode for every spatial axis, with the
+/// output-size rules onnxruntime uses.
+func spatialGeometry(node: Node, input: [Int], kernel: [Int], ceilMode: Bool = false) throws(DRSNError) -> [AxisGeometry] {
+    let n = input.count
+    let strides = try windowInts(node, "strides", default: 1, count: n)
+    let dilations = try windowInts(node, "dilations", default: 1, count: n)
+    var pads = try windowInts(node, "pads", default: 0, count: 2 * n)
+    try checkWindow(strides: strides, dilations: dilations, kernel: kernel, pads: pads)
     let autoPad = try node.string("auto_pad") ?? "NOTSET"
     var result: [AxisGeometry] = []
     for i in 0..<n {

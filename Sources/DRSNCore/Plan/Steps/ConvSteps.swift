@@ -12,6 +12,17 @@ struct ConvStepFusion {
     var absMean: Bool = false
 }
 
+/// Units that are (image, part) pairs, `parts` per image (unit u: image u / parts, part
+/// u % parts), as one `body(image, partLo, partHi)` call per image the range touches, with
+/// the parts partLo ..< partHi of that image that are in it.
+@inline(__always)
+func forEachImage(units: Range<Int>, parts: Int, _ body: (_ image: Int, _ partLo: Int, _ partHi: Int) -> Void) {
+    let lo = units.lowerBound, hi = units.upperBound
+    for image in (lo / parts)...((hi - 1) / parts) {
+        body(image, max(lo, image * parts) - image * parts, min(hi, (image + 1) * parts) - image * parts)
+    }
+}
+
 /// Conv (1-D and 2-D). Inputs: x, w, [bias]; outputs: y, [mean |y| per plane when `fusion.absMean`].
 /// Units are images, or (image, channel part) pairs when the batch does not divide evenly
 /// over the threads (`channelSplit`).
@@ -82,9 +93,7 @@ struct ConvStep: StepKernel {
             activeKernels.conv2D(p, input: x, weights: w, bias: bias, activation: activation, output: y, scratch: ctx.scratch,
                                  batchRange: 0..<p.batch, channelRange: 0..<p.outChannels, fusion: kernelFusion)
         } else {
-            // Units are (image, part) pairs: one call per image touched.
-            for image in (lo / parts)...((hi - 1) / parts) {
-                let p0 = max(lo, image * parts) - image * parts, p1 = min(hi, (image + 1) * parts) - image * parts
+            forEachImage(units: units, parts: parts) { image, p0, p1 in
                 let channels = Self.channelRange(partLo: p0, partHi: p1, parts: parts, blocks: blocks,
                                                  channelsPerBlock: cb, outChannels: p.outChannels)
                 activeKernels.conv2D(p, input: x, weights: w, bias: bias, activation: activation, output: y, scratch: ctx.scratch,

@@ -49,10 +49,7 @@ struct ConvTransposeStep: StepKernel {
                                         batchRange: units, channelRange: 0..<p.outChannels)
             return
         }
-        // Units are (image, part) pairs: one call per image touched.
-        let lo = units.lowerBound, hi = units.upperBound
-        for image in (lo / parts)...((hi - 1) / parts) {
-            let p0 = max(lo, image * parts) - image * parts, p1 = min(hi, (image + 1) * parts) - image * parts
+        forEachImage(units: units, parts: parts) { image, p0, p1 in
             let channels = (p0 * p.outChannels / parts)..<(p1 * p.outChannels / parts)
             activeKernels.convTranspose(p, input: x, weights: w, bias: bias, output: y, scratch: ctx.scratch,
                                         batchRange: image..<(image + 1), channelRange: channels)

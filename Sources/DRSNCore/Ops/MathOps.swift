@@ -8,11 +8,11 @@ import DRSNKernels
 /// a run uses, so constant folding folds these nodes and agrees with a run bit for bit.
 /// Accuracy and special values: `UnaryMathOp` and `BinaryMathOp`.
 enum MathOps {
-    /// An operator of one input and no attributes, defined from opset `since`.
-    static func unary(_ op: UnaryMathOp, since: Int = 1) -> OperatorFunction {
+    /// An operator of one input and no attributes (the opset that defines it is checked by
+    /// `OperatorSchema` before the operator runs).
+    static func unary(_ op: UnaryMathOp) -> OperatorFunction {
         return { (ctx: OpContext) throws(DRSNError) -> [BoundValue] in
-            try requireOpset(ctx, since)
-            return [try applyUnaryMath(op, try ctx.input(0), ctx)]
+            [try applyUnaryMath(op, try ctx.input(0), ctx)]
         }
     }
 
@@ -38,7 +38,6 @@ enum MathOps {
 
     /// Gelu (opset 20+): approximate "none" (erf, the default) or "tanh".
     static func gelu(_ ctx: OpContext) throws(DRSNError) -> [BoundValue] {
-        try requireOpset(ctx, 20)
         let op: UnaryMathOp
         switch try ctx.node.string("approximate") ?? "none" {
         case "none": op = .gelu
@@ -47,13 +46,6 @@ enum MathOps {
             throw fail(.invalidModel, "Gelu approximate '\(other)' is not one of 'none', 'tanh'")
         }
         return [try applyUnaryMath(op, try ctx.input(0), ctx)]
-    }
-
-    /// Refuses an operator the model's opset does not define yet.
-    static func requireOpset(_ ctx: OpContext, _ since: Int) throws(DRSNError) {
-        guard ctx.opset >= since else {
-            throw fail(.invalidModel, "\(ctx.node.opType) is defined from opset \(since); the model imports opset \(ctx.opset)")
-        }
     }
 
     /// `op` on a bound value: computed now for a constant, else a `UnaryMathStep`.

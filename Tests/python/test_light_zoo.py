@@ -9,8 +9,8 @@ Each model must load and agree with onnxruntime on the same file
   shape (He-scaled for matrices and filters, in [0.5, 1.5] for vectors, so that batch-norm
   variances stay positive), which exercises the numerics the constant weights hide;
 within 1e-4 relative to the output's scale (max |onnxruntime output|), at batch 1 (most of
-the files reshape to a fixed [1, features]); the final Softmax's input (the logits) is
-compared as well.
+the files reshape to a fixed [1, features]); the final Softmax's input (the logits) and
+every LRN and Gemm output are compared as well.
 
 vgg19 builds 143.7M weights at load, more than the default limit on constants computed at
 load (DRSN_LIMIT_MAX_VALUE_ELEMENTS, 2^27, which bounds what a small file can make a load
@@ -72,19 +72,29 @@ def random_weights(model: onnx.ModelProto, seed: int) -> onnx.ModelProto:
     return out
 
 
-def with_logits(model: onnx.ModelProto) -> onnx.ModelProto:
-    """The model with the input of its final Softmax (the logits) as a second output: the
-    probabilities of a random network are often saturated, the logits are not."""
+#: Operators whose outputs are compared too (each relative to its own scale).
+PROBED = ("LRN", "Gemm")
+
+
+def with_probes(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with more outputs: the input of its final Softmax (the logits: the
+    probabilities of a random network are often saturated, the logits are not) and every LRN
+    and Gemm output (the constant weights push activations to 1e21, where a final output
+    near uniform would hide a wrong normalisation)."""
     out = onnx.ModelProto()
     out.CopyFrom(model)
-    last = out.graph.node[-1]
-    if last.op_type == "Softmax":
-        out.graph.output.append(helper.make_tensor_value_info(last.input[0], TensorProto.FLOAT, None))
+    names = {o.name for o in out.graph.output}
+    probes = [n.output[0] for n in out.graph.node if n.op_type in PROBED]
+    if out.graph.node[-1].op_type == "Softmax":
+        probes.append(out.graph.node[-1].input[0])
+    for p in dict.fromkeys(probes):
+        if p not in names:
+            out.graph.output.append(helper.make_tensor_value_info(p, TensorProto.FLOAT, None))
     return out
 
 
 def check(model: onnx.ModelProto, name: str, batch: int, seed: int) -> float:
-    model = with_logits(model)
+    model = with_probes(model)
     data = model.SerializeToString()
     session = ort_session(data)
     initializers = {t.name for t in model.graph.initializer}
@@ -98,7 +108,8 @@ def check(model: onnx.ModelProto, name: str, batch: int, seed: int) -> float:
     worst = 0.0
     for got, (out_name, want) in zip(actual, expected.items()):
         assert got.shape == want.shape, (out_name, got.shape, want.shape)
-        scale = max(float(np.max(np.abs(want))), 1e-30)
+        scale = float(np.max(np.abs(want)))
+        assert scale > 0, f"{name} {out_name}: all zero, compares nothing"
         deviation = float(np.max(np.abs(got - want))) / scale
         assert deviation <= RELATIVE_TOLERANCE, f"{name} {out_name}: deviation {deviation:.2e} of the output scale"
         worst = max(worst, deviation)

@@ -24,18 +24,18 @@ let kernelBaseFlags: [SwiftSetting] = [
 /// one variant at run time (CPUID, DRSN_FORCE_ISA). On non-x86 hosts: Baseline only, native ISA.
 #if arch(x86_64)
 let kernelVariants: [Target] = [
-    .target(name: "DRSNKernelsAVX512", dependencies: ["DRSNKernelTypes"], swiftSettings: [
+    .target(name: "DRSNKernelsAVX512", dependencies: ["DRSNKernelTypes", "CDRSNInt8Tiles"], swiftSettings: [
         .define("DRSN_ISA_AVX512"), .unsafeFlags(["-Xcc", "-march=x86-64-v4"]),
     ] + kernelBaseFlags),
-    .target(name: "DRSNKernelsAVX2", dependencies: ["DRSNKernelTypes"], swiftSettings: [
+    .target(name: "DRSNKernelsAVX2", dependencies: ["DRSNKernelTypes", "CDRSNInt8Tiles"], swiftSettings: [
         .define("DRSN_ISA_AVX2"), .unsafeFlags(["-Xcc", "-march=x86-64-v3"]),
     ] + kernelBaseFlags),
     // Plain x86-64 (SSE2, no FMA): `madd` is a multiply and an add there, never fmaf.
-    .target(name: "DRSNKernelsBaseline", dependencies: ["DRSNKernelTypes"], swiftSettings: kernelBaseFlags),
+    .target(name: "DRSNKernelsBaseline", dependencies: ["DRSNKernelTypes", "CDRSNInt8Tiles"], swiftSettings: kernelBaseFlags),
 ]
 #else
 let kernelVariants: [Target] = [
-    .target(name: "DRSNKernelsBaseline", dependencies: ["DRSNKernelTypes"], swiftSettings: kernelBaseFlags),
+    .target(name: "DRSNKernelsBaseline", dependencies: ["DRSNKernelTypes", "CDRSNInt8Tiles"], swiftSettings: kernelBaseFlags),
 ]
 #endif
 let kernelVariantNames: [Target.Dependency] = kernelVariants.map { .target(name: $0.name) }
@@ -48,6 +48,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "CDRSNSupport"),
+        // The int8 register tiles: a header of static inline intrinsics, compiled into each
+        // kernel ISA module with that module's -march (Sources/CDRSNInt8Tiles/include).
+        .target(name: "CDRSNInt8Tiles"),
         .target(name: "DRSNKernelTypes"),
         .target(name: "DRSNKernels", dependencies: ["DRSNKernelTypes", "CDRSNSupport"] + kernelVariantNames),
         .target(name: "DRSNOnnx", dependencies: ["CDRSNSupport"]),

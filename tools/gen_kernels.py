@@ -277,6 +277,27 @@ KERNELS = [
     Kernel("unaryMath", "_ op: UnaryMathOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, "
                            "count: Int", "",
               "Elementwise math function (exp, log, tanh, erf, gelu, pow by a scalar, ...); may run in place."),
+    Kernel("quantizeLinear", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, "
+                                "scale: Float, zeroPoint: Float, lo: Float, hi: Float", "",
+              "ONNX QuantizeLinear to integer codes held as Float (round half to even, saturate); may run in place."),
+    Kernel("dequantizeLinear", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, "
+                                  "scale: Float, zeroPoint: Float", "",
+              "ONNX DequantizeLinear of integer codes held as Float; may run in place."),
+    Kernel("qconvScratchBytes", "_ p: ConvParams", "Int",
+              "Bytes of scratch one `qlinearConv` call needs (per thread when the work is split)."),
+    Kernel("qconvPackedWeightsCount", "_ p: ConvParams", "Int",
+              "Int32 words of `packQConvWeights`' output."),
+    Kernel("qconvChannelBlocks", "_ p: ConvParams", "Int",
+              "Blocks of 4 output channels (of one group each) that `qlinearConv` splits its work into."),
+    Kernel("packQConvWeights", "_ p: ConvParams, weights: UnsafePointer<Int32>, output: UnsafeMutablePointer<Int32>",
+              "", "Packs zero-point-adjusted 8-bit weights for `qlinearConv` (int16 pairs of channels)."),
+    Kernel("qlinearConv", "_ p: ConvParams, input: UnsafePointer<Float>, inputZeroPoint: Float, "
+                             "weights: UnsafePointer<Int32>, bias: UnsafePointer<Int32>, multiplier: UnsafePointer<Float>, "
+                             "outputZeroPoint: Float, outputMin: Float, outputMax: Float, "
+                             "output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer, images: Range<Int>, "
+                             "blocks: Range<Int>", "",
+              "Quantized convolution (QLinearConv: int32 accumulation, requantization) of images `images`, "
+              "output-channel blocks `blocks`."),
     Kernel("binaryMath", "_ op: BinaryMathOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>, "
                             "bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int]", "",
               "Broadcast Pow or PRelu (strides from `broadcastStrides`)."),

@@ -6,25 +6,38 @@ enum ConvOps {
         let x = try ctx.input(0), w = try ctx.input(1)
         let bias = ctx.optionalInput(2)
         try ctx.requireRuntimeType(x, 0)
-        let xs = x.shape, ws = w.shape
+        let (p, outShape) = try geometry(ctx, input: x.shape, weights: w.shape)
+        if let b = bias, b.shape != [p.outChannels] {
+            throw fail(.shapeMismatch, "Conv bias shape \(describe(b.shape)) should be [\(p.outChannels)]")
+        }
+        var inputs = [x, w]
+        if let bias { inputs.append(bias) }
+        // The epilogue a graph pass fused into this node (typed; never read from the file).
+        let activation = ctx.node.fusedActivation
+        return [try ctx.emit(ConvStep(params: p, activation: activation), inputs: inputs, outputShape: outShape)]
+    }
+
+    /// The convolution geometry of a Conv-like node (Conv, QLinearConv) from its input and
+    /// weight shapes and its attributes (group, kernel_shape, strides, pads, dilations,
+    /// auto_pad), and its output shape.
+    static func geometry(_ ctx: OpContext, input: [Int], weights: [Int]) throws(DRSNError) -> (ConvParams, [Int]) {
+        let xs = input, ws = weights
+        let op = ctx.node.opType
         guard xs.count == 3 || xs.count == 4 else {
-            throw fail(.unsupported, "Conv input must have rank 3 (1-D) or 4 (2-D), got shape \(describe(xs))")
+            throw fail(.unsupported, "\(op) input must have rank 3 (1-D) or 4 (2-D), got shape \(describe(xs))")
         }
         guard ws.count == xs.count else {
-            throw fail(.shapeMismatch, "Conv weight shape \(describe(ws)) does not match input rank \(xs.count)")
+            throw fail(.shapeMismatch, "\(op) weight shape \(describe(ws)) does not match input rank \(xs.count)")
         }
         let group = try checkedInt(try ctx.node.int("group", default: 1), "group")
         let c = xs[1], m = ws[0]
         guard group >= 1, c % group == 0, m % group == 0, ws[1] == c / group else {
-            throw fail(.shapeMismatch, "Conv input channels \(c), weight shape \(describe(ws)) and group \(group) do not agree")
-        }
-        if let b = bias, b.shape != [m] {
-            throw fail(.shapeMismatch, "Conv bias shape \(describe(b.shape)) should be [\(m)]")
+            throw fail(.shapeMismatch, "\(op) input channels \(c), weight shape \(describe(ws)) and group \(group) do not agree")
         }
         let spatial = Array(xs[2...])
         let kernel = Array(ws[2...])
         if let ks = try ctx.node.ints("kernel_shape"), ks.map({ Int($0) }) != kernel {
-            throw fail(.shapeMismatch, "Conv kernel_shape \(ks) does not match weight shape \(describe(ws))")
+            throw fail(.shapeMismatch, "\(op) kernel_shape \(ks) does not match weight shape \(describe(ws))")
         }
         let g = try spatialGeometry(node: ctx.node, input: spatial, kernel: kernel)
         let h: AxisGeometry = g.count == 2 ? g[0] : AxisGeometry(input: 1, kernel: 1, stride: 1, dilation: 1, padBegin: 0, padEnd: 0, output: 1)
@@ -34,11 +47,7 @@ enum ConvOps {
                            strideHeight: h.stride, strideWidth: wd.stride, dilationHeight: h.dilation,
                            dilationWidth: wd.dilation, padTop: h.padBegin, padLeft: wd.padBegin, groups: group)
         let outShape = [xs[0], m] + g.map(\.output)
-        var inputs = [x, w]
-        if let bias { inputs.append(bias) }
-        // The epilogue a graph pass fused into this node (typed; never read from the file).
-        let activation = ctx.node.fusedActivation
-        return [try ctx.emit(ConvStep(params: p, activation: activation), inputs: inputs, outputShape: outShape)]
+        return (p, outShape)
     }
 
     /// Scale and shift of an inference BatchNormalization, one per parameter value

@@ -87,6 +87,9 @@ enum OperatorRegistry {
         "Gelu": MathOps.gelu,
         "Pow": MathOps.pow,
         "PRelu": MathOps.prelu,
+        "QuantizeLinear": QuantizationOps.quantizeLinear,
+        "DequantizeLinear": QuantizationOps.dequantizeLinear,
+        "QLinearConv": QuantizationOps.qlinearConv,
     ]
 
     static var supportedOperators: [String] { table.keys.sorted() }

@@ -150,6 +150,13 @@ struct OperatorSchema {
             "HardSigmoid": OperatorSchema(attributes: attrs("alpha", "beta")),
             "Gelu": OperatorSchema(since: 20, attributes: attrs("approximate")),
             "Pow": binary, "PRelu": binary,
+            "QuantizeLinear": OperatorSchema(since: 10, attributes: [
+                "axis": from(13), "saturate": from(19), "block_size": from(21), "output_dtype": from(21),
+                "precision": from(23)], inputs: [(10, 3)]),
+            "DequantizeLinear": OperatorSchema(since: 10, attributes: [
+                "axis": from(13), "block_size": from(21), "output_dtype": from(23)], inputs: [(10, 3)]),
+            "QLinearConv": OperatorSchema(since: 10, attributes: pads.merging(attrs("dilations", "group")) { a, _ in a },
+                                          inputs: [(10, 9)]),
             "ConvTranspose": OperatorSchema(attributes: pads.merging(
                 attrs("dilations", "group", "output_padding", "output_shape")) { a, _ in a }, inputs: [(7, 3)]),
             "LSTM": OperatorSchema(attributes: recurrent.merging(["input_forget": always]) { a, _ in a },

@@ -14,6 +14,7 @@ public enum GraphOptimizer {
             if graph.nodes.count != before { applied.append("\(name) (-\(before - graph.nodes.count) nodes)") }
         }
         try step("identity elimination") { (g: inout Graph) throws(DRSNError) in try IdentityElimination.run(&g) }
+        try step("qdq conv fusion") { (g: inout Graph) throws(DRSNError) in QDQConvFusion.run(&g) }
         try step("constant folding") { (g: inout Graph) throws(DRSNError) in try ConstantFolding.run(&g, maxValueElements: maxValueElements) }
         try step("batchnorm folding") { (g: inout Graph) throws(DRSNError) in try BatchNormFolding.run(&g) }
         try step("gemm+batchnorm folding") { (g: inout Graph) throws(DRSNError) in try BatchNormFolding.runGemm(&g) }

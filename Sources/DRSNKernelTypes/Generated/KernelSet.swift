@@ -197,6 +197,34 @@ public protocol KernelSet {
     static func unaryMath(_ op: UnaryMathOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                           count: Int)
 
+    /// ONNX QuantizeLinear to integer codes held as Float (round half to even, saturate); may run in place.
+    static func quantizeLinear(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int,
+                               scale: Float, zeroPoint: Float, lo: Float, hi: Float)
+
+    /// ONNX DequantizeLinear of integer codes held as Float; may run in place.
+    static func dequantizeLinear(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int,
+                                 scale: Float, zeroPoint: Float)
+
+    /// Bytes of scratch one `qlinearConv` call needs (per thread when the work is split).
+    static func qconvScratchBytes(_ p: ConvParams) -> Int
+
+    /// Int32 words of `packQConvWeights`' output.
+    static func qconvPackedWeightsCount(_ p: ConvParams) -> Int
+
+    /// Blocks of 4 output channels (of one group each) that `qlinearConv` splits its work into.
+    static func qconvChannelBlocks(_ p: ConvParams) -> Int
+
+    /// Packs zero-point-adjusted 8-bit weights for `qlinearConv` (int16 pairs of channels).
+    static func packQConvWeights(_ p: ConvParams, weights: UnsafePointer<Int32>, output: UnsafeMutablePointer<Int32>)
+
+    /// Quantized convolution (QLinearConv: int32 accumulation, requantization) of images `images`, output-channel
+    /// blocks `blocks`.
+    static func qlinearConv(_ p: ConvParams, input: UnsafePointer<Float>, inputZeroPoint: Float,
+                            weights: UnsafePointer<Int32>, bias: UnsafePointer<Int32>, multiplier: UnsafePointer<Float>,
+                            outputZeroPoint: Float, outputMin: Float, outputMax: Float,
+                            output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer, images: Range<Int>,
+                            blocks: Range<Int>)
+
     /// Broadcast Pow or PRelu (strides from `broadcastStrides`).
     static func binaryMath(_ op: BinaryMathOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>,
                            bStrides: [Int], output: UnsafeMutablePointer<Float>, outShape: [Int])

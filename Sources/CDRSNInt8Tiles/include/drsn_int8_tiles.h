@@ -1,0 +1,92 @@
+/*
+ * drsn_int8_tiles.h: the integer register tiles of the quantized convolution.
+ *
+ * Header-only on purpose: every function is `static inline`, so each ISA module of the
+ * kernels (Sources/DRSNKernelSource compiled as DRSNKernelsAVX512 / AVX2 / Baseline) that
+ * imports this header compiles its own copy with its own -march, and the tile is inlined
+ * into the Swift kernel that calls it (Tests/hygiene.sh checks that kernel's machine code).
+ * Swift cannot express vpmaddwd reliably (LLVM does not form it from Swift SIMD code), so
+ * the multiply-accumulate is written with intrinsics here.
+ *
+ * Operand layout (Int16 values, exact for any 8-bit quantization):
+ *  - input: channel pairs interleaved, x[pair][y][x][2], each value (code - zero point);
+ *  - weights: w[tap][pair][4 rows], each int32 holding the row's two channel values
+ *    (low half: even channel) minus the weight zero point;
+ *  - a tile accumulates 4 output channels x 16 output positions in int32:
+ *      acc[r][j] += sum over taps t and pairs p of x(t, p, position j) . w[t][p][r]
+ *    where the position's pair is read at input + tap_offsets[t] + p * pair_stride +
+ *    j * position_stride (in int16 elements, position_stride = 2 * stride).
+ * |x|, |w| <= 255, so a pair sum is at most 130050 and never saturates (vpmaddwd is exact);
+ * the int32 sum is exact while taps * pairs * 2 * 65025 < 2^31 (checked by the caller).
+ */
+#ifndef DRSN_INT8_TILES_H
+#define DRSN_INT8_TILES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+/* acc[r * 16 + j], r < 4, j < 16 (overwritten). position_stride: int16 elements between
+ * consecutive output positions (2 for stride 1). */
+static inline void drsn_qconv_tile_4x16(const int16_t *input, const ptrdiff_t *tap_offsets, ptrdiff_t taps,
+                                        ptrdiff_t pairs, ptrdiff_t pair_stride, ptrdiff_t position_stride,
+                                        const int32_t *weights, int32_t *acc) {
+#if defined(__AVX2__)
+    __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00;
+    __m256i a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    const __m256i index = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                             _mm256_set1_epi32((int)(position_stride / 2)));
+    const int contiguous = position_stride == 2;
+    for (ptrdiff_t t = 0; t < taps; t++) {
+        const int16_t *x = input + tap_offsets[t];
+        for (ptrdiff_t p = 0; p < pairs; p++, x += pair_stride, weights += 4) {
+            __m256i x0, x1;
+            if (contiguous) {
+                x0 = _mm256_loadu_si256((const __m256i *)x);
+                x1 = _mm256_loadu_si256((const __m256i *)(x + 16));
+            } else {
+                x0 = _mm256_i32gather_epi32((const int *)x, index, 4);
+                x1 = _mm256_i32gather_epi32((const int *)(x + 8 * position_stride), index, 4);
+            }
+            __m256i w0 = _mm256_set1_epi32(weights[0]), w1 = _mm256_set1_epi32(weights[1]);
+            __m256i w2 = _mm256_set1_epi32(weights[2]), w3 = _mm256_set1_epi32(weights[3]);
+            a00 = _mm256_add_epi32(a00, _mm256_madd_epi16(x0, w0));
+            a01 = _mm256_add_epi32(a01, _mm256_madd_epi16(x1, w0));
+            a10 = _mm256_add_epi32(a10, _mm256_madd_epi16(x0, w1));
+            a11 = _mm256_add_epi32(a11, _mm256_madd_epi16(x1, w1));
+            a20 = _mm256_add_epi32(a20, _mm256_madd_epi16(x0, w2));
+            a21 = _mm256_add_epi32(a21, _mm256_madd_epi16(x1, w2));
+            a30 = _mm256_add_epi32(a30, _mm256_madd_epi16(x0, w3));
+            a31 = _mm256_add_epi32(a31, _mm256_madd_epi16(x1, w3));
+        }
+    }
+    _mm256_storeu_si256((__m256i *)(acc + 0), a00);
+    _mm256_storeu_si256((__m256i *)(acc + 8), a01);
+    _mm256_storeu_si256((__m256i *)(acc + 16), a10);
+    _mm256_storeu_si256((__m256i *)(acc + 24), a11);
+    _mm256_storeu_si256((__m256i *)(acc + 32), a20);
+    _mm256_storeu_si256((__m256i *)(acc + 40), a21);
+    _mm256_storeu_si256((__m256i *)(acc + 48), a30);
+    _mm256_storeu_si256((__m256i *)(acc + 56), a31);
+#else
+    for (int i = 0; i < 64; i++) acc[i] = 0;
+    for (ptrdiff_t t = 0; t < taps; t++) {
+        const int16_t *x = input + tap_offsets[t];
+        for (ptrdiff_t p = 0; p < pairs; p++, x += pair_stride, weights += 4) {
+            for (int r = 0; r < 4; r++) {
+                const int32_t wv = weights[r];
+                const int32_t wl = (int16_t)(uint16_t)((uint32_t)wv & 0xFFFFu);
+                const int32_t wh = (int16_t)(uint16_t)((uint32_t)wv >> 16);
+                for (int j = 0; j < 16; j++) {
+                    const int16_t *xj = x + j * position_stride;
+                    acc[r * 16 + j] += (int32_t)xj[0] * wl + (int32_t)xj[1] * wh;
+                }
+            }
+        }
+    }
+#endif
+}
+
+#endif /* DRSN_INT8_TILES_H */

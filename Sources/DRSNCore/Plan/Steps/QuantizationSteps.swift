@@ -1,0 +1,95 @@
+import DRSNKernels
+
+/// QuantizeLinear (`dequantize` false) or DequantizeLinear over x [outer, channels, inner]
+/// with one scale and zero point per channel (channels == 1: per tensor). Units are planes
+/// (outer * channels), or element blocks per tensor.
+struct QuantizeLinearStep: StepKernel {
+    var dequantize: Bool
+    var outer: Int, channels: Int, inner: Int
+    var scales: [Float], zeroPoints: [Float]
+    /// The code range (QuantizeLinear only).
+    var lo: Float = 0, hi: Float = 0
+
+    var name: String { dequantize ? "dequantizeLinear" : "quantizeLinear" }
+    var perTensor: Bool { outer == 1 && channels == 1 }
+
+    func split(threads: Int) -> (units: Int, workPerUnit: Int) {
+        perTensor ? elementBlockSplit(count: inner, workPerElement: 3) : (outer * channels, inner * 3)
+    }
+
+    func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
+        let x = ctx.input(0), y = ctx.output()
+        if perTensor {
+            let (start, n) = elementRange(units, count: inner)
+            apply(x + start, y + start, n, 0)
+            return
+        }
+        for plane in units { apply(x + plane * inner, y + plane * inner, inner, plane % channels) }
+    }
+
+    @inline(__always)
+    private func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ c: Int) {
+        if dequantize {
+            activeKernels.dequantizeLinear(input: x, output: y, count: n, scale: scales[c], zeroPoint: zeroPoints[c])
+        } else {
+            activeKernels.quantizeLinear(input: x, output: y, count: n, scale: scales[c], zeroPoint: zeroPoints[c],
+                                         lo: lo, hi: hi)
+        }
+    }
+}
+
+/// QLinearConv (also what a DequantizeLinear -> Conv -> QuantizeLinear chain becomes,
+/// `QDQConvFusion`): integer codes in, integer codes out, int32 accumulation. Units are
+/// (image, part) pairs: each image's output-channel blocks are split into `parts` ranges
+/// when the batch does not divide evenly over the threads.
+struct QLinearConvStep: StepKernel {
+    var params: ConvParams
+    /// `packQConvWeights` output.
+    var weights: [Int32]
+    /// Per output channel: the int32 bias and inputScale * weightScale / outputScale.
+    var bias: [Int32]
+    var multiplier: [Float]
+    var inputZeroPoint: Float, outputZeroPoint: Float, outputMin: Float, outputMax: Float
+    var parts = 1
+
+    var name: String { "qlinearConv" }
+    var flops: Int {
+        let p = params
+        return 2 * p.batch * p.outChannels * p.outHeight * p.outWidth * (p.inChannels / p.groups) * p.kernelHeight * p.kernelWidth
+    }
+    var scratchFloats: Int { (activeKernels.qconvScratchBytes(params) + 3) / 4 }
+    var blocks: Int { activeKernels.qconvChannelBlocks(params) }
+
+    func partsPerImage(threads: Int) -> Int {
+        let b = params.batch
+        guard threads > 1, b < 4 * threads, b % threads != 0 else { return 1 }
+        return max(1, min(blocks, threads))
+    }
+
+    func split(threads: Int) -> (units: Int, workPerUnit: Int) {
+        let parts = partsPerImage(threads: threads)
+        let units = params.batch * parts
+        return (units, flops / max(units, 1) / 2)
+    }
+
+    mutating func prepare(threads: Int, tasks: Int) { parts = partsPerImage(threads: threads) }
+
+    func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
+        let x = ctx.input(0), y = ctx.output(), scratch = UnsafeMutableRawPointer(ctx.scratch)
+        let parts = self.parts, blocks = self.blocks
+        weights.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                multiplier.withUnsafeBufferPointer { m in
+                    forEachImage(units: units, parts: parts) { image, lo, hi in
+                        activeKernels.qlinearConv(params, input: x, inputZeroPoint: inputZeroPoint, weights: w.baseAddress!,
+                                                  bias: b.baseAddress!, multiplier: m.baseAddress!,
+                                                  outputZeroPoint: outputZeroPoint, outputMin: outputMin,
+                                                  outputMax: outputMax, output: y, scratch: scratch,
+                                                  images: image..<(image + 1),
+                                                  blocks: (lo * blocks / parts)..<(hi * blocks / parts))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+// Quantization kernels: QuantizeLinear / DequantizeLinear on integer codes held as Float,
+// and the quantized convolution (u8/s8 activations and weights, int32 accumulation,
+// requantization as ONNX QLinearConv defines it).
+//
+// Integer tensors between steps are stored as Float holding exact integer codes (as bool
+// tensors hold 0 / 1), so the arena, the memory plan and the C API stay float-typed.
+
+import CDRSNInt8Tiles
+import DRSNKernelTypes
+
+extension ISAKernels {
+    /// output[i] = clamp(round_half_even(input[i] / scale) + zeroPoint, lo, hi) for i in
+    /// 0..<count (ONNX QuantizeLinear; the division, not a reciprocal). NaN maps to lo, +inf
+    /// to hi, -inf to lo. zeroPoint, lo and hi are integers (lo <= zeroPoint <= hi). May run in place.
+    public static func quantizeLinear(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int,
+                                      scale: Float, zeroPoint: Float, lo: Float, hi: Float) {
+        kernelPrecondition(count >= 0 && lo <= hi, "quantizeLinear: count \(count), range [\(lo), \(hi)]")
+        let s = SIMD8<Float>(repeating: scale), z = SIMD8<Float>(repeating: zeroPoint)
+        let vlo = SIMD8<Float>(repeating: lo - zeroPoint), vhi = SIMD8<Float>(repeating: hi - zeroPoint)
+        var i = 0
+        while i + 8 <= count {
+            var v = UnsafeRawPointer(input + i).loadUnaligned(as: SIMD8<Float>.self) / s
+            v.replace(with: vlo, where: .!(v .>= vlo))   // NaN and below: lo
+            v.replace(with: vhi, where: v .> vhi)
+            v = v.rounded(.toNearestOrEven) + z
+            UnsafeMutableRawPointer(output + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            var v = input[i] / scale
+            if !(v >= lo - zeroPoint) { v = lo - zeroPoint }
+            if v > hi - zeroPoint { v = hi - zeroPoint }
+            output[i] = v.rounded(.toNearestOrEven) + zeroPoint
+            i += 1
+        }
+    }
+
+    /// output[i] = (input[i] - zeroPoint) * scale for i in 0..<count (ONNX DequantizeLinear on
+    /// integer codes). May run in place.
+    public static func dequantizeLinear(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int,
+                                        scale: Float, zeroPoint: Float) {
+        kernelPrecondition(count >= 0, "dequantizeLinear: count \(count) < 0")
+        let s = SIMD8<Float>(repeating: scale), z = SIMD8<Float>(repeating: zeroPoint)
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(input + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(output + i).storeBytes(of: (v - z) * s, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            output[i] = (input[i] - zeroPoint) * scale
+            i += 1
+        }
+    }
+}
+
+// MARK: - Quantized convolution
+
+/// The geometry of the quantized convolution's working buffer for one image and group:
+/// channel pairs interleaved (x[pair][y][x][2]), zero-padded so that every 16-position tile
+/// reads inside its own rows.
+@usableFromInline struct QConvLayout {
+    @usableFromInline let groupChannels: Int, groupOutChannels: Int, pairs: Int, blocksPerGroup: Int
+    @usableFromInline let taps: Int, rows: Int, cols: Int
+    @usableFromInline var pairStride: Int { rows * cols * 2 }
+    @usableFromInline var bufferElements: Int { pairs * pairStride }
+
+    @inlinable init(_ p: ConvParams) {
+        groupChannels = p.inChannels / p.groups
+        groupOutChannels = p.outChannels / p.groups
+        pairs = (groupChannels + 1) / 2
+        blocksPerGroup = (groupOutChannels + 3) / 4
+        taps = p.kernelHeight * p.kernelWidth
+        let tiledWidth = (p.outWidth + 15) / 16 * 16
+        rows = max(p.padTop + p.inHeight, (p.outHeight - 1) * p.strideHeight + (p.kernelHeight - 1) * p.dilationHeight + 1)
+        cols = max(p.padLeft + p.inWidth, (tiledWidth - 1) * p.strideWidth + (p.kernelWidth - 1) * p.dilationWidth + 1)
+    }
+}
+
+extension ISAKernels {
+    /// Bytes of scratch one `qlinearConv` call needs (per thread when the work is split).
+    public static func qconvScratchBytes(_ p: ConvParams) -> Int {
+        let l = QConvLayout(p)
+        return l.taps * MemoryLayout<Int>.stride + 64 * MemoryLayout<Int32>.stride + l.bufferElements * 2 + 64
+    }
+
+    /// Int32 words of `packQConvWeights`' output.
+    public static func qconvPackedWeightsCount(_ p: ConvParams) -> Int {
+        let l = QConvLayout(p)
+        return p.groups * l.blocksPerGroup * l.taps * l.pairs * 4
+    }
+
+    /// The number of 4-channel output blocks of `qlinearConv` (over all groups).
+    public static func qconvChannelBlocks(_ p: ConvParams) -> Int { p.groups * QConvLayout(p).blocksPerGroup }
+
+    /// Packs weights [outChannels, inChannels / groups, kH, kW] (already minus their zero
+    /// point, each in [-255, 255]) for `qlinearConv`: per group and block of 4 output
+    /// channels, per tap and channel pair, 4 int32 (one per channel) holding the pair's two
+    /// values as int16 (even channel low). Missing channels and rows are zero.
+    public static func packQConvWeights(_ p: ConvParams, weights: UnsafePointer<Int32>, output: UnsafeMutablePointer<Int32>) {
+        let l = QConvLayout(p)
+        let kh = p.kernelHeight, kw = p.kernelWidth, cg = l.groupChannels, mg = l.groupOutChannels
+        var o = output
+        for g in 0..<p.groups {
+            for b in 0..<l.blocksPerGroup {
+                for t in 0..<l.taps {
+                    let ky = t / kw, kx = t % kw
+                    for pair in 0..<l.pairs {
+                        for r in 0..<4 {
+                            let m = b * 4 + r
+                            var lo: Int32 = 0, hi: Int32 = 0
+                            if m < mg {
+                                let row = weights + (g * mg + m) * cg * kh * kw
+                                let c0 = 2 * pair, c1 = 2 * pair + 1
+                                lo = row[(c0 * kh + ky) * kw + kx]
+                                if c1 < cg { hi = row[(c1 * kh + ky) * kw + kx] }
+                            }
+                            o[r] = Int32(bitPattern: UInt32(UInt16(truncatingIfNeeded: lo)) | UInt32(UInt16(truncatingIfNeeded: hi)) << 16)
+                        }
+                        o += 4
+                    }
+                }
+            }
+        }
+    }
+
+    /// Quantized convolution (ONNX QLinearConv, int32 accumulation) of images `images`,
+    /// output-channel blocks `blocks` (of `qconvChannelBlocks(p)`: 4 channels of one group
+    /// each). input: integer codes as Float [batch, inChannels, inH, inW]; weights: from
+    /// `packQConvWeights`; bias: outChannels int32 (already in the accumulator's scale);
+    /// multiplier[m] = inputScale * weightScale[m] / outputScale. Each output code is
+    /// clamp(round_half_even(Float(acc + bias[m]) * multiplier[m]) + outputZeroPoint, lo, hi),
+    /// as Float. scratch: `qconvScratchBytes(p)` bytes.
+    public static func qlinearConv(_ p: ConvParams, input: UnsafePointer<Float>, inputZeroPoint: Float,
+                                   weights: UnsafePointer<Int32>, bias: UnsafePointer<Int32>,
+                                   multiplier: UnsafePointer<Float>, outputZeroPoint: Float, outputMin: Float,
+                                   outputMax: Float, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer,
+                                   images: Range<Int>, blocks: Range<Int>) {
+        let l = QConvLayout(p)
+        let taps = scratch.bindMemory(to: Int.self, capacity: l.taps)
+        let acc = (scratch + l.taps * MemoryLayout<Int>.stride).bindMemory(to: Int32.self, capacity: 64)
+        let buffer = (scratch + l.taps * MemoryLayout<Int>.stride + 256).alignedUp(toMultipleOf: 32)
+            .bindMemory(to: Int16.self, capacity: l.bufferElements)
+        for t in 0..<l.taps {
+            let ky = t / p.kernelWidth, kx = t % p.kernelWidth
+            taps[t] = (ky * p.dilationHeight * l.cols + kx * p.dilationWidth) * 2
+        }
+        let inPlane = p.inHeight * p.inWidth, outPlane = p.outHeight * p.outWidth
+        let zx = inputZeroPoint, zy = outputZeroPoint
+        let vlo = SIMD16<Float>(repeating: outputMin - zy), vhi = SIMD16<Float>(repeating: outputMax - zy)
+        let vz = SIMD16<Float>(repeating: zy)
+        let weightsPerBlock = l.taps * l.pairs * 4
+        for n in images {
+            var currentGroup = -1
+            for block in blocks {
+                let g = block / l.blocksPerGroup, b = block % l.blocksPerGroup
+                if g != currentGroup {
+                    currentGroup = g
+                    fillQConvBuffer(p, l, input: input + (n * p.inChannels + g * l.groupChannels) * inPlane,
+                                    zeroPoint: zx, buffer: buffer)
+                }
+                let w = weights + (g * l.blocksPerGroup + b) * weightsPerBlock
+                let rowsHere = min(4, l.groupOutChannels - b * 4)
+                let firstChannel = g * l.groupOutChannels + b * 4
+                for oy in 0..<p.outHeight {
+                    var ox = 0
+                    while ox < p.outWidth {
+                        let base = buffer + (oy * p.strideHeight * l.cols + ox * p.strideWidth) * 2
+                        drsn_qconv_tile_4x16(base, taps, l.taps, l.pairs, l.pairStride, 2 * p.strideWidth, w, acc)
+                        let width = min(16, p.outWidth - ox)
+                        for r in 0..<rowsHere {
+                            let m = firstChannel + r
+                            let a = UnsafeRawPointer(acc + r * 16).loadUnaligned(as: SIMD16<Int32>.self)
+                            var v = SIMD16<Float>(a &+ SIMD16<Int32>(repeating: bias[m])) * SIMD16<Float>(repeating: multiplier[m])
+                            v.replace(with: vlo, where: .!(v .>= vlo))
+                            v.replace(with: vhi, where: v .> vhi)
+                            v = v.rounded(.toNearestOrEven) + vz
+                            let out = output + (n * p.outChannels + m) * outPlane + oy * p.outWidth + ox
+                            if width == 16 {
+                                UnsafeMutableRawPointer(out).storeBytes(of: v, as: SIMD16<Float>.self)
+                            } else {
+                                for j in 0..<width { out[j] = v[j] }
+                            }
+                        }
+                        ox += 16
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes one image's group of input channels into `buffer` as `QConvLayout` says:
+    /// (code - zeroPoint) as int16, zero elsewhere.
+    @usableFromInline static func fillQConvBuffer(_ p: ConvParams, _ l: QConvLayout, input: UnsafePointer<Float>,
+                                                  zeroPoint: Float, buffer: UnsafeMutablePointer<Int16>) {
+        buffer.initialize(repeating: 0, count: l.bufferElements)
+        let inPlane = p.inHeight * p.inWidth
+        for c in 0..<l.groupChannels {
+            let src = input + c * inPlane
+            let dstPlane = buffer + (c / 2) * l.pairStride + (c & 1)
+            for y in 0..<p.inHeight {
+                let s = src + y * p.inWidth
+                let d = dstPlane + ((y + p.padTop) * l.cols + p.padLeft) * 2
+                for x in 0..<p.inWidth {
+                    let v = (s[x] - zeroPoint).clampedCode
+                    d[2 * x] = Int16(v)
+                }
+            }
+        }
+    }
+}
+
+extension Float {
+    /// The value clamped to [-255, 255] (NaN: 0), for an int16 code difference.
+    @usableFromInline @inline(__always) var clampedCode: Float {
+        self >= -255 ? (self <= 255 ? self : 255) : (self.isNaN ? 0 : -255)
+    }
+}

@@ -277,9 +277,11 @@ KERNELS = [
     Kernel("unaryMath", "_ op: UnaryMathOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, "
                            "count: Int", "",
               "Elementwise math function (exp, log, tanh, erf, gelu, pow by a scalar, ...); may run in place."),
-    Kernel("quantizeLinear", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, "
-                                "scale: Float, zeroPoint: Float, lo: Float, hi: Float", "",
-              "ONNX QuantizeLinear to integer codes held as Float (round half to even, saturate); may run in place."),
+    Kernel("quantizeLinear", "input: UnsafePointer<Float>, codes: UnsafeMutablePointer<Float>?, "
+                                "values: UnsafeMutablePointer<Float>?, count: Int, scale: Float, zeroPoint: Float, "
+                                "lo: Float, hi: Float", "",
+              "ONNX QuantizeLinear to integer codes held as Float (round half to even, saturate), and/or the "
+              "dequantized values; may run in place."),
     Kernel("dequantizeLinear", "input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, "
                                   "scale: Float, zeroPoint: Float", "",
               "ONNX DequantizeLinear of integer codes held as Float; may run in place."),

@@ -9,11 +9,14 @@ import CDRSNInt8Tiles
 import DRSNKernelTypes
 
 extension ISAKernels {
-    /// output[i] = clamp(round_half_even(input[i] / scale) + zeroPoint, lo, hi) for i in
-    /// 0..<count (ONNX QuantizeLinear; the division, not a reciprocal). NaN maps to lo, +inf
-    /// to hi, -inf to lo. zeroPoint, lo and hi are integers (lo <= zeroPoint <= hi). May run in place.
-    public static func quantizeLinear(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int,
-                                      scale: Float, zeroPoint: Float, lo: Float, hi: Float) {
+    /// ONNX QuantizeLinear: q[i] = clamp(round_half_even(input[i] / scale) + zeroPoint, lo, hi)
+    /// for i in 0..<count (the division, not a reciprocal; NaN maps to lo, +inf to hi, -inf
+    /// to lo). Writes q to `codes` and/or (q - zeroPoint) * scale (what DequantizeLinear
+    /// makes of q, bit for bit) to `values`; either may be nil. zeroPoint, lo and hi are
+    /// integers (lo <= zeroPoint <= hi). Either output may be `input` (in place).
+    public static func quantizeLinear(input: UnsafePointer<Float>, codes: UnsafeMutablePointer<Float>?,
+                                      values: UnsafeMutablePointer<Float>?, count: Int, scale: Float,
+                                      zeroPoint: Float, lo: Float, hi: Float) {
         kernelPrecondition(count >= 0 && lo <= hi, "quantizeLinear: count \(count), range [\(lo), \(hi)]")
         let s = SIMD8<Float>(repeating: scale), z = SIMD8<Float>(repeating: zeroPoint)
         let vlo = SIMD8<Float>(repeating: lo - zeroPoint), vhi = SIMD8<Float>(repeating: hi - zeroPoint)
@@ -22,15 +25,18 @@ extension ISAKernels {
             var v = UnsafeRawPointer(input + i).loadUnaligned(as: SIMD8<Float>.self) / s
             v.replace(with: vlo, where: .!(v .>= vlo))   // NaN and below: lo
             v.replace(with: vhi, where: v .> vhi)
-            v = v.rounded(.toNearestOrEven) + z
-            UnsafeMutableRawPointer(output + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            v = v.rounded(.toNearestOrEven)
+            if let codes { UnsafeMutableRawPointer(codes + i).storeBytes(of: v + z, as: SIMD8<Float>.self) }
+            if let values { UnsafeMutableRawPointer(values + i).storeBytes(of: v * s, as: SIMD8<Float>.self) }
             i += 8
         }
         while i < count {
             var v = input[i] / scale
             if !(v >= lo - zeroPoint) { v = lo - zeroPoint }
             if v > hi - zeroPoint { v = hi - zeroPoint }
-            output[i] = v.rounded(.toNearestOrEven) + zeroPoint
+            v = v.rounded(.toNearestOrEven)
+            codes?[i] = v + zeroPoint
+            values?[i] = v * scale
             i += 1
         }
     }
@@ -147,8 +153,6 @@ extension ISAKernels {
         }
         let inPlane = p.inHeight * p.inWidth, outPlane = p.outHeight * p.outWidth
         let zx = inputZeroPoint, zy = outputZeroPoint
-        let vlo = SIMD16<Float>(repeating: outputMin - zy), vhi = SIMD16<Float>(repeating: outputMax - zy)
-        let vz = SIMD16<Float>(repeating: zy)
         let weightsPerBlock = l.taps * l.pairs * 4
         for n in images {
             var currentGroup = -1
@@ -170,17 +174,8 @@ extension ISAKernels {
                         let width = min(16, p.outWidth - ox)
                         for r in 0..<rowsHere {
                             let m = firstChannel + r
-                            let a = UnsafeRawPointer(acc + r * 16).loadUnaligned(as: SIMD16<Int32>.self)
-                            var v = SIMD16<Float>(a &+ SIMD16<Int32>(repeating: bias[m])) * SIMD16<Float>(repeating: multiplier[m])
-                            v.replace(with: vlo, where: .!(v .>= vlo))
-                            v.replace(with: vhi, where: v .> vhi)
-                            v = v.rounded(.toNearestOrEven) + vz
-                            let out = output + (n * p.outChannels + m) * outPlane + oy * p.outWidth + ox
-                            if width == 16 {
-                                UnsafeMutableRawPointer(out).storeBytes(of: v, as: SIMD16<Float>.self)
-                            } else {
-                                for j in 0..<width { out[j] = v[j] }
-                            }
+                            drsn_qconv_requantize(acc + r * 16, bias[m], multiplier[m], outputMin, outputMax, zy,
+                                                  output + (n * p.outChannels + m) * outPlane + oy * p.outWidth + ox, width)
                         }
                         ox += 16
                     }
@@ -190,20 +185,43 @@ extension ISAKernels {
     }
 
     /// Writes one image's group of input channels into `buffer` as `QConvLayout` says:
-    /// (code - zeroPoint) as int16, zero elsewhere.
+    /// (code - zeroPoint) as int16, zero elsewhere. Codes are integers, so the conversion is
+    /// exact; anything else is clamped to [-255, 255] (NaN: 0) and never traps.
     @usableFromInline static func fillQConvBuffer(_ p: ConvParams, _ l: QConvLayout, input: UnsafePointer<Float>,
                                                   zeroPoint: Float, buffer: UnsafeMutablePointer<Int16>) {
         buffer.initialize(repeating: 0, count: l.bufferElements)
         let inPlane = p.inHeight * p.inWidth
-        for c in 0..<l.groupChannels {
-            let src = input + c * inPlane
-            let dstPlane = buffer + (c / 2) * l.pairStride + (c & 1)
+        let z = SIMD8<Float>(repeating: zeroPoint)
+        let vmin = SIMD8<Float>(repeating: -255), vmax = SIMD8<Float>(repeating: 255)
+        // round(d) as int32 for |d| < 2^22: the low mantissa bits of d + 1.5 * 2^23.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        @inline(__always) func diff(_ v: SIMD8<Float>) -> SIMD8<Int32> {
+            var d = v - z
+            d.replace(with: SIMD8<Float>(), where: d .!= d)
+            d = d.clamped(lowerBound: vmin, upperBound: vmax)
+            return unsafeBitCast(d + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        }
+        for pair in 0..<l.pairs {
+            let c0 = 2 * pair, hasSecond = c0 + 1 < l.groupChannels
+            let src0 = input + c0 * inPlane, src1 = input + (hasSecond ? c0 + 1 : c0) * inPlane
+            let dstPlane = UnsafeMutableRawPointer(buffer + pair * l.pairStride).assumingMemoryBound(to: Int32.self)
             for y in 0..<p.inHeight {
-                let s = src + y * p.inWidth
-                let d = dstPlane + ((y + p.padTop) * l.cols + p.padLeft) * 2
-                for x in 0..<p.inWidth {
-                    let v = (s[x] - zeroPoint).clampedCode
-                    d[2 * x] = Int16(v)
+                let a = src0 + y * p.inWidth, b = src1 + y * p.inWidth
+                let d = dstPlane + (y + p.padTop) * l.cols + p.padLeft
+                var x = 0
+                while x + 8 <= p.inWidth {
+                    let lo = diff(UnsafeRawPointer(a + x).loadUnaligned(as: SIMD8<Float>.self))
+                    var hi = diff(UnsafeRawPointer(b + x).loadUnaligned(as: SIMD8<Float>.self))
+                    if !hasSecond { hi = SIMD8<Int32>() }
+                    let packed = (lo & SIMD8<Int32>(repeating: 0xFFFF)) | (hi &<< SIMD8<Int32>(repeating: 16))
+                    UnsafeMutableRawPointer(d + x).storeBytes(of: packed, as: SIMD8<Int32>.self)
+                    x += 8
+                }
+                while x < p.inWidth {
+                    let lo = Int32((a[x] - zeroPoint).clampedCode)
+                    let hi = hasSecond ? Int32((b[x] - zeroPoint).clampedCode) : 0
+                    d[x] = (lo & 0xFFFF) | (hi << 16)
+                    x += 1
                 }
             }
         }

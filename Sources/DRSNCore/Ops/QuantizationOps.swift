@@ -23,7 +23,7 @@ enum QuantizationOps {
                 guard let p = b.baseAddress else { return }
                 for plane in 0..<(outer * channels) {
                     let c = plane % channels
-                    activeKernels.quantizeLinear(input: p + plane * inner, output: p + plane * inner, count: inner,
+                    activeKernels.quantizeLinear(input: p + plane * inner, codes: p + plane * inner, values: nil, count: inner,
                                                  scale: q.scales[c], zeroPoint: q.zeroPoints[c], lo: lo, hi: hi)
                 }
             }

@@ -1,6 +1,8 @@
 /// The plan-level passes, in order, run on the bound steps of every plan
 /// (`ExecutionPlan.init`) before memory planning and parallelization:
 ///
+///  0. quantize-dequantize fusion (`QuantizationFusion`): a DequantizeLinear step right
+///     after a QuantizeLinear computed in the QuantizeLinear's pass;
 ///  1. shrinkage unit fusion (`ShrinkageFusion`): soft thresholding (+ the residual add)
 ///     into `shrink` steps, mean |r| into `absMean` steps;
 ///  2. threshold network fusion (`ThresholdNetworkFusion.run`);
@@ -38,6 +40,9 @@ enum PlanPasses {
         var report: [Entry] = []
         var units: [ShrinkageFusion.Unit] = []
         if fuse {
+            report.append(Entry(name: "quantize-dequantize fusion",
+                                count: QuantizationFusion.fuseRoundTrips(&steps, protected: protected),
+                                what: "DequantizeLinear steps computed by the QuantizeLinear before them"))
             units = ShrinkageFusion.run(&steps, protected: protected, sizes: sizes)
             report.append(Entry(name: "shrinkage unit fusion", count: units.count,
                                 what: "units: |r| mean, soft threshold + residual add"))

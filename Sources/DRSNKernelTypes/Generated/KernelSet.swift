@@ -197,9 +197,11 @@ public protocol KernelSet {
     static func unaryMath(_ op: UnaryMathOp, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                           count: Int)
 
-    /// ONNX QuantizeLinear to integer codes held as Float (round half to even, saturate); may run in place.
-    static func quantizeLinear(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int,
-                               scale: Float, zeroPoint: Float, lo: Float, hi: Float)
+    /// ONNX QuantizeLinear to integer codes held as Float (round half to even, saturate), and/or the dequantized
+    /// values; may run in place.
+    static func quantizeLinear(input: UnsafePointer<Float>, codes: UnsafeMutablePointer<Float>?,
+                               values: UnsafeMutablePointer<Float>?, count: Int, scale: Float, zeroPoint: Float,
+                               lo: Float, hi: Float)
 
     /// ONNX DequantizeLinear of integer codes held as Float; may run in place.
     static func dequantizeLinear(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int,

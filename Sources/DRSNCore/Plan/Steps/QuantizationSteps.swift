@@ -3,14 +3,22 @@ import DRSNKernels
 /// QuantizeLinear (`dequantize` false) or DequantizeLinear over x [outer, channels, inner]
 /// with one scale and zero point per channel (channels == 1: per tensor). Units are planes
 /// (outer * channels), or element blocks per tensor.
+///
+/// A QuantizeLinear step may also write what a DequantizeLinear with the same parameters
+/// makes of its codes (`QuantizationFusion`): outputs are then [codes, values] or, when
+/// nothing else reads the codes, [values] only.
 struct QuantizeLinearStep: StepKernel {
     var dequantize: Bool
     var outer: Int, channels: Int, inner: Int
     var scales: [Float], zeroPoints: [Float]
     /// The code range (QuantizeLinear only).
     var lo: Float = 0, hi: Float = 0
+    /// Which outputs a QuantizeLinear step writes, in this order.
+    var writesCodes = true, writesValues = false
 
-    var name: String { dequantize ? "dequantizeLinear" : "quantizeLinear" }
+    var name: String {
+        dequantize ? "dequantizeLinear" : writesCodes ? (writesValues ? "quantizeLinear+dequantize" : "quantizeLinear") : "quantizeDequantize"
+    }
     var perTensor: Bool { outer == 1 && channels == 1 }
 
     func split(threads: Int) -> (units: Int, workPerUnit: Int) {
@@ -19,21 +27,24 @@ struct QuantizeLinearStep: StepKernel {
 
     func run(units: Range<Int>, task: Int, _ ctx: StepContext) {
         let x = ctx.input(0), y = ctx.output()
+        let values: UnsafeMutablePointer<Float>? = writesValues ? ctx.output(writesCodes ? 1 : 0) : nil
         if perTensor {
             let (start, n) = elementRange(units, count: inner)
-            apply(x + start, y + start, n, 0)
+            apply(x, y, values, start, n, 0)
             return
         }
-        for plane in units { apply(x + plane * inner, y + plane * inner, inner, plane % channels) }
+        for plane in units { apply(x, y, values, plane * inner, inner, plane % channels) }
     }
 
     @inline(__always)
-    private func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ c: Int) {
+    private func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ values: UnsafeMutablePointer<Float>?,
+                       _ start: Int, _ n: Int, _ c: Int) {
         if dequantize {
-            activeKernels.dequantizeLinear(input: x, output: y, count: n, scale: scales[c], zeroPoint: zeroPoints[c])
+            activeKernels.dequantizeLinear(input: x + start, output: y + start, count: n, scale: scales[c],
+                                           zeroPoint: zeroPoints[c])
         } else {
-            activeKernels.quantizeLinear(input: x, output: y, count: n, scale: scales[c], zeroPoint: zeroPoints[c],
-                                         lo: lo, hi: hi)
+            activeKernels.quantizeLinear(input: x + start, codes: writesCodes ? y + start : nil, values: values.map { $0 + start },
+                                         count: n, scale: scales[c], zeroPoint: zeroPoints[c], lo: lo, hi: hi)
         }
     }
 }

@@ -32,6 +32,7 @@ from ._errors import (
 from . import _errors
 from ._library import ABI_VERSION, load as _load
 from ._model import LIMITS, NORMALIZATIONS, Model, ShrinkageUnit, TensorInfo, default_limits, window_count
+from ._quantization import QuantizationReport, quantize
 
 __version__ = "0.2.0"
 
@@ -66,6 +67,8 @@ __all__ = [
     "ShrinkageUnit",
     "NORMALIZATIONS",
     "window_count",
+    "quantize",
+    "QuantizationReport",
     *_ERROR_NAMES,
 ]
 

@@ -646,6 +646,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quantize(args: argparse.Namespace) -> int:
+    from ._quantization import quantize
+    calibration = _load_npy(args.calibration)
+    labels = np.load(args.labels, allow_pickle=False) if args.labels else None
+    keep: Any = args.keep_float
+    if keep not in ("threshold+head", "none"):
+        keep = [name for name in keep.split(",") if name]
+    try:
+        report = quantize(args.model, calibration, args.output, per_channel=not args.per_tensor,
+                          activation_type=args.activation_type, calibration_method=args.calibration_method,
+                          keep_float=keep, labels=labels, reduce_range=args.reduce_range)
+    except (ValueError, ImportError) as exc:
+        raise UsageError(str(exc)) from exc
+    print(report.summary())
+    return 0
+
+
 # ---- main ----------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -710,6 +727,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-onnxruntime", action="store_true", help="time drsn only")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.set_defaults(fn=cmd_bench)
+
+    p = sub.add_parser("quantize", help="int8 QDQ model with onnxruntime's quantizer, calibrated on a .npy")
+    common(p, threads=False)
+    p.add_argument("calibration", metavar="CALIBRATION.npy",
+                   help="float32 samples shaped like the model input, samples along axis 0")
+    p.add_argument("-o", "--output", required=True, help="the quantized model (.onnx)")
+    p.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor (default: per channel)")
+    p.add_argument("--activation-type", choices=["u8", "s8"], default="u8", help="activation codes (default u8)")
+    p.add_argument("--calibration-method", choices=["minmax", "entropy", "percentile"], default="minmax",
+                   help="how activation ranges are chosen (default minmax)")
+    p.add_argument("--keep-float", default="threshold+head", metavar="WHICH",
+                   help="nodes left in float: threshold+head (default: the shrinkage threshold networks "
+                        "and the classifier), none, or comma-separated node names")
+    p.add_argument("--reduce-range", action="store_true", help="7-bit weights (onnxruntime's reduce_range)")
+    p.add_argument("--labels", metavar="LABELS.npy", help="class per calibration sample: also report accuracy")
+    p.set_defaults(fn=cmd_quantize)
     return parser
 
 
@@ -744,7 +777,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"drsn {__version__} (binding), libdrsn {library_version()} at {library_path()}{isa}")
             return 0
         if args.command is None:
-            raise UsageError(f"choose a command: inspect, run, classify or bench (see `{PROG} --help`)")
+            raise UsageError(f"choose a command: inspect, run, classify, bench or quantize (see `{PROG} --help`)")
         if getattr(args, "hop", None) is None and args.command == "classify":
             args.hop = args.window
         command: Callable[[argparse.Namespace], int] = args.fn

@@ -18,7 +18,9 @@
 #     `ud2` trap. Functions that legitimately allocate (sgemm without scratch: packing
 #     memory; shape ops: withUnsafeTemporaryAllocation) are not in the list.
 #  2. FMAs: the AVX-512 GEMM register tiles contain vfmadd*ps on zmm registers, the AVX2
-#     ones on ymm; the baseline variant has no FMA at all (madd is mul + add there).
+#     ones on ymm; the baseline variant has no FMA at all (madd is mul + add there). The
+#     quantized convolution (qlinearConv, with the int8 tile of Sources/CDRSNInt8Tiles
+#     inlined) contains vpmaddwd on ymm in the AVX2 and AVX-512 variants.
 #  3. ISA ceiling of each whole variant: baseline has no VEX/EVEX instruction (no
 #     v-prefixed mnemonic, no ymm/zmm) and no fmaf reference anywhere; AVX2 has no zmm,
 #     no xmm/ymm16-31 and no mask registers (no EVEX encoding).
@@ -99,6 +101,10 @@ HOT = {
     "13convTranspose_5input": "convTranspose (GEMM + col2im scatter-add)",
     "12lstmSequence_9direction": "lstmSequence (LSTM recurrence + fused gates)",
     "11gruSequence_9direction": "gruSequence (GRU recurrence + fused gates)",
+    "11qlinearConv_5input": "qlinearConv (int8 tile and requantization inlined)",
+    "15fillQConvBuffer": "qlinearConv input packing (int16 channel pairs)",
+    "14quantizeLinear5input": "quantizeLinear (+ dequantized values)",
+    "16dequantizeLinear5input": "dequantizeLinear",
 }
 FORBIDDEN = re.compile(r"^(swift_retain|swift_release|swift_bridgeObjectRetain|swift_bridgeObjectRelease|"
                        r"swift_beginAccess|swift_endAccess|swift_allocObject|malloc|calloc|fmaf|fma)(\W|$)")
@@ -177,6 +183,12 @@ for v in VARIANTS:
             if v == "AVX512" and (f["zmm"] < 8 or f["ymm"]): err(f"{mod}: {what}: expected zmm FMAs, found {f}")
             if v == "AVX2" and (f["ymm"] < 8 or f["zmm"]): err(f"{mod}: {what}: expected ymm FMAs only, found {f}")
             if v == "Baseline" and sum(f.values()): err(f"{mod}: {what}: FMA in the baseline build: {f}")
+        if key == "11qlinearConv_5input":
+            # the int8 tile (Sources/CDRSNInt8Tiles) must be inlined as vpmaddwd on ymm (AVX2 and
+            # AVX-512 variants); the baseline variant multiplies in scalar code (no VEX at all, check 3)
+            madd = sum(1 for n in names for mn, ops in funcs[n][0] if mn == "vpmaddwd" and "%ymm" in ops)
+            print(f"  {'':52s} vpmaddwd on ymm: {madd}")
+            if v != "Baseline" and madd < 8: err(f"{mod}: {what}: expected >= 8 vpmaddwd on ymm, found {madd}")
     # 3: ISA ceiling of the whole variant
     if v == "Baseline":
         vex = [(n, mn) for n, (insns, _) in funcs.items() for mn, ops in insns if is_vex(mn, ops)]

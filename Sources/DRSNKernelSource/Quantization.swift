@@ -64,47 +64,47 @@ extension ISAKernels {
 
 /// The geometry of the quantized convolution's working buffer for one image and group:
 /// channel pairs interleaved (x[pair][y][x][2]), zero-padded so that every 16-position tile
-/// reads inside its own rows.
-@usableFromInline struct QConvLayout {
-    @usableFromInline let groupChannels: Int, groupOutChannels: Int, pairs: Int, blocksPerGroup: Int
-    @usableFromInline let taps: Int, rows: Int, cols: Int
-    @usableFromInline var pairStride: Int { rows * cols * 2 }
-    @usableFromInline var bufferElements: Int { pairs * pairStride }
+/// reads inside its own rows. `pairStride`: Int16 elements from one channel pair's plane to
+/// the next, a whole, odd number of 64-byte lines, so the tile's reads of consecutive pairs
+/// fall into different L1 sets (planes of ~4 KiB would otherwise put them all in one set).
+/// A tuple, not a struct: a struct's value witnesses would be weak symbols shared across
+/// the ISA variants (Tests/hygiene.sh check 4).
+@usableFromInline typealias QConvLayout = (groupChannels: Int, groupOutChannels: Int, pairs: Int, blocksPerGroup: Int,
+                                           taps: Int, rows: Int, cols: Int, pairStride: Int, bufferElements: Int)
 
-    @inlinable init(_ p: ConvParams) {
-        groupChannels = p.inChannels / p.groups
-        groupOutChannels = p.outChannels / p.groups
-        pairs = (groupChannels + 1) / 2
-        blocksPerGroup = (groupOutChannels + 3) / 4
-        taps = p.kernelHeight * p.kernelWidth
-        let tiledWidth = (p.outWidth + 15) / 16 * 16
-        rows = max(p.padTop + p.inHeight, (p.outHeight - 1) * p.strideHeight + (p.kernelHeight - 1) * p.dilationHeight + 1)
-        cols = max(p.padLeft + p.inWidth, (tiledWidth - 1) * p.strideWidth + (p.kernelWidth - 1) * p.dilationWidth + 1)
-    }
+@inlinable func qconvLayout(_ p: ConvParams) -> QConvLayout {
+    let groupChannels = p.inChannels / p.groups, groupOutChannels = p.outChannels / p.groups
+    let pairs = (groupChannels + 1) / 2
+    let tiledWidth = (p.outWidth + 15) / 16 * 16
+    let rows = max(p.padTop + p.inHeight, (p.outHeight - 1) * p.strideHeight + (p.kernelHeight - 1) * p.dilationHeight + 1)
+    let cols = max(p.padLeft + p.inWidth, (tiledWidth - 1) * p.strideWidth + (p.kernelWidth - 1) * p.dilationWidth + 1)
+    let pairStride = (((rows * cols * 4 + 63) / 64) | 1) * 32
+    return (groupChannels, groupOutChannels, pairs, (groupOutChannels + 3) / 4, p.kernelHeight * p.kernelWidth,
+            rows, cols, pairStride, pairs * pairStride)
 }
 
 extension ISAKernels {
     /// Bytes of scratch one `qlinearConv` call needs (per thread when the work is split).
     public static func qconvScratchBytes(_ p: ConvParams) -> Int {
-        let l = QConvLayout(p)
+        let l = qconvLayout(p)
         return l.taps * MemoryLayout<Int>.stride + 64 * MemoryLayout<Int32>.stride + l.bufferElements * 2 + 64
     }
 
     /// Int32 words of `packQConvWeights`' output.
     public static func qconvPackedWeightsCount(_ p: ConvParams) -> Int {
-        let l = QConvLayout(p)
+        let l = qconvLayout(p)
         return p.groups * l.blocksPerGroup * l.taps * l.pairs * 4
     }
 
     /// The number of 4-channel output blocks of `qlinearConv` (over all groups).
-    public static func qconvChannelBlocks(_ p: ConvParams) -> Int { p.groups * QConvLayout(p).blocksPerGroup }
+    public static func qconvChannelBlocks(_ p: ConvParams) -> Int { p.groups * qconvLayout(p).blocksPerGroup }
 
     /// Packs weights [outChannels, inChannels / groups, kH, kW] (already minus their zero
     /// point, each in [-255, 255]) for `qlinearConv`: per group and block of 4 output
     /// channels, per tap and channel pair, 4 int32 (one per channel) holding the pair's two
     /// values as int16 (even channel low). Missing channels and rows are zero.
     public static func packQConvWeights(_ p: ConvParams, weights: UnsafePointer<Int32>, output: UnsafeMutablePointer<Int32>) {
-        let l = QConvLayout(p)
+        let l = qconvLayout(p)
         let kh = p.kernelHeight, kw = p.kernelWidth, cg = l.groupChannels, mg = l.groupOutChannels
         var o = output
         for g in 0..<p.groups {
@@ -142,7 +142,7 @@ extension ISAKernels {
                                    multiplier: UnsafePointer<Float>, outputZeroPoint: Float, outputMin: Float,
                                    outputMax: Float, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer,
                                    images: Range<Int>, blocks: Range<Int>) {
-        let l = QConvLayout(p)
+        let l = qconvLayout(p)
         let taps = scratch.bindMemory(to: Int.self, capacity: l.taps)
         let acc = (scratch + l.taps * MemoryLayout<Int>.stride).bindMemory(to: Int32.self, capacity: 64)
         let buffer = (scratch + l.taps * MemoryLayout<Int>.stride + 256).alignedUp(toMultipleOf: 32)
@@ -154,32 +154,36 @@ extension ISAKernels {
         let inPlane = p.inHeight * p.inWidth, outPlane = p.outHeight * p.outWidth
         let zx = inputZeroPoint, zy = outputZeroPoint
         let weightsPerBlock = l.taps * l.pairs * 4
+        // Per image and group: pack the input once, then walk the output in stripes of 16
+        // positions and run every channel block on a stripe while its input is in cache.
         for n in images {
-            var currentGroup = -1
-            for block in blocks {
-                let g = block / l.blocksPerGroup, b = block % l.blocksPerGroup
-                if g != currentGroup {
-                    currentGroup = g
-                    fillQConvBuffer(p, l, input: input + (n * p.inChannels + g * l.groupChannels) * inPlane,
-                                    zeroPoint: zx, buffer: buffer)
-                }
-                let w = weights + (g * l.blocksPerGroup + b) * weightsPerBlock
-                let rowsHere = min(4, l.groupOutChannels - b * 4)
-                let firstChannel = g * l.groupOutChannels + b * 4
+            var block = blocks.lowerBound
+            while block < blocks.upperBound {
+                let g = block / l.blocksPerGroup
+                let groupEnd = min(blocks.upperBound, (g + 1) * l.blocksPerGroup)
+                fillQConvBuffer(p, l, input: input + (n * p.inChannels + g * l.groupChannels) * inPlane,
+                                zeroPoint: zx, buffer: buffer)
                 for oy in 0..<p.outHeight {
                     var ox = 0
                     while ox < p.outWidth {
                         let base = buffer + (oy * p.strideHeight * l.cols + ox * p.strideWidth) * 2
-                        drsn_qconv_tile_4x16(base, taps, l.taps, l.pairs, l.pairStride, 2 * p.strideWidth, w, acc)
                         let width = min(16, p.outWidth - ox)
-                        for r in 0..<rowsHere {
-                            let m = firstChannel + r
-                            drsn_qconv_requantize(acc + r * 16, bias[m], multiplier[m], outputMin, outputMax, zy,
-                                                  output + (n * p.outChannels + m) * outPlane + oy * p.outWidth + ox, width)
+                        let out = output + n * p.outChannels * outPlane + oy * p.outWidth + ox
+                        for blk in block..<groupEnd {
+                            let b = blk - g * l.blocksPerGroup
+                            drsn_qconv_tile_4x16(base, taps, l.taps, l.pairs, l.pairStride, 2 * p.strideWidth,
+                                                 weights + blk * weightsPerBlock, acc)
+                            let firstChannel = g * l.groupOutChannels + b * 4
+                            for r in 0..<min(4, l.groupOutChannels - b * 4) {
+                                let m = firstChannel + r
+                                drsn_qconv_requantize(acc + r * 16, bias[m], multiplier[m], outputMin, outputMax, zy,
+                                                      out + m * outPlane, width)
+                            }
                         }
                         ox += 16
                     }
                 }
+                block = groupEnd
             }
         }
     }
@@ -197,8 +201,8 @@ extension ISAKernels {
         let magic = SIMD8<Float>(repeating: 12_582_912)
         @inline(__always) func diff(_ v: SIMD8<Float>) -> SIMD8<Int32> {
             var d = v - z
-            d.replace(with: SIMD8<Float>(), where: d .!= d)
-            d = d.clamped(lowerBound: vmin, upperBound: vmax)
+            d.replace(with: vmin, where: .!(d .>= vmin))   // NaN: -255, never a trap
+            d.replace(with: vmax, where: d .> vmax)
             return unsafeBitCast(d + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
         }
         for pair in 0..<l.pairs {

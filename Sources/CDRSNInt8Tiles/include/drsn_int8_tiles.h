@@ -38,30 +38,32 @@ static inline void drsn_qconv_tile_4x16(const int16_t *input, const ptrdiff_t *t
     __m256i a20 = a00, a21 = a00, a30 = a00, a31 = a00;
     const __m256i index = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
                                              _mm256_set1_epi32((int)(position_stride / 2)));
-    const int contiguous = position_stride == 2;
-    for (ptrdiff_t t = 0; t < taps; t++) {
-        const int16_t *x = input + tap_offsets[t];
-        for (ptrdiff_t p = 0; p < pairs; p++, x += pair_stride, weights += 4) {
-            __m256i x0, x1;
-            if (contiguous) {
-                x0 = _mm256_loadu_si256((const __m256i *)x);
-                x1 = _mm256_loadu_si256((const __m256i *)(x + 16));
-            } else {
-                x0 = _mm256_i32gather_epi32((const int *)x, index, 4);
-                x1 = _mm256_i32gather_epi32((const int *)(x + 8 * position_stride), index, 4);
-            }
-            __m256i w0 = _mm256_set1_epi32(weights[0]), w1 = _mm256_set1_epi32(weights[1]);
-            __m256i w2 = _mm256_set1_epi32(weights[2]), w3 = _mm256_set1_epi32(weights[3]);
-            a00 = _mm256_add_epi32(a00, _mm256_madd_epi16(x0, w0));
-            a01 = _mm256_add_epi32(a01, _mm256_madd_epi16(x1, w0));
-            a10 = _mm256_add_epi32(a10, _mm256_madd_epi16(x0, w1));
-            a11 = _mm256_add_epi32(a11, _mm256_madd_epi16(x1, w1));
-            a20 = _mm256_add_epi32(a20, _mm256_madd_epi16(x0, w2));
-            a21 = _mm256_add_epi32(a21, _mm256_madd_epi16(x1, w2));
-            a30 = _mm256_add_epi32(a30, _mm256_madd_epi16(x0, w3));
-            a31 = _mm256_add_epi32(a31, _mm256_madd_epi16(x1, w3));
-        }
+#define DRSN_QTILE_STEP(LOAD0, LOAD1)                                                        \
+    for (ptrdiff_t t = 0; t < taps; t++) {                                                    \
+        const int16_t *x = input + tap_offsets[t];                                            \
+        for (ptrdiff_t p = 0; p < pairs; p++, x += pair_stride, weights += 4) {               \
+            const __m256i x0 = LOAD0, x1 = LOAD1;                                             \
+            __m256i w = _mm256_set1_epi32(weights[0]);                                        \
+            a00 = _mm256_add_epi32(a00, _mm256_madd_epi16(x0, w));                            \
+            a01 = _mm256_add_epi32(a01, _mm256_madd_epi16(x1, w));                            \
+            w = _mm256_set1_epi32(weights[1]);                                                \
+            a10 = _mm256_add_epi32(a10, _mm256_madd_epi16(x0, w));                            \
+            a11 = _mm256_add_epi32(a11, _mm256_madd_epi16(x1, w));                            \
+            w = _mm256_set1_epi32(weights[2]);                                                \
+            a20 = _mm256_add_epi32(a20, _mm256_madd_epi16(x0, w));                            \
+            a21 = _mm256_add_epi32(a21, _mm256_madd_epi16(x1, w));                            \
+            w = _mm256_set1_epi32(weights[3]);                                                \
+            a30 = _mm256_add_epi32(a30, _mm256_madd_epi16(x0, w));                            \
+            a31 = _mm256_add_epi32(a31, _mm256_madd_epi16(x1, w));                            \
+        }                                                                                     \
     }
+    if (position_stride == 2) {
+        DRSN_QTILE_STEP(_mm256_loadu_si256((const __m256i *)x), _mm256_loadu_si256((const __m256i *)(x + 16)))
+    } else {
+        DRSN_QTILE_STEP(_mm256_i32gather_epi32((const int *)x, index, 4),
+                        _mm256_i32gather_epi32((const int *)(x + 8 * position_stride), index, 4))
+    }
+#undef DRSN_QTILE_STEP
     _mm256_storeu_si256((__m256i *)(acc + 0), a00);
     _mm256_storeu_si256((__m256i *)(acc + 8), a01);
     _mm256_storeu_si256((__m256i *)(acc + 16), a10);

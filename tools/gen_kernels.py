@@ -293,11 +293,10 @@ KERNELS = [
               "Blocks of 4 output channels (of one group each) that `qlinearConv` splits its work into."),
     Kernel("packQConvWeights", "_ p: ConvParams, weights: UnsafePointer<Int32>, output: UnsafeMutablePointer<Int32>",
               "", "Packs zero-point-adjusted 8-bit weights for `qlinearConv` (int16 pairs of channels)."),
-    Kernel("qlinearConv", "_ p: ConvParams, input: UnsafePointer<Float>, inputZeroPoint: Float, "
+    Kernel("qlinearConv", "_ p: ConvParams, input: UnsafePointer<Float>, inputCodes: QuantizedOperand, "
                              "weights: UnsafePointer<Int32>, bias: UnsafePointer<Int32>, multiplier: UnsafePointer<Float>, "
-                             "outputZeroPoint: Float, outputMin: Float, outputMax: Float, "
-                             "output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer, images: Range<Int>, "
-                             "blocks: Range<Int>", "",
+                             "outputCodes: QuantizedOperand, output: UnsafeMutablePointer<Float>, "
+                             "scratch: UnsafeMutableRawPointer, images: Range<Int>, blocks: Range<Int>", "",
               "Quantized convolution (QLinearConv: int32 accumulation, requantization) of images `images`, "
               "output-channel blocks `blocks`."),
     Kernel("binaryMath", "_ op: BinaryMathOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>, "

@@ -132,16 +132,21 @@ extension ISAKernels {
 
     /// Quantized convolution (ONNX QLinearConv, int32 accumulation) of images `images`,
     /// output-channel blocks `blocks` (of `qconvChannelBlocks(p)`: 4 channels of one group
-    /// each). input: integer codes as Float [batch, inChannels, inH, inW]; weights: from
-    /// `packQConvWeights`; bias: outChannels int32 (already in the accumulator's scale);
-    /// multiplier[m] = inputScale * weightScale[m] / outputScale. Each output code is
-    /// clamp(round_half_even(Float(acc + bias[m]) * multiplier[m]) + outputZeroPoint, lo, hi),
-    /// as Float. scratch: `qconvScratchBytes(p)` bytes.
-    public static func qlinearConv(_ p: ConvParams, input: UnsafePointer<Float>, inputZeroPoint: Float,
+    /// each). input [batch, inChannels, inH, inW]: integer codes as Float, or, when
+    /// `input.scale` != 0, floats that are quantized on the way in exactly as QuantizeLinear
+    /// (x / scale, round half to even, clamped to [min, max] with `input.zeroPoint`) would.
+    /// weights: from `packQConvWeights`; bias: outChannels int32 (already in the
+    /// accumulator's scale); multiplier[m] = inputScale * weightScale[m] / outputScale. Each
+    /// output code is clamp(round_half_even(Float(acc + bias[m]) * multiplier[m]) +
+    /// output.zeroPoint, min, max), written as Float, or, when `output.scale` != 0, as what
+    /// DequantizeLinear makes of it ((code - zeroPoint) * scale). scratch:
+    /// `qconvScratchBytes(p)` bytes.
+    public static func qlinearConv(_ p: ConvParams, input: UnsafePointer<Float>, inputCodes: QuantizedOperand,
                                    weights: UnsafePointer<Int32>, bias: UnsafePointer<Int32>,
-                                   multiplier: UnsafePointer<Float>, outputZeroPoint: Float, outputMin: Float,
-                                   outputMax: Float, output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer,
+                                   multiplier: UnsafePointer<Float>, outputCodes: QuantizedOperand,
+                                   output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer,
                                    images: Range<Int>, blocks: Range<Int>) {
+        let inputZeroPoint = inputCodes.zeroPoint, outputMin = outputCodes.min, outputMax = outputCodes.max
         let l = qconvLayout(p)
         let taps = scratch.bindMemory(to: Int.self, capacity: l.taps)
         let acc = (scratch + l.taps * MemoryLayout<Int>.stride).bindMemory(to: Int32.self, capacity: 64)
@@ -152,7 +157,7 @@ extension ISAKernels {
             taps[t] = (ky * p.dilationHeight * l.cols + kx * p.dilationWidth) * 2
         }
         let inPlane = p.inHeight * p.inWidth, outPlane = p.outHeight * p.outWidth
-        let zx = inputZeroPoint, zy = outputZeroPoint
+        let zx = inputZeroPoint, zy = outputCodes.zeroPoint
         let weightsPerBlock = l.taps * l.pairs * 4
         // Per image and group: pack the input once, then walk the output in stripes of 16
         // positions and run every channel block on a stripe while its input is in cache.
@@ -162,7 +167,7 @@ extension ISAKernels {
                 let g = block / l.blocksPerGroup
                 let groupEnd = min(blocks.upperBound, (g + 1) * l.blocksPerGroup)
                 fillQConvBuffer(p, l, input: input + (n * p.inChannels + g * l.groupChannels) * inPlane,
-                                zeroPoint: zx, buffer: buffer)
+                                codes: inputCodes, buffer: buffer)
                 for oy in 0..<p.outHeight {
                     var ox = 0
                     while ox < p.outWidth {
@@ -177,7 +182,7 @@ extension ISAKernels {
                             for r in 0..<min(4, l.groupOutChannels - b * 4) {
                                 let m = firstChannel + r
                                 drsn_qconv_requantize(acc + r * 16, bias[m], multiplier[m], outputMin, outputMax, zy,
-                                                      out + m * outPlane, width)
+                                                      outputCodes.scale, out + m * outPlane, width)
                             }
                         }
                         ox += 16
@@ -190,20 +195,29 @@ extension ISAKernels {
 
     /// Writes one image's group of input channels into `buffer` as `QConvLayout` says:
     /// (code - zeroPoint) as int16, zero elsewhere. Codes are integers, so the conversion is
-    /// exact; anything else is clamped to [-255, 255] (NaN: 0) and never traps.
+    /// exact; with `codes.scale` != 0 the input is quantized first (QuantizeLinear). Values
+    /// outside the code range are clamped (NaN: the lowest code) and never trap.
     @usableFromInline static func fillQConvBuffer(_ p: ConvParams, _ l: QConvLayout, input: UnsafePointer<Float>,
-                                                  zeroPoint: Float, buffer: UnsafeMutablePointer<Int16>) {
+                                                  codes: QuantizedOperand, buffer: UnsafeMutablePointer<Int16>) {
         buffer.initialize(repeating: 0, count: l.bufferElements)
         let inPlane = p.inHeight * p.inWidth
-        let z = SIMD8<Float>(repeating: zeroPoint)
-        let vmin = SIMD8<Float>(repeating: -255), vmax = SIMD8<Float>(repeating: 255)
+        let quantize = codes.scale != 0
+        let z = SIMD8<Float>(repeating: quantize ? 0 : codes.zeroPoint), s = SIMD8<Float>(repeating: quantize ? codes.scale : 1)
+        let lo = quantize ? codes.min - codes.zeroPoint : -255, hi = quantize ? codes.max - codes.zeroPoint : 255
+        let vmin = SIMD8<Float>(repeating: lo), vmax = SIMD8<Float>(repeating: hi)
         // round(d) as int32 for |d| < 2^22: the low mantissa bits of d + 1.5 * 2^23.
         let magic = SIMD8<Float>(repeating: 12_582_912)
         @inline(__always) func diff(_ v: SIMD8<Float>) -> SIMD8<Int32> {
-            var d = v - z
-            d.replace(with: vmin, where: .!(d .>= vmin))   // NaN: -255, never a trap
+            var d = quantize ? v / s : v - z
+            d.replace(with: vmin, where: .!(d .>= vmin))   // NaN: the lowest code, never a trap
             d.replace(with: vmax, where: d .> vmax)
             return unsafeBitCast(d + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        }
+        @inline(__always) func diff1(_ v: Float) -> Int32 {
+            var d = quantize ? v / codes.scale : v - codes.zeroPoint
+            if !(d >= lo) { d = lo }
+            if d > hi { d = hi }
+            return Int32((d + 12_582_912) - 12_582_912)
         }
         for pair in 0..<l.pairs {
             let c0 = 2 * pair, hasSecond = c0 + 1 < l.groupChannels
@@ -214,27 +228,19 @@ extension ISAKernels {
                 let d = dstPlane + (y + p.padTop) * l.cols + p.padLeft
                 var x = 0
                 while x + 8 <= p.inWidth {
-                    let lo = diff(UnsafeRawPointer(a + x).loadUnaligned(as: SIMD8<Float>.self))
-                    var hi = diff(UnsafeRawPointer(b + x).loadUnaligned(as: SIMD8<Float>.self))
-                    if !hasSecond { hi = SIMD8<Int32>() }
-                    let packed = (lo & SIMD8<Int32>(repeating: 0xFFFF)) | (hi &<< SIMD8<Int32>(repeating: 16))
+                    let first = diff(UnsafeRawPointer(a + x).loadUnaligned(as: SIMD8<Float>.self))
+                    var second = diff(UnsafeRawPointer(b + x).loadUnaligned(as: SIMD8<Float>.self))
+                    if !hasSecond { second = SIMD8<Int32>() }
+                    let packed = (first & SIMD8<Int32>(repeating: 0xFFFF)) | (second &<< SIMD8<Int32>(repeating: 16))
                     UnsafeMutableRawPointer(d + x).storeBytes(of: packed, as: SIMD8<Int32>.self)
                     x += 8
                 }
                 while x < p.inWidth {
-                    let lo = Int32((a[x] - zeroPoint).clampedCode)
-                    let hi = hasSecond ? Int32((b[x] - zeroPoint).clampedCode) : 0
-                    d[x] = (lo & 0xFFFF) | (hi << 16)
+                    let first = diff1(a[x]), second = hasSecond ? diff1(b[x]) : 0
+                    d[x] = (first & 0xFFFF) | (second << 16)
                     x += 1
                 }
             }
         }
-    }
-}
-
-extension Float {
-    /// The value clamped to [-255, 255] (NaN: 0), for an int16 code difference.
-    @usableFromInline @inline(__always) var clampedCode: Float {
-        self >= -255 ? (self <= 255 ? self : 255) : (self.isNaN ? 0 : -255)
     }
 }

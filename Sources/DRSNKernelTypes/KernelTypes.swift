@@ -119,3 +119,21 @@ public enum ReduceOp: Sendable, Equatable {
     /// log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the max (no overflow).
     case min, prod, l1, l2, sumSquare, logSumExp
 }
+
+/// One quantized operand of an integer kernel (`qlinearConv`): integer codes in [min, max]
+/// around `zeroPoint`, all integers held as Float. `scale` == 0: the tensor holds the codes;
+/// `scale` != 0: it holds floats, which the kernel quantizes on the way in (an input, as
+/// QuantizeLinear does) or dequantizes on the way out (an output, as DequantizeLinear does).
+public struct QuantizedOperand: Sendable, Equatable {
+    public var scale: Float
+    public var zeroPoint: Float
+    public var min: Float
+    public var max: Float
+
+    public init(scale: Float = 0, zeroPoint: Float, min: Float, max: Float) {
+        self.scale = scale
+        self.zeroPoint = zeroPoint
+        self.min = min
+        self.max = max
+    }
+}

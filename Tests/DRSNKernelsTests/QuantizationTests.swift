@@ -64,8 +64,9 @@ final class QuantizationTests: XCTestCase {
         // Split as a plan may: images one by one, channel blocks in two parts.
         for n in 0..<p.batch {
             for part in [0..<(blocks / 2), (blocks / 2)..<blocks] where !part.isEmpty {
-                activeKernels.qlinearConv(p, input: x, inputZeroPoint: Float(zx), weights: packed, bias: bias,
-                                          multiplier: multiplier, outputZeroPoint: zy, outputMin: lo, outputMax: hi,
+                activeKernels.qlinearConv(p, input: x, inputCodes: QuantizedOperand(zeroPoint: Float(zx), min: -255, max: 255),
+                                          weights: packed, bias: bias, multiplier: multiplier,
+                                          outputCodes: QuantizedOperand(zeroPoint: zy, min: lo, max: hi),
                                           output: &out, scratch: scratch, images: n..<(n + 1), blocks: part)
             }
         }

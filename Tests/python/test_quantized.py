@@ -383,6 +383,11 @@ def test_drsn_quantize_reports_and_keeps_threshold_network_float(tmp_path):
         if n.op_type == "Gemm":  # the threshold networks and the head read float tensors
             assert not set(n.input) & quantized_inputs, n.name
     assert "wrote" in report.summary() and "accuracy" in report.summary()
+    # only the convolutions are quantized, and each QuantizeLinear -> QLinearConv ->
+    # DequantizeLinear runs as one integer step reading and writing float32
+    with drsn.Model(str(out)) as m:
+        steps = m.summary()["plan_steps"]
+    assert steps["qlinearConv"] == 19 and not {"quantizeLinear", "dequantizeLinear", "quantizeDequantize"} & set(steps)
     everything = drsn.quantize(BEARING / "model" / "drsn_cwru.onnx", x, tmp_path / "all.onnx", keep_float="none")
     assert everything.kept_float == []
 

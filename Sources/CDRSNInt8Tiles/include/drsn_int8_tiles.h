@@ -91,21 +91,22 @@ static inline void drsn_qconv_tile_4x16(const int16_t *input, const ptrdiff_t *t
 #endif
 }
 
-/* out[j] = clamp(round_half_even((float)(acc[j] + bias) * multiplier), lo - zp, hi - zp) + zp
- * for j < count (ONNX requantization; NaN maps to lo - zp). Codes as float. */
+/* v = clamp(round_half_even((float)(acc[j] + bias) * multiplier), lo - zp, hi - zp) for j < count
+ * (ONNX requantization; NaN maps to lo - zp), written as the code v + zp, or, when
+ * value_scale != 0, as what DequantizeLinear makes of that code: v * value_scale. */
 static inline void drsn_qconv_requantize(const int32_t *acc, int32_t bias, float multiplier, float lo, float hi,
-                                         float zp, float *out, ptrdiff_t count) {
+                                         float zp, float value_scale, float *out, ptrdiff_t count) {
     const float mn = lo - zp, mx = hi - zp;
     ptrdiff_t j = 0;
 #if defined(__AVX2__)
     const __m256i vb = _mm256_set1_epi32(bias);
     const __m256 vm = _mm256_set1_ps(multiplier), vmn = _mm256_set1_ps(mn), vmx = _mm256_set1_ps(mx);
-    const __m256 vz = _mm256_set1_ps(zp);
+    const __m256 vz = _mm256_set1_ps(zp), vs = _mm256_set1_ps(value_scale);
     for (; j + 8 <= count; j += 8) {
         __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)), vb)), vm);
         v = _mm256_min_ps(_mm256_max_ps(v, vmn), vmx);
-        v = _mm256_add_ps(_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), vz);
-        _mm256_storeu_ps(out + j, v);
+        v = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_storeu_ps(out + j, value_scale != 0.0f ? _mm256_mul_ps(v, vs) : _mm256_add_ps(v, vz));
     }
 #endif
     for (; j < count; j++) {
@@ -115,7 +116,7 @@ static inline void drsn_qconv_requantize(const int32_t *acc, int32_t bias, float
         /* round half to even without libm: exact for |v| < 2^22 (codes are 16-bit at most) */
         const float magic = 12582912.0f;
         v = (v + magic) - magic;
-        out[j] = v + zp;
+        out[j] = value_scale != 0.0f ? v * value_scale : v + zp;
     }
 }
 

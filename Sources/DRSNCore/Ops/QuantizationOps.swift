@@ -115,9 +115,11 @@ enum QuantizationOps {
             }
         }
         let (lo, hi) = yq.range
+        let (xlo, xhi) = xq.range
         let step = QLinearConvStep(params: p, weights: packed, bias: bias, multiplier: multiplier,
-                                   inputZeroPoint: xq.zeroPoints[0], outputZeroPoint: yq.zeroPoints[0],
-                                   outputMin: lo, outputMax: hi)
+                                   input: QuantizedOperand(zeroPoint: xq.zeroPoints[0], min: xlo, max: xhi),
+                                   output: QuantizedOperand(zeroPoint: yq.zeroPoints[0], min: lo, max: hi),
+                                   outputScale: yq.scales[0])
         return [try ctx.emit(step, inputs: [x], outputShape: outShape, dtype: yq.dtype)]
     }
 }

@@ -2,7 +2,8 @@
 /// (`ExecutionPlan.init`) before memory planning and parallelization:
 ///
 ///  0. quantize-dequantize fusion (`QuantizationFusion`): a DequantizeLinear step right
-///     after a QuantizeLinear computed in the QuantizeLinear's pass;
+///     after a QuantizeLinear computed in the QuantizeLinear's pass; QLinearConv steps that
+///     quantize their float input and dequantize their output themselves;
 ///  1. shrinkage unit fusion (`ShrinkageFusion`): soft thresholding (+ the residual add)
 ///     into `shrink` steps, mean |r| into `absMean` steps;
 ///  2. threshold network fusion (`ThresholdNetworkFusion.run`);
@@ -43,6 +44,12 @@ enum PlanPasses {
             report.append(Entry(name: "quantize-dequantize fusion",
                                 count: QuantizationFusion.fuseRoundTrips(&steps, protected: protected),
                                 what: "DequantizeLinear steps computed by the QuantizeLinear before them"))
+            report.append(Entry(name: "int8 conv input fusion",
+                                count: QuantizationFusion.fuseConvInputs(&steps, protected: protected),
+                                what: "QLinearConv steps quantizing their float input themselves"))
+            report.append(Entry(name: "int8 conv output fusion",
+                                count: QuantizationFusion.fuseConvOutputs(&steps, protected: protected),
+                                what: "DequantizeLinear steps computed by the QLinearConv before them"))
             units = ShrinkageFusion.run(&steps, protected: protected, sizes: sizes)
             report.append(Entry(name: "shrinkage unit fusion", count: units.count,
                                 what: "units: |r| mean, soft threshold + residual add"))

@@ -33,4 +33,68 @@ enum QuantizationFusion {
         steps = steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
         return removed.count
     }
+
+    /// A per-tensor QuantizeLinear step whose codes only QLinearConv steps read (as their
+    /// data input, with the same scale, zero point and range) stops writing them: the
+    /// convolutions read its float input and quantize it while packing it. Returns the
+    /// number of convolutions changed.
+    static func fuseConvInputs(_ steps: inout [Step], protected: Set<Int>) -> Int {
+        var readers: [Int: [Int]] = [:]
+        for (i, s) in steps.enumerated() {
+            for case .value(let v) in s.inputs { readers[v, default: []].append(i) }
+        }
+        var fused = 0
+        for j in 0..<steps.count {
+            guard var q = steps[j].kernel(as: QuantizeLinearStep.self), !q.dequantize, q.writesCodes, q.perTensor,
+                  case .value(let x) = steps[j].inputs[0] else { continue }
+            let codes = steps[j].outputs[0]
+            guard !protected.contains(codes), let users = readers[codes], !users.isEmpty else { continue }
+            let legal = users.allSatisfy { i in
+                guard let c = steps[i].kernel(as: QLinearConvStep.self), c.input.scale == 0,
+                      c.input.zeroPoint == q.zeroPoints[0], c.input.min == q.lo, c.input.max == q.hi,
+                      steps[i].inputs.count == 1, case .value(codes) = steps[i].inputs[0] else { return false }
+                return true
+            }
+            guard legal else { continue }
+            for i in Set(users) {
+                guard var c = steps[i].kernel(as: QLinearConvStep.self) else { continue }
+                c.input.scale = q.scales[0]
+                steps[i].kernel = c
+                steps[i].inputs[0] = .value(x)
+                fused += 1
+            }
+            if q.writesValues {
+                // the dequantized values are still read: keep writing those alone
+                q.writesCodes = false
+                steps[j].outputs = [steps[j].outputs[1]]
+                steps[j].kernel = q
+            }
+            // otherwise the step has no readers left; dead-step elimination removes it
+        }
+        return fused
+    }
+
+    /// A QLinearConv step whose codes only one DequantizeLinear step reads (per tensor, the
+    /// convolution's own output scale and zero point) writes the dequantized values itself.
+    /// Returns the number of DequantizeLinear steps absorbed.
+    static func fuseConvOutputs(_ steps: inout [Step], protected: Set<Int>) -> Int {
+        var readers: [Int: [Int]] = [:]
+        for (i, s) in steps.enumerated() {
+            for case .value(let v) in s.inputs { readers[v, default: []].append(i) }
+        }
+        var removed = Set<Int>()
+        for j in 0..<steps.count {
+            guard var c = steps[j].kernel(as: QLinearConvStep.self), c.output.scale == 0 else { continue }
+            let codes = steps[j].outputs[0]
+            guard !protected.contains(codes), let users = readers[codes], users.count == 1, let d = users.first,
+                  let dq = steps[d].kernel(as: QuantizeLinearStep.self), dq.dequantize, dq.perTensor,
+                  dq.scales == [c.outputScale], dq.zeroPoints == [c.output.zeroPoint], c.outputScale != 0 else { continue }
+            c.output.scale = c.outputScale
+            steps[j].kernel = c
+            steps[j].outputs = [steps[d].outputs[0]]
+            removed.insert(d)
+        }
+        steps = steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+        return removed.count
+    }
 }

@@ -221,11 +221,10 @@ public protocol KernelSet {
 
     /// Quantized convolution (QLinearConv: int32 accumulation, requantization) of images `images`, output-channel
     /// blocks `blocks`.
-    static func qlinearConv(_ p: ConvParams, input: UnsafePointer<Float>, inputZeroPoint: Float,
+    static func qlinearConv(_ p: ConvParams, input: UnsafePointer<Float>, inputCodes: QuantizedOperand,
                             weights: UnsafePointer<Int32>, bias: UnsafePointer<Int32>, multiplier: UnsafePointer<Float>,
-                            outputZeroPoint: Float, outputMin: Float, outputMax: Float,
-                            output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer, images: Range<Int>,
-                            blocks: Range<Int>)
+                            outputCodes: QuantizedOperand, output: UnsafeMutablePointer<Float>,
+                            scratch: UnsafeMutableRawPointer, images: Range<Int>, blocks: Range<Int>)
 
     /// Broadcast Pow or PRelu (strides from `broadcastStrides`).
     static func binaryMath(_ op: BinaryMathOp, a: UnsafePointer<Float>, aStrides: [Int], b: UnsafePointer<Float>,

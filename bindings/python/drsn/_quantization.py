@@ -13,6 +13,13 @@ convolutions (every ``DequantizeLinear -> Conv -> QuantizeLinear`` becomes a QLi
 Defaults:
 
 - per-channel weight scales (``per_channel=True``), s8 weights, u8 activations;
+- **only the convolutions are quantized** (``operators=("Conv",)``): each becomes
+  ``QuantizeLinear -> QLinearConv -> DequantizeLinear``, which drsn runs as one integer
+  convolution step that reads and writes float32 (it quantizes while packing its input
+  and dequantizes while writing its output), so everything between the convolutions (the
+  shrinkage, BatchNorm, the residual adds) stays float32 at no cost. ``operators="all"``
+  gives onnxruntime's default set (Add, Mul, pooling, Sigmoid, ... too), which adds a
+  quantize-dequantize pass after each of those operators;
 - the **threshold networks and the head stay float** (``keep_float="threshold+head"``):
   every node that works on ``[batch, features]`` tensors (the shrinkage units' FC -> BN ->
   ReLU -> FC -> sigmoid and the classifier) is excluded from quantization. Those layers
@@ -55,6 +62,7 @@ class QuantizationReport:
 
     output: str
     samples: int
+    operators: str
     per_channel: bool
     activation_type: str
     calibration_method: str
@@ -74,7 +82,7 @@ class QuantizationReport:
     def summary(self) -> str:
         lines = [
             f"wrote {self.output}",
-            f"  calibration: {self.samples} samples, {self.calibration_method}; "
+            f"  calibration: {self.samples} samples, {self.calibration_method}; quantized operators: {self.operators}; "
             f"weights s8 {'per channel' if self.per_channel else 'per tensor'}, activations {self.activation_type}",
             f"  kept float: {len(self.kept_float)} nodes"
             + (f" ({', '.join(self.kept_float[:6])}{', ...' if len(self.kept_float) > 6 else ''})"
@@ -131,7 +139,8 @@ class _Reader:
 def quantize(model: Union[str, os.PathLike], calibration: np.ndarray, output: Union[str, os.PathLike], *,
              per_channel: bool = True, activation_type: str = "u8", calibration_method: str = "minmax",
              keep_float: Union[str, Sequence[str]] = KEEP_FLOAT_DEFAULT, labels: Optional[np.ndarray] = None,
-             reduce_range: bool = False, batch: int = 16) -> QuantizationReport:
+             reduce_range: bool = False, batch: int = 16,
+             operators: Union[str, Sequence[str]] = ("Conv",)) -> QuantizationReport:
     """Quantizes the float ONNX model ``model`` to QDQ int8 at ``output`` with onnxruntime's
     ``quantize_static``, calibrated on ``calibration`` (float32 array shaped like the
     model's single input, samples along axis 0), and compares float and int8 outputs on
@@ -160,6 +169,14 @@ def quantize(model: Union[str, os.PathLike], calibration: np.ndarray, output: Un
             raise ValueError(f"{len(labels)} labels for {len(data)} calibration samples")
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
+    if isinstance(operators, str):
+        if operators != "all":
+            raise ValueError(f"operators must be 'all' or a list of ONNX operator types, got {operators!r}")
+        op_types = None
+    else:
+        op_types = list(operators)
+        if not op_types:
+            raise ValueError("operators lists no operator to quantize")
 
     model, output = os.fspath(model), os.fspath(output)
     proto = onnx.load(model)
@@ -198,7 +215,8 @@ def quantize(model: Union[str, os.PathLike], calibration: np.ndarray, output: Un
             source, output, _Reader(inputs[0].name, data, batch),
             quant_format=q.QuantFormat.QDQ, per_channel=per_channel, reduce_range=reduce_range,
             activation_type=q.QuantType.QUInt8 if activation_type == "u8" else q.QuantType.QInt8,
-            weight_type=q.QuantType.QInt8, calibrate_method=method, nodes_to_exclude=kept)
+            weight_type=q.QuantType.QInt8, calibrate_method=method, nodes_to_exclude=kept,
+            op_types_to_quantize=op_types)
 
     with Model(model) as fm, Model(output) as qm:
         ref, got = [], []
@@ -210,7 +228,8 @@ def quantize(model: Union[str, os.PathLike], calibration: np.ndarray, output: Un
     ref_a, got_a = np.concatenate(ref), np.concatenate(got)
     diff = np.abs(ref_a.astype(np.float64) - got_a)
     report = QuantizationReport(
-        output=output, samples=len(data), per_channel=per_channel, activation_type=activation_type,
+        output=output, samples=len(data), operators="all" if op_types is None else ",".join(op_types),
+        per_channel=per_channel, activation_type=activation_type,
         calibration_method=calibration_method, kept_float=kept,
         agreement=float(np.mean(ref_a.reshape(len(data), -1).argmax(1) == got_a.reshape(len(data), -1).argmax(1))),
         max_abs_diff=float(diff.max()) if diff.size else 0.0, mean_abs_diff=float(diff.mean()) if diff.size else 0.0)

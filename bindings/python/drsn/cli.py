@@ -656,7 +656,8 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     try:
         report = quantize(args.model, calibration, args.output, per_channel=not args.per_tensor,
                           activation_type=args.activation_type, calibration_method=args.calibration_method,
-                          keep_float=keep, labels=labels, reduce_range=args.reduce_range)
+                          keep_float=keep, labels=labels, reduce_range=args.reduce_range,
+                          operators="all" if args.operators == "all" else args.operators.split(","))
     except (ValueError, ImportError) as exc:
         raise UsageError(str(exc)) from exc
     print(report.summary())
@@ -741,6 +742,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="nodes left in float: threshold+head (default: the shrinkage threshold networks "
                         "and the classifier), none, or comma-separated node names")
     p.add_argument("--reduce-range", action="store_true", help="7-bit weights (onnxruntime's reduce_range)")
+    p.add_argument("--operators", default="Conv", metavar="OPS",
+                   help="operator types to quantize, comma-separated (default Conv: the rest stays float32 "
+                        "at no cost), or all (onnxruntime's default set)")
     p.add_argument("--labels", metavar="LABELS.npy", help="class per calibration sample: also report accuracy")
     p.set_defaults(fn=cmd_quantize)
     return parser

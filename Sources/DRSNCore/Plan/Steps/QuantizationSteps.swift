@@ -53,6 +53,11 @@ struct QuantizeLinearStep: StepKernel {
 /// `QDQConvFusion`): integer codes in, integer codes out, int32 accumulation. Units are
 /// (image, part) pairs: each image's output-channel blocks are split into `parts` ranges
 /// when the batch does not divide evenly over the threads.
+///
+/// `QuantizationFusion` may let the step quantize its float input itself (the
+/// QuantizeLinear before it: `input.scale` != 0) and write dequantized values (the
+/// DequantizeLinear after it: `output.scale` != 0); the results are bit for bit those of
+/// the separate steps.
 struct QLinearConvStep: StepKernel {
     var params: ConvParams
     /// `packQConvWeights` output.
@@ -60,10 +65,12 @@ struct QLinearConvStep: StepKernel {
     /// Per output channel: the int32 bias and inputScale * weightScale / outputScale.
     var bias: [Int32]
     var multiplier: [Float]
-    var inputZeroPoint: Float, outputZeroPoint: Float, outputMin: Float, outputMax: Float
+    var input: QuantizedOperand, output: QuantizedOperand
+    /// The output codes' scale (what a DequantizeLinear of them multiplies by).
+    var outputScale: Float
     var parts = 1
 
-    var name: String { "qlinearConv" }
+    var name: String { "qlinearConv" }  // same name fused or not: `drsn inspect` counts int8 convolutions
     var flops: Int {
         let p = params
         return 2 * p.batch * p.outChannels * p.outHeight * p.outWidth * (p.inChannels / p.groups) * p.kernelHeight * p.kernelWidth
@@ -92,10 +99,9 @@ struct QLinearConvStep: StepKernel {
             bias.withUnsafeBufferPointer { b in
                 multiplier.withUnsafeBufferPointer { m in
                     forEachImage(units: units, parts: parts) { image, lo, hi in
-                        activeKernels.qlinearConv(params, input: x, inputZeroPoint: inputZeroPoint, weights: w.baseAddress!,
+                        activeKernels.qlinearConv(params, input: x, inputCodes: input, weights: w.baseAddress!,
                                                   bias: b.baseAddress!, multiplier: m.baseAddress!,
-                                                  outputZeroPoint: outputZeroPoint, outputMin: outputMin,
-                                                  outputMax: outputMax, output: y, scratch: scratch,
+                                                  outputCodes: output, output: y, scratch: scratch,
                                                   images: image..<(image + 1),
                                                   blocks: (lo * blocks / parts)..<(hi * blocks / parts))
                     }

@@ -260,52 +260,69 @@ func gemvFastPath(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
 /// (in order), an accumulator starting at zero takes `madd(acc, a[p], B[p, j])` for p in
 /// index order, then C = acc * alpha (beta 0), madd(C, acc, alpha) (beta 1) or
 /// madd(C * beta, acc, alpha), with beta 1 after the first block (`storeVec`, `storeEdge`).
-/// Lanes are independent, so V8 lanes give the bits of the VG lanes of the tiles. Four
-/// accumulators (32 columns) at a time hide the FMA latency; the last block's columns past
-/// n are computed on zeros and not stored.
+/// Lanes are independent, so V8 lanes give the bits of the VG lanes of the tiles. Eight
+/// accumulators (64 columns) at a time hide the FMA latency; columns past n are computed on
+/// zeros and not stored.
 @inline(__always)
 func gemvRowInPackedOrder(transA: Bool, transB: Bool, n: Int, k: Int, alpha: Float,
                           a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                           beta: Float, c: UnsafeMutablePointer<Float>) {
     let sa = transA ? lda : 1
-    // element (p, j) of op(B)
+    // element (p, j) of op(B) is at b + p * rowStride + j * columnStride
     let rowStride = transB ? 1 : ldb, columnStride = transB ? ldb : 1
     var j0 = 0
     while j0 < n {
-        let cols = min(32, n &- j0)
+        let cols = min(64, n &- j0)
         var pc = 0
         while pc < k {
             let kc = min(gemmKC, k &- pc)
             let betaEff: Float = pc == 0 ? beta : 1
-            var acc0 = V8(), acc1 = V8(), acc2 = V8(), acc3 = V8()
+            var acc = (V8(), V8(), V8(), V8(), V8(), V8(), V8(), V8())
             var p = pc
-            while p < pc &+ kc {
-                let x = V8(repeating: a[p &* sa])
-                let row = b + (p &* rowStride &+ j0 &* columnStride)
-                if cols == 32 && !transB {
-                    acc0 = madd(acc0, x, load8(row)); acc1 = madd(acc1, x, load8(row + 8))
-                    acc2 = madd(acc2, x, load8(row + 16)); acc3 = madd(acc3, x, load8(row + 24))
-                } else {
-                    acc0 = madd(acc0, x, gatherColumns(row, columnStride, from: 0, cols))
-                    acc1 = madd(acc1, x, gatherColumns(row, columnStride, from: 8, cols))
-                    acc2 = madd(acc2, x, gatherColumns(row, columnStride, from: 16, cols))
-                    acc3 = madd(acc3, x, gatherColumns(row, columnStride, from: 24, cols))
+            if cols == 64 && !transB {
+                while p < pc &+ kc {
+                    let x = V8(repeating: a[p &* sa])
+                    let row = b + (p &* ldb &+ j0)
+                    acc.0 = madd(acc.0, x, load8(row)); acc.1 = madd(acc.1, x, load8(row + 8))
+                    acc.2 = madd(acc.2, x, load8(row + 16)); acc.3 = madd(acc.3, x, load8(row + 24))
+                    acc.4 = madd(acc.4, x, load8(row + 32)); acc.5 = madd(acc.5, x, load8(row + 40))
+                    acc.6 = madd(acc.6, x, load8(row + 48)); acc.7 = madd(acc.7, x, load8(row + 56))
+                    p &+= 1
                 }
-                p &+= 1
+            } else {
+                while p < pc &+ kc {
+                    let x = V8(repeating: a[p &* sa])
+                    let row = b + (p &* rowStride &+ j0 &* columnStride)
+                    acc.0 = madd(acc.0, x, loadColumns(row, columnStride, from: 0, cols))
+                    if cols > 8 { acc.1 = madd(acc.1, x, loadColumns(row, columnStride, from: 8, cols)) }
+                    if cols > 16 { acc.2 = madd(acc.2, x, loadColumns(row, columnStride, from: 16, cols)) }
+                    if cols > 24 { acc.3 = madd(acc.3, x, loadColumns(row, columnStride, from: 24, cols)) }
+                    if cols > 32 { acc.4 = madd(acc.4, x, loadColumns(row, columnStride, from: 32, cols)) }
+                    if cols > 40 { acc.5 = madd(acc.5, x, loadColumns(row, columnStride, from: 40, cols)) }
+                    if cols > 48 { acc.6 = madd(acc.6, x, loadColumns(row, columnStride, from: 48, cols)) }
+                    if cols > 56 { acc.7 = madd(acc.7, x, loadColumns(row, columnStride, from: 56, cols)) }
+                    p &+= 1
+                }
             }
-            storeColumns(acc0, c + j0, from: 0, cols, alpha: alpha, beta: betaEff)
-            storeColumns(acc1, c + j0, from: 8, cols, alpha: alpha, beta: betaEff)
-            storeColumns(acc2, c + j0, from: 16, cols, alpha: alpha, beta: betaEff)
-            storeColumns(acc3, c + j0, from: 24, cols, alpha: alpha, beta: betaEff)
+            let out = c + j0
+            storeColumns(acc.0, out, from: 0, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.1, out, from: 8, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.2, out, from: 16, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.3, out, from: 24, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.4, out, from: 32, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.5, out, from: 40, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.6, out, from: 48, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.7, out, from: 56, cols, alpha: alpha, beta: betaEff)
             pc &+= kc
         }
-        j0 &+= 32
+        j0 &+= 64
     }
 }
 
 /// Columns first ..< first + 8 of a row of op(B) whose columns are `stride` apart, zero past `cols`.
 @inline(__always)
-func gatherColumns(_ row: UnsafePointer<Float>, _ stride: Int, from first: Int, _ cols: Int) -> V8 {
+func loadColumns(_ row: UnsafePointer<Float>, _ stride: Int, from first: Int, _ cols: Int) -> V8 {
+    if stride == 1 && first &+ 8 <= cols { return load8(row + first) }
     var v = V8()
     var j = first
     while j < min(first &+ 8, cols) { v[j &- first] = row[j &* stride]; j &+= 1 }

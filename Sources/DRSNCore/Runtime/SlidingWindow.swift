@@ -40,18 +40,25 @@ public struct SlidingWindow: Sendable {
                 let src = signal + c * length + start
                 let dst = out + (k * channels + c) * window
                 dst.update(from: src, count: window)
-                guard case .zScore(let eps) = normalization else { continue }
-                // Two passes in double precision, as numpy computes (x - mean) / (std + eps):
-                // exact for signals with a large DC offset and a small variance.
-                var sum = 0.0
-                for i in 0..<window { sum += Double(dst[i]) }
-                let mean = sum / Double(window)
-                var squares = 0.0
-                for i in 0..<window { let d = Double(dst[i]) - mean; squares += d * d }
-                let scale = 1 / ((squares / Double(window)).squareRoot() + Double(eps))
-                for i in 0..<window { dst[i] = Float((Double(dst[i]) - mean) * scale) }
+                normalize(dst)
             }
         }
+    }
+
+    /// Normalises one channel of one window (`window` floats) in place as `normalization`
+    /// says. The one implementation: `runWindows` and `SignalStream` both call it, so that a
+    /// stream gives `runWindows`' bits.
+    func normalize(_ dst: UnsafeMutablePointer<Float>) {
+        guard case .zScore(let eps) = normalization else { return }
+        // Two passes in double precision, as numpy computes (x - mean) / (std + eps):
+        // exact for signals with a large DC offset and a small variance.
+        var sum = 0.0
+        for i in 0..<window { sum += Double(dst[i]) }
+        let mean = sum / Double(window)
+        var squares = 0.0
+        for i in 0..<window { let d = Double(dst[i]) - mean; squares += d * d }
+        let scale = 1 / ((squares / Double(window)).squareRoot() + Double(eps))
+        for i in 0..<window { dst[i] = Float((Double(dst[i]) - mean) * scale) }
     }
 }
 

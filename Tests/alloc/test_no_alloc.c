@@ -3,7 +3,8 @@
  * malloc/calloc/realloc/posix_memalign/aligned_alloc are interposed by this program (the
  * library's calls bind to these definitions) and counted while counting is on. For each
  * model, batch size and thread count: warm up (plans and arenas are created on first use),
- * then count the allocations of 200 further runs of drsn_model_run. Expected: 0.
+ * then count the allocations of 200 further runs of drsn_model_run. Expected: 0. For models
+ * with one input [N, 1, W], the same for drsn_stream_push / drsn_stream_flush (check_stream).
  *
  *   test_no_alloc MODEL.onnx [MODEL.onnx ...]    (inputs: [N, ...] float32, dynamic N)
  * Prints "N passed, M failed" and exits non-zero on failure. */
@@ -137,11 +138,96 @@ static void check_model(const char *path, int threads, int64_t batch) {
     drsn_model_destroy(model);
 }
 
+/* Streaming: once warm, drsn_stream_push allocates nothing. A one-channel signal of a
+ * model with input [N, 1, W] is pushed in chunks that complete 0, 1, 2 or more windows, with
+ * max_waiting 0 and 3, both layouts, and flushes; the counted pushes repeat the warm-up's
+ * (after a reset), so that they run the batch sizes whose plans the warm-up built. */
+static void check_stream(const char *path, int threads) {
+    drsn_options *options = NULL;
+    drsn_options_create(&options);
+    drsn_options_set_num_threads(options, threads);
+    drsn_model *model = NULL;
+    drsn_status st = drsn_model_load_file(path, options, &model);
+    drsn_options_destroy(options);
+    if (st != DRSN_OK) {
+        printf("FAIL %s: %s\n", path, drsn_last_error());
+        failed++;
+        return;
+    }
+    int64_t dims[8];
+    size_t rank = 0;
+    drsn_model_input_shape(model, 0, dims, 8, &rank);
+    if (rank != 3 || dims[1] != 1 || dims[2] < 1) {
+        drsn_model_destroy(model);
+        return; /* not a one-channel window model */
+    }
+    size_t window = (size_t)dims[2], hop = window / 4 + 1, outputs = drsn_model_output_count(model);
+    for (size_t waiting = 0; waiting <= 3; waiting += 3) {
+        drsn_stream *s = NULL;
+        if (drsn_stream_create(model, 1, window, hop, DRSN_NORMALIZE_ZSCORE, 1e-8f, 0, waiting, 0, &s) != DRSN_OK) {
+            printf("FAIL %s: stream: %s\n", path, drsn_last_error());
+            failed++;
+            break;
+        }
+        enum { ROOM = 8 };
+        float *bufs[8] = {0};
+        for (size_t j = 0; j < outputs && j < 8; j++) {
+            size_t e = 0;
+            drsn_stream_output_elements(s, j, &e);
+            bufs[j] = malloc(ROOM * e * sizeof(float));
+        }
+        int64_t starts[ROOM];
+        size_t frames = 40 * window;
+        float *x = malloc(frames * sizeof(float));
+        for (size_t i = 0; i < frames; i++) x[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
+        /* chunk sizes cycle: hop / 2 (0 or 1 window), hop, 2 * hop, window */
+        size_t cycle[4] = {hop / 2 + 1, hop, 2 * hop, window};
+        size_t pos = 0, got = 0, pending = 0;
+        int status = 0;
+        long n = 0;
+        for (int phase = 0; phase < 2; phase++) { /* warm-up, then the same pushes counted */
+            size_t k = 0;
+            pos = 0;
+            status |= drsn_stream_reset(s);
+            if (phase == 1) {
+                atomic_store(&allocations, 0);
+                atomic_store(&counting, 1);
+            }
+            for (int i = 0; i < 24; i++, k++) {
+                size_t c = cycle[k % 4];
+                if (pos + c > frames) break;
+                drsn_layout layout = k % 3 == 0 ? DRSN_LAYOUT_INTERLEAVED : DRSN_LAYOUT_PLANAR;
+                status |= drsn_stream_push(s, x + pos, 1, c, layout, ROOM, outputs, bufs, starts, 0, NULL, NULL, &got,
+                                           &pending);
+                pos += c;
+                if (k % 5 == 4) status |= drsn_stream_flush(s, ROOM, outputs, bufs, starts, 0, NULL, NULL, &got, &pending);
+            }
+            if (phase == 1) {
+                atomic_store(&counting, 0);
+                n = atomic_load(&allocations);
+            }
+        }
+        if (status == 0 && n == 0) {
+            passed++;
+            printf("ok   %s threads=%d stream max_waiting=%zu: 0 allocations in 24 pushes\n", path, threads, waiting);
+        } else {
+            failed++;
+            printf("FAIL %s threads=%d stream max_waiting=%zu: %ld allocations in 24 pushes (status %d)\n", path,
+                   threads, waiting, n, status);
+        }
+        free(x);
+        for (size_t j = 0; j < 8; j++) free(bufs[j]);
+        drsn_stream_destroy(s);
+    }
+    drsn_model_destroy(model);
+}
+
 int main(int argc, char **argv) {
     for (int a = 1; a < argc; a++) {
         for (int threads = 1; threads <= 2; threads++) {
             check_model(argv[a], threads, 1);
             check_model(argv[a], threads, 7);
+            check_stream(argv[a], threads);
         }
     }
     printf("%d passed, %d failed\n", passed, failed);

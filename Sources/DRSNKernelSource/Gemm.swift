@@ -449,8 +449,10 @@ func storeVec(_ v: VG, _ c: UnsafeMutablePointer<Float>, alpha: Float, beta: Flo
     }
 }
 
-/// Writes the valid mr x nr part of a spilled tile (row stride `tileLd`) to C.
-@inline(__always)
+/// Writes the valid mr x nr part of a spilled tile (row stride `tileLd`) to C. Not inlined:
+/// it runs once per edge tile, and its scalar FMAs stay out of the register tiles (whose
+/// FMAs Tests/hygiene.sh expects on full-width registers only).
+@inline(never)
 func storeEdge(_ tile: UnsafeMutablePointer<Float>, tileLd: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
                mr: Int, nr: Int, alpha: Float, beta: Float) {
     for i in 0..<mr {

@@ -420,12 +420,14 @@ DRSN_API drsn_status drsn_model_run_windows(const drsn_model* model, const float
  *    window, the frames between windows are skipped) and keeps no pointer to them. The
  *    stream's buffer grows when a push needs more room than any before (a larger chunk, or
  *    windows left pending) and is freed by drsn_stream_destroy. Once warm, pushes allocate
- *    no memory: pushes no larger than earlier ones, completing numbers of windows that
- *    earlier pushes completed (the first run of a batch size builds its plan, see "Execution
- *    plans and memory"), without DRSN_STREAM_INTROSPECT.
+ *    no memory: pushes no larger than earlier ones, after the batch sizes they run have
+ *    each run once (the first run of a batch size builds its plan, see "Execution plans
+ *    and memory"), without DRSN_STREAM_INTROSPECT.
  *  - Windows: window k starts at frame k * hop (the sample index a push reports for it) and
  *    is complete once frame k * hop + window - 1 has been pushed. The windows a push
- *    completes run as one batch (in batches of at most batch_size).
+ *    completes run together, in batches of batch_size windows or of powers of two below it
+ *    (7 windows run as 4 + 2 + 1): a stream thus runs at most log2(batch_size) + 2 batch
+ *    sizes, whatever its chunk sizes, and their execution plans stay cached.
  *  - Latency bound (max_waiting): with 0, every push runs the windows it completed before
  *    it returns. With max_waiting = w > 0, complete windows may wait, unrun, while at most w
  *    of them are complete, so that the windows of several small pushes share one larger

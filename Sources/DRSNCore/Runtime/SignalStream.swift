@@ -51,10 +51,11 @@ public struct StreamProgress: Sendable, Equatable {
 ///   larger than any before, or windows left pending) and never shrinks before `deinit`;
 ///   a steady stream of pushes no larger than earlier ones allocates nothing.
 /// - Window k starts at frame k * hop. The windows a push completes are normalised with
-///   `SlidingWindow.normalize` (the code `runWindows` uses) and run in batches of at most
-///   `windows.batchSize`, directly into the caller's buffers. The kernels are batch
-///   invariant (a window's outputs do not depend on its batch), so the batching cannot
-///   change a bit.
+///   `SlidingWindow.normalize` (the code `runWindows` uses) and run together, directly into
+///   the caller's buffers, in batches of `windows.batchSize` or of powers of two below it
+///   (`batch(_:limit:)`: 7 windows run as 4 + 2 + 1), so that a stream needs a handful of
+///   execution plans whatever its chunk sizes. The kernels are batch invariant (a window's
+///   outputs do not depend on its batch), so the batching cannot change a bit.
 /// - `maxWaiting` is the latency bound: complete windows may wait, unrun, until more than
 ///   `maxWaiting` of them are complete (0: every push runs the windows it completed), so
 ///   that several pushes' windows share one batch. `flush` runs them regardless.
@@ -295,7 +296,8 @@ public final class SignalStream {
         var produced = 0
         if complete > 0 && (flushing || complete > maxWaiting) {
             while produced < min(complete, out.capacity) {
-                let n = min(windows.batchSize, complete - produced, out.capacity - produced)
+                let n = SignalStream.batch(min(windows.batchSize, complete - produced, out.capacity - produced),
+                                           limit: windows.batchSize)
                 do {
                     try runBatch(n, at: produced, into: out)
                 } catch {
@@ -312,6 +314,14 @@ public final class SignalStream {
         let pending = complete - produced
         return StreamProgress(windows: produced, pending: pending,
                               outOfRoom: out.capacity < complete && (flushing || complete > maxWaiting))
+    }
+
+    /// The batch to run for `n` ready windows (1 <= n <= limit): `limit` itself, or the
+    /// largest power of two up to n. A stream thus runs at most log2(limit) + 2 batch sizes,
+    /// whatever the chunk sizes: their execution plans stay cached, and warm pushes neither
+    /// build plans nor allocate.
+    static func batch(_ n: Int, limit: Int) -> Int {
+        n >= limit ? limit : 1 << (Int.bitWidth - 1 - n.leadingZeroBitCount)
     }
 
     /// Normalises windows nextWindow ..< nextWindow + n from the FIFO into the staging batch

@@ -270,7 +270,7 @@ public final class SignalStream {
         if needed <= fifoCapacity {
             for c in 0..<channels {
                 let base = fifo + c * fifoCapacity
-                (base).update(from: base + fifoOffset, count: fifoCount)  // memmove: regions may overlap
+                base.update(from: base + fifoOffset, count: fifoCount)  // overlapping: update(from:) moves forward safely
             }
             fifoOffset = 0
             return

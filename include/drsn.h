@@ -406,6 +406,137 @@ DRSN_API drsn_status drsn_model_run_windows(const drsn_model* model, const float
                                             size_t num_outputs, float* const* outputs,
                                             const size_t* output_capacities, size_t* out_window_count);
 
+/* ---- Live signals: streaming sliding-window inference ------------------------------ */
+/*
+ * A stream runs the windows of run_windows on a signal that arrives in chunks of any size
+ * (an acquisition card's buffers, stdin): each push appends frames, and the outputs of every
+ * window the frames complete come back from that push. The windows, their start samples and
+ * their outputs are those drsn_model_run_windows gives on the whole signal pushed since the
+ * stream was created (or reset), bit for bit, whatever the chunk sizes: each window and
+ * channel is normalised by the same code, and a window's outputs do not depend on the batch
+ * it runs in.
+ *  - Frames: a frame is one sample of every channel. A push copies the frames that windows
+ *    not yet returned need (from the start of the oldest one; with a hop larger than the
+ *    window, the frames between windows are skipped) and keeps no pointer to them. The
+ *    stream's buffer grows when a push needs more room than any before (a larger chunk, or
+ *    windows left pending) and is freed by drsn_stream_destroy. Once warm, pushes allocate
+ *    no memory: pushes no larger than earlier ones, after the batch sizes they run have
+ *    each run once (the first run of a batch size builds its plan, see "Execution plans
+ *    and memory"), without DRSN_STREAM_INTROSPECT.
+ *  - Windows: window k starts at frame k * hop (the sample index a push reports for it) and
+ *    is complete once frame k * hop + window - 1 has been pushed. The windows a push
+ *    completes run together, in batches of batch_size windows or of powers of two below it
+ *    (7 windows run as 4 + 2 + 1): a stream thus runs at most log2(batch_size) + 2 batch
+ *    sizes, whatever its chunk sizes, and their execution plans stay cached.
+ *  - Latency bound (max_waiting): with 0, every push runs the windows it completed before
+ *    it returns. With max_waiting = w > 0, complete windows may wait, unrun, while at most w
+ *    of them are complete, so that the windows of several small pushes share one larger
+ *    batch: a window's output is delayed by at most w windows (w * hop frames). The push
+ *    that completes window w + 1 runs all of them. drsn_stream_flush runs the waiting
+ *    windows regardless.
+ *  - Room: a push writes at most `capacity` windows (room for that many in every output
+ *    buffer). When more are ready, the first `capacity` are written and the rest stay in the
+ *    stream, pending: the push returns DRSN_ERR_BUFFER_TOO_SMALL with *out_windows (the
+ *    windows written, valid) and *out_pending (those left) set, and its frames consumed.
+ *    Nothing is lost: the next push or flush returns the pending windows first, in order.
+ *    drsn_stream_windows_ready tells the room a push needs beforehand.
+ *  - Bad input: a NULL buffer, a wrong channel count, an unknown layout or output count fails
+ *    with DRSN_ERR_INVALID_ARGUMENT / DRSN_ERR_SHAPE_MISMATCH before anything is consumed:
+ *    the stream is as before and may be used on. Samples that are NaN or Inf are computed
+ *    with IEEE arithmetic (as in drsn_model_run): they give NaN outputs for the windows that
+ *    hold them, and windows after them are not affected.
+ *  - Threads: a stream is used by one thread at a time (no call on it may overlap another).
+ *    Any number of streams, on any threads, may share one model.
+ *  - The stream holds a reference to its model: drsn_model_destroy may be called while
+ *    streams of the model exist; the model is freed with the last of them.
+ */
+
+/** A live signal's sliding-window state over a model. Opaque; create, push, destroy. */
+typedef struct drsn_stream drsn_stream;
+
+/** How the frames of a chunk are laid out (`samples` of drsn_stream_push, `channels` x `frames` floats). */
+typedef enum drsn_layout {
+    /** Channel by channel: channel c's samples are contiguous, sample (frame f, channel c) at
+     *  samples[c * frames + f]. The layout of drsn_model_run_windows' signal. */
+    DRSN_LAYOUT_PLANAR = 0,
+    /** Frame by frame, as acquisition cards and PCM deliver them: sample (f, c) at
+     *  samples[f * channels + c]. */
+    DRSN_LAYOUT_INTERLEAVED = 1
+} drsn_layout;
+
+/** Flag of drsn_stream_create: pushes also report, per window, each shrinkage unit's
+ *  thresholds tau and zeroed fraction (as drsn_model_run_introspect). Such pushes allocate
+ *  memory per batch. */
+#define DRSN_STREAM_INTROSPECT 1u
+
+/**
+ * Creates a stream over `model` for a signal of `channels` channels, cut into windows of
+ * `window` frames every `hop` frames and normalised as `normalization` says (epsilon >= 0):
+ * the options of drsn_model_run_windows, which the model must accept (one input [N, C, W],
+ * or [N, W] with one channel; checked here: DRSN_ERR_SHAPE_MISMATCH when the model does not
+ * take such windows). `batch_size` is the most windows one run takes (0 =
+ * DRSN_WINDOW_BATCH_DEFAULT, at most 2^20), `max_waiting` the latency bound above (0 = none;
+ * at most 2^20); `flags` is 0 or DRSN_STREAM_INTROSPECT. On success *out_stream receives a
+ * stream to free with drsn_stream_destroy; on failure NULL.
+ */
+DRSN_API drsn_status drsn_stream_create(const drsn_model* model, size_t channels, size_t window, size_t hop,
+                                        drsn_normalization normalization, float epsilon, size_t batch_size,
+                                        size_t max_waiting, uint32_t flags, drsn_stream** out_stream);
+
+/** Destroys a stream (its pending windows are dropped). NULL is a no-op. */
+DRSN_API void drsn_stream_destroy(drsn_stream* stream);
+
+/** Forgets every frame and window of the stream: the next frame pushed is frame 0 again.
+ *  The stream keeps its buffers. DRSN_ERR_INVALID_ARGUMENT if stream is NULL. */
+DRSN_API drsn_status drsn_stream_reset(drsn_stream* stream);
+
+/** Floats of output `output_index` per window (the output's shape for one window without the
+ *  batch dimension): output buffers of a push hold capacity times this. */
+DRSN_API drsn_status drsn_stream_output_elements(const drsn_stream* stream, size_t output_index,
+                                                 size_t* out_elements);
+
+/** *out_windows receives how many windows would be complete and not yet returned after
+ *  `frames` more frames: the room a push of `frames` frames (or a flush, with 0) needs at
+ *  most. */
+DRSN_API drsn_status drsn_stream_windows_ready(const drsn_stream* stream, size_t frames, size_t* out_windows);
+
+/**
+ * Appends `frames` frames of `channels` channels (must equal the stream's) at `samples`, laid
+ * out as `layout`, and returns the windows that are ready (see above) in window order:
+ *  - outputs[j] (num_outputs == the model's output count) receives output j of window i at
+ *    outputs[j] + i * drsn_stream_output_elements(j), for i < *out_windows; room for
+ *    `capacity` windows; 4-byte aligned;
+ *  - starts (may be NULL) receives window i's first frame index (frames since creation or
+ *    reset), for i < *out_windows;
+ *  - with DRSN_STREAM_INTROSPECT: num_units == the unit count drsn_model_shrinkage_units
+ *    reports for one window ([1, channels, window]); thresholds[u] receives window i's T_u
+ *    thresholds at + i * T_u, zero_fractions[u] its zeroed fraction at + i (room for
+ *    `capacity` windows). Without the flag num_units must be 0 (the arrays may be NULL);
+ *  - *out_windows receives the number of windows written, *out_pending the complete windows
+ *    left in the stream (waiting for a batch under max_waiting, or for room). Both may be NULL.
+ * `frames` may be 0 (samples may then be NULL): the call returns pending windows. The output
+ * arrays may be NULL when capacity is 0. Returns DRSN_OK, or DRSN_ERR_BUFFER_TOO_SMALL
+ * when ready windows did not fit (the frames are consumed and the written windows valid; see
+ * "Room" above). If a run fails (out of memory, a resource limit) the windows stay pending and
+ * the error is returned; the frames are consumed.
+ */
+DRSN_API drsn_status drsn_stream_push(drsn_stream* stream, const float* samples, size_t channels, size_t frames,
+                                      drsn_layout layout, size_t capacity, size_t num_outputs,
+                                      float* const* outputs, int64_t* starts, size_t num_units,
+                                      float* const* thresholds, float* const* zero_fractions,
+                                      size_t* out_windows, size_t* out_pending);
+
+/**
+ * Returns every complete window still in the stream (waiting under max_waiting, or pending
+ * for room), with the arguments and results of drsn_stream_push. The frames of a window not
+ * yet complete stay: the stream goes on, and a later push completes that window (partial
+ * windows are never run, as in drsn_model_run_windows).
+ */
+DRSN_API drsn_status drsn_stream_flush(drsn_stream* stream, size_t capacity, size_t num_outputs,
+                                       float* const* outputs, int64_t* starts, size_t num_units,
+                                       float* const* thresholds, float* const* zero_fractions,
+                                       size_t* out_windows, size_t* out_pending);
+
 /* ---- Threshold introspection ------------------------------------------------------ */
 
 /**

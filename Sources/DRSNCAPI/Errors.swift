@@ -1,13 +1,15 @@
 import CDRSNSupport
 import DRSNCore
 
-/// The value a C enum constant of include/drsn.h has (status, limit and normalization codes).
+/// The value a C enum constant of include/drsn.h has (status, limit, normalization and layout codes).
 @inline(__always)
 func abiCode(_ value: drsn_status) -> Int32 { Int32(value.rawValue) }
 @inline(__always)
 func abiCode(_ value: drsn_limit) -> Int32 { Int32(value.rawValue) }
 @inline(__always)
 func abiCode(_ value: drsn_normalization) -> Int32 { Int32(value.rawValue) }
+@inline(__always)
+func abiCode(_ value: drsn_layout) -> Int32 { Int32(value.rawValue) }
 
 extension Status {
     /// This status as the C API returns it: its `drsn_status` value from include/drsn.h.

@@ -51,11 +51,14 @@ public let kernelVariantName = "baseline"
 @inline(__always) @usableFromInline func madd(_ acc: V4, _ a: V4, _ b: V4) -> V4 { acc.addingProduct(a, b) }
 @inline(__always) @usableFromInline func madd(_ acc: V8, _ a: V8, _ b: V8) -> V8 { acc.addingProduct(a, b) }
 @inline(__always) @usableFromInline func madd(_ acc: V16, _ a: V16, _ b: V16) -> V16 { acc.addingProduct(a, b) }
+/// `madd` on one float: the bits of one lane of the vector `madd`.
+@inline(__always) @usableFromInline func maddScalar(_ acc: Float, _ a: Float, _ b: Float) -> Float { acc.addingProduct(a, b) }
 #else
 /// acc + a * b as a multiply and an add: without hardware FMA, `addingProduct` would call `fmaf` per lane.
 @inline(__always) @usableFromInline func madd(_ acc: V4, _ a: V4, _ b: V4) -> V4 { acc + a * b }
 @inline(__always) @usableFromInline func madd(_ acc: V8, _ a: V8, _ b: V8) -> V8 { acc + a * b }
 @inline(__always) @usableFromInline func madd(_ acc: V16, _ a: V16, _ b: V16) -> V16 { acc + a * b }
+@inline(__always) @usableFromInline func maddScalar(_ acc: Float, _ a: Float, _ b: Float) -> Float { acc + a * b }
 #endif
 
 /// Horizontal sums. Not the stdlib `sum()`: its SIMD16 specialisation is emitted as a weak

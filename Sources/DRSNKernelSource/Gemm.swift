@@ -233,54 +233,119 @@ func finish(_ d: Float, _ c: UnsafeMutablePointer<Float>, alpha: Float, beta: Fl
 
 /// Handles the matrix-vector shapes for which packing would waste work. Returns false if
 /// the shape is not one of them.
+///
+/// Batch invariance: a row of C must come out the same bits whatever the other rows are
+/// (the batch size of a model input is m here, and a parallel step hands each task a range
+/// of rows), so the m == 1 path computes every element in exactly the order and with
+/// exactly the stores of the packed path (`gemvRowInPackedOrder`). The n == 1 path is taken
+/// for every m (it does not depend on the rows), before the m == 1 one.
 func gemvFastPath(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
-    if m == 1 && transB && (!transA || lda == 1) {
-        // c[j] = dot(a, B row j)
-        for j in 0..<n { finish(dotContiguous(a, b + j &* ldb, k), c + j, alpha: alpha, beta: beta) }
-        return true
-    }
     if n == 1 && !transA && (transB || ldb == 1) {
         // c[i] = dot(A row i, b)
         for i in 0..<m { finish(dotContiguous(a + i &* lda, b, k), c + i &* ldc, alpha: alpha, beta: beta) }
         return true
     }
-    if m == 1 && !transB {
-        // c += sum_p alpha * a_p * B[p, :], four rows of B per pass.
-        scaleC(m: 1, n: n, beta: beta, c: c, ldc: ldc)
-        let sa = transA ? lda : 1
-        var p = 0
-        while p < k {
-            let rows = min(4, k &- p)
-            let w0 = alpha * a[p &* sa]
-            let w1: Float = rows > 1 ? alpha * a[(p &+ 1) &* sa] : 0
-            let w2: Float = rows > 2 ? alpha * a[(p &+ 2) &* sa] : 0
-            let w3: Float = rows > 3 ? alpha * a[(p &+ 3) &* sa] : 0
-            let b0 = b + p &* ldb
-            let b1 = rows > 1 ? b0 + ldb : b0
-            let b2 = rows > 2 ? b1 + ldb : b0
-            let b3 = rows > 3 ? b2 + ldb : b0
-            let v0 = V8(repeating: w0), v1 = V8(repeating: w1), v2 = V8(repeating: w2), v3 = V8(repeating: w3)
-            var j = 0
-            while j &+ 8 <= n {
-                var acc = load8(c + j)
-                acc = madd(acc, load8(b0 + j), v0)
-                acc = madd(acc, load8(b1 + j), v1)
-                acc = madd(acc, load8(b2 + j), v2)
-                acc = madd(acc, load8(b3 + j), v3)
-                store8(acc, c + j)
-                j &+= 8
-            }
-            while j < n {
-                c[j] += w0 * b0[j] + w1 * b1[j] + w2 * b2[j] + w3 * b3[j]
-                j &+= 1
-            }
-            p &+= 4
-        }
+    if m == 1 {
+        gemvRowInPackedOrder(transA: transA, transB: transB, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                             b: b, ldb: ldb, beta: beta, c: c)
         return true
     }
     return false
+}
+
+/// C (one row of n) = alpha * a * op(B) + beta * C, each element summed and stored exactly as
+/// `gemmDriver` + `gemmTileLoop` do for a row of a larger C: per block of gemmKC values of k
+/// (in order), an accumulator starting at zero takes `madd(acc, a[p], B[p, j])` for p in
+/// index order, then C = acc * alpha (beta 0), madd(C, acc, alpha) (beta 1) or
+/// madd(C * beta, acc, alpha), with beta 1 after the first block (`storeVec`, `storeEdge`).
+/// Lanes are independent, so V8 lanes give the bits of the VG lanes of the tiles. Eight
+/// accumulators (64 columns) at a time hide the FMA latency; columns past n are computed on
+/// zeros and not stored.
+@inline(__always)
+func gemvRowInPackedOrder(transA: Bool, transB: Bool, n: Int, k: Int, alpha: Float,
+                          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                          beta: Float, c: UnsafeMutablePointer<Float>) {
+    let sa = transA ? lda : 1
+    // element (p, j) of op(B) is at b + p * rowStride + j * columnStride
+    let rowStride = transB ? 1 : ldb, columnStride = transB ? ldb : 1
+    var j0 = 0
+    while j0 < n {
+        let cols = min(64, n &- j0)
+        var pc = 0
+        while pc < k {
+            let kc = min(gemmKC, k &- pc)
+            let betaEff: Float = pc == 0 ? beta : 1
+            var acc = (V8(), V8(), V8(), V8(), V8(), V8(), V8(), V8())
+            var p = pc
+            if cols == 64 && !transB {
+                while p < pc &+ kc {
+                    let x = V8(repeating: a[p &* sa])
+                    let row = b + (p &* ldb &+ j0)
+                    acc.0 = madd(acc.0, x, load8(row)); acc.1 = madd(acc.1, x, load8(row + 8))
+                    acc.2 = madd(acc.2, x, load8(row + 16)); acc.3 = madd(acc.3, x, load8(row + 24))
+                    acc.4 = madd(acc.4, x, load8(row + 32)); acc.5 = madd(acc.5, x, load8(row + 40))
+                    acc.6 = madd(acc.6, x, load8(row + 48)); acc.7 = madd(acc.7, x, load8(row + 56))
+                    p &+= 1
+                }
+            } else {
+                while p < pc &+ kc {
+                    let x = V8(repeating: a[p &* sa])
+                    let row = b + (p &* rowStride &+ j0 &* columnStride)
+                    acc.0 = madd(acc.0, x, loadColumns(row, columnStride, from: 0, cols))
+                    if cols > 8 { acc.1 = madd(acc.1, x, loadColumns(row, columnStride, from: 8, cols)) }
+                    if cols > 16 { acc.2 = madd(acc.2, x, loadColumns(row, columnStride, from: 16, cols)) }
+                    if cols > 24 { acc.3 = madd(acc.3, x, loadColumns(row, columnStride, from: 24, cols)) }
+                    if cols > 32 { acc.4 = madd(acc.4, x, loadColumns(row, columnStride, from: 32, cols)) }
+                    if cols > 40 { acc.5 = madd(acc.5, x, loadColumns(row, columnStride, from: 40, cols)) }
+                    if cols > 48 { acc.6 = madd(acc.6, x, loadColumns(row, columnStride, from: 48, cols)) }
+                    if cols > 56 { acc.7 = madd(acc.7, x, loadColumns(row, columnStride, from: 56, cols)) }
+                    p &+= 1
+                }
+            }
+            let out = c + j0
+            storeColumns(acc.0, out, from: 0, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.1, out, from: 8, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.2, out, from: 16, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.3, out, from: 24, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.4, out, from: 32, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.5, out, from: 40, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.6, out, from: 48, cols, alpha: alpha, beta: betaEff)
+            storeColumns(acc.7, out, from: 56, cols, alpha: alpha, beta: betaEff)
+            pc &+= kc
+        }
+        j0 &+= 64
+    }
+}
+
+/// Columns first ..< first + 8 of a row of op(B) whose columns are `stride` apart, zero past `cols`.
+@inline(__always)
+func loadColumns(_ row: UnsafePointer<Float>, _ stride: Int, from first: Int, _ cols: Int) -> V8 {
+    if stride == 1 && first &+ 8 <= cols { return load8(row + first) }
+    var v = V8()
+    var j = first
+    while j < min(first &+ 8, cols) { v[j &- first] = row[j &* stride]; j &+= 1 }
+    return v
+}
+
+/// Writes lanes of `acc` for columns first ..< min(first + 8, cols) of C as `storeVec` would.
+@inline(__always)
+func storeColumns(_ acc: V8, _ c: UnsafeMutablePointer<Float>, from first: Int, _ cols: Int, alpha: Float, beta: Float) {
+    let count = min(8, cols &- first)
+    if count <= 0 { return }
+    var old = V8()
+    if beta != 0 { for j in 0..<count { old[j] = c[first &+ j] } }
+    let va = V8(repeating: alpha)
+    let v: V8
+    if beta == 0 {
+        v = acc * va
+    } else if beta == 1 {
+        v = madd(old, acc, va)
+    } else {
+        v = madd(old * V8(repeating: beta), acc, va)
+    }
+    for j in 0..<count { c[first &+ j] = v[j] }
 }
 
 // MARK: packing
@@ -384,17 +449,23 @@ func storeVec(_ v: VG, _ c: UnsafeMutablePointer<Float>, alpha: Float, beta: Flo
     }
 }
 
-/// Writes the valid mr x nr part of a spilled tile (row stride `tileLd`) to C.
-@inline(__always)
+/// Writes the valid mr x nr part of a spilled tile (row stride `tileLd`) to C. Not inlined:
+/// it runs once per edge tile, and its scalar FMAs stay out of the register tiles (whose
+/// FMAs Tests/hygiene.sh expects on full-width registers only).
+@inline(never)
 func storeEdge(_ tile: UnsafeMutablePointer<Float>, tileLd: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int,
                mr: Int, nr: Int, alpha: Float, beta: Float) {
     for i in 0..<mr {
         let t = tile + i &* tileLd
         let row = c + i &* ldc
+        // The formulas of storeVec, lane by lane: an element gets the same bits in a full
+        // tile and in an edge tile (rows of C must not depend on m, see gemvFastPath).
         if beta == 0 {
-            for j in 0..<nr { row[j] = alpha * t[j] }
+            for j in 0..<nr { row[j] = t[j] * alpha }
+        } else if beta == 1 {
+            for j in 0..<nr { row[j] = maddScalar(row[j], t[j], alpha) }
         } else {
-            for j in 0..<nr { row[j] = alpha * t[j] + beta * row[j] }
+            for j in 0..<nr { row[j] = maddScalar(row[j] * beta, t[j], alpha) }
         }
     }
 }

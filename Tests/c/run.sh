@@ -6,10 +6,10 @@
 # 1. inspects .build/release/libdrsn.so: no Swift toolchain libraries in ldd, linked
 #    -z nodelete (FLAGS_1 NODELETE), only drsn_* symbols exported, every function of
 #    include/drsn.h exported;
-# 2. compiles Tests/c/test_capi.c (C11, drsn.h only) and Tests/c/test_cpp.cpp (C++17,
-#    drsn.hpp) with -Wall -Wextra -Werror, plus the examples and a drsn.hpp header check
-#    with every compiler found (gcc/clang, g++/clang++);
-# 3. runs both tests (fixtures from ../shared/fixtures are used when present, and required
+# 2. compiles Tests/c/test_capi.c and Tests/c/test_stream.c (C11, drsn.h only) and
+#    Tests/c/test_cpp.cpp (C++17, drsn.hpp) with -Wall -Wextra -Werror, plus the examples and
+#    a drsn.hpp header check with every compiler found (gcc/clang, g++/clang++);
+# 3. runs the three tests (fixtures from ../shared/fixtures are used when present, and required
 #    when DRSN_REQUIRE_FIXTURES=1; every model of
 #    the export zoo Tests/models/zoo, see Tests/models/export_zoo.py) and the examples on
 #    one fixture.
@@ -120,6 +120,9 @@ compile test_capi "$CC" -std=c11 "${CWARN[@]}" -O2 -g "${INCS[@]}" "$ROOT/Tests/
     "${LINK[@]}" -pthread -lm && have_capi=1
 compile test_cpp "$CXX" -std=c++17 "${CWARN[@]}" -O2 -g "${INCS[@]}" "$ROOT/Tests/c/test_cpp.cpp" -o "$OUT/test_cpp" \
     "${LINK[@]}" -pthread && have_cpp=1
+have_stream=0
+compile test_stream "$CC" -std=c11 "${CWARN[@]}" -O2 -g "${INCS[@]}" "$ROOT/Tests/c/test_stream.c" -o "$OUT/test_stream" \
+    "${LINK[@]}" -pthread -lm && have_stream=1
 compile classify.c "$CC" -std=c11 "${CWARN[@]}" -O2 -I"$ROOT/include" "$ROOT/bindings/c/examples/classify.c" \
     -o "$OUT/classify" "${LINK[@]}"
 compile classify.cpp "$CXX" -std=c++17 "${CWARN[@]}" -O2 -I"$ROOT/include" -I"$ROOT/bindings/c" \
@@ -130,6 +133,7 @@ for c in gcc clang; do
     command -v "$c" >/dev/null 2>&1 || continue
     [ "$c" = "$CC" ] && continue
     compile "test_capi.c ($c)" "$c" -std=c11 "${CWARN[@]}" "${INCS[@]}" -fsyntax-only "$ROOT/Tests/c/test_capi.c"
+    compile "test_stream.c ($c)" "$c" -std=c11 "${CWARN[@]}" "${INCS[@]}" -fsyntax-only "$ROOT/Tests/c/test_stream.c"
     compile "classify.c ($c)" "$c" -std=c11 "${CWARN[@]}" -I"$ROOT/include" -fsyntax-only \
         "$ROOT/bindings/c/examples/classify.c"
 done
@@ -164,6 +168,7 @@ run_test() {  # name, binary
 }
 [ $have_capi = 1 ] && run_test test_capi "$OUT/test_capi"
 [ $have_cpp = 1 ] && run_test test_cpp "$OUT/test_cpp"
+[ $have_stream = 1 ] && run_test test_stream "$OUT/test_stream"
 
 section "examples"
 if [ -f "$FIXTURES/drsn_cw_1d.onnx" ]; then

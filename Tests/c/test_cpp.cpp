@@ -130,6 +130,9 @@ static_assert(std::is_nothrow_move_constructible<drsn::Model>::value, "Model mus
 static_assert(std::is_nothrow_move_assignable<drsn::Model>::value, "Model must be nothrow-move-assignable");
 static_assert(!std::is_copy_constructible<drsn::Options>::value, "Options must not be copyable");
 static_assert(std::is_nothrow_move_constructible<drsn::Options>::value, "Options must be nothrow-movable");
+static_assert(!std::is_copy_constructible<drsn::Stream>::value, "Stream must not be copyable");
+static_assert(std::is_nothrow_move_constructible<drsn::Stream>::value, "Stream must be nothrow-movable");
+static_assert(std::is_nothrow_move_assignable<drsn::Stream>::value, "Stream must be nothrow-move-assignable");
 static_assert(std::is_base_of<std::runtime_error, drsn::Error>::value, "Error must be a std::runtime_error");
 
 // ---- Tests ---------------------------------------------------------------------------------
@@ -402,6 +405,75 @@ void test_bearing(const std::string& root) {
     }
 }
 
+// drsn::Stream on the bearing model: chunks of many sizes give run_windows' bits.
+void test_stream(const std::string& root) {
+    std::cout << "[stream]" << std::endl;
+    const std::string dir = root + "/examples/bearing";
+    struct stat st;
+    if (stat((dir + "/model/drsn_cwru.onnx").c_str(), &st) != 0) {
+        std::cout << "  SKIPPED: " << dir << " is absent" << std::endl;
+        return;
+    }
+    try {
+        drsn::Tensor tail;
+        if (!load_npy(dir + "/data/IR007_1_tail.npy", tail)) return;
+        const std::vector<float> signal(tail.data.begin(), tail.data.begin() + 20000);
+        drsn::Stream stream;
+        std::vector<drsn::Tensor> expected;
+        {
+            drsn::Model m(dir + "/model/drsn_cwru.onnx");
+            expected = m.run_windows(signal, 1, 2048, 512);
+            stream = drsn::Stream(m, 1, 2048, 512);  // outlives the Model object
+        }
+        CHECK(stream.channels() == 1 && stream.window() == 2048);
+        std::vector<int64_t> starts;
+        std::vector<float> logits;
+        size_t pos = 0, k = 0;
+        const size_t sizes[] = {1, 2047, 0, 700, 5000, 13, 511, 512, 3000};
+        while (pos < signal.size()) {
+            const size_t n = std::min(sizes[k++ % 9], signal.size() - pos);
+            const std::vector<float> chunk(signal.begin() + static_cast<std::ptrdiff_t>(pos),
+                                           signal.begin() + static_cast<std::ptrdiff_t>(pos + n));
+            const drsn::StreamWindows w = k % 2 ? stream.push(chunk) : stream.push(chunk.data(), n, DRSN_LAYOUT_PLANAR);
+            CHECK(w.outputs.size() == 1 && w.outputs[0].shape == std::vector<int64_t>({static_cast<int64_t>(w.size()), 10}));
+            starts.insert(starts.end(), w.starts.begin(), w.starts.end());
+            logits.insert(logits.end(), w.outputs[0].data.begin(), w.outputs[0].data.end());
+            pos += n;
+        }
+        CHECK(stream.flush().size() == 0);
+        const size_t n = expected[0].data.size() / 10;
+        bool starts_ok = starts.size() == n;
+        for (size_t i = 0; starts_ok && i < n; ++i) starts_ok = starts[i] == static_cast<int64_t>(i * 512);
+        CHECK(starts_ok, std::to_string(starts.size()) + " windows, run_windows " + std::to_string(n));
+        CHECK(logits == expected[0].data, "the stream's outputs differ from run_windows");
+        stream.reset();
+        CHECK(stream.push(signal.data(), 2048).starts == std::vector<int64_t>({0}));
+        EXPECT_ERROR(DRSN_ERR_SHAPE_MISMATCH, (void)drsn::Stream(drsn::Model(dir + "/model/drsn_cwru.onnx"), 2, 2048, 512));
+
+        drsn::Model m(dir + "/model/drsn_cwru.onnx");
+        drsn::Stream wide(m, 1, 2048, 2048, DRSN_NORMALIZE_ZSCORE, DRSN_ZSCORE_EPSILON_DEFAULT, 0, 1, true);
+        drsn::StreamWindows first = wide.push(signal.data(), 2048 * 2);  // two windows: one waits, then both run
+        CHECK(first.size() == 2 && first.thresholds.size() == 9 && first.zero_fractions.size() == 9);
+        if (first.thresholds.size() == 9) {
+            CHECK(first.thresholds[8].shape == std::vector<int64_t>({2, 16}) &&
+                  first.zero_fractions[8].shape == std::vector<int64_t>({2}));
+            const std::vector<drsn::Tensor> y = m.run_windows(signal.data(), 1, 4096, 2048, 2048);
+            CHECK(first.outputs[0].data == y[0].data);
+        }
+        CHECK(wide.push(signal.data() + 4096, 2048).size() == 0);  // max_waiting 1: it waits
+        CHECK(wide.flush().starts == std::vector<int64_t>({4096}));
+        drsn::Stream moved = std::move(wide);
+        EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)wide.flush());
+        CHECK(moved.push(std::vector<float>()).size() == 0);                // zero frames
+        CHECK(moved.push(std::vector<float>(2048, 1.0f)).size() == 0);      // waits (max_waiting 1)
+        CHECK(moved.flush().starts == std::vector<int64_t>({6144}));
+        drsn::Stream empty;
+        EXPECT_ERROR(DRSN_ERR_INVALID_ARGUMENT, (void)empty.push(signal));
+    } catch (const std::exception& e) {
+        check(false, __LINE__, "stream", std::string("unexpected exception: ") + e.what());
+    }
+}
+
 void test_fixture(const std::string& dir, const std::string& name) {
     std::cout << "[fixture " << name << "]" << std::endl;
     drsn::Tensor in, want;
@@ -582,6 +654,7 @@ int main(int argc, char** argv) {
         test_tiny();
         test_windows_and_introspection();
         test_bearing(argv[1]);
+        test_stream(argv[1]);
     } catch (const std::exception& e) {
         check(false, __LINE__, "tests", std::string("unexpected exception: ") + e.what());
     }

@@ -10,6 +10,10 @@
 //   drsn::Introspection r = model.run_introspect({x});  // outputs, tau per unit, zeroed fractions
 //   std::string json = model.summary_json();            // operators, FLOPs, fusions, ...
 //
+// Live signals (a chunk of any size in, the windows it completed out):
+//   drsn::Stream stream(model, 1, 2048, 512);           // channels, window, hop
+//   drsn::StreamWindows w = stream.push(chunk, frames); // w.starts[i], w.outputs[j]: [windows, ...]
+//
 // Load options: drsn::Options().num_threads(2).limit(DRSN_LIMIT_MAX_FILE_BYTES, 64 << 20).
 // Library facts: drsn::version(), version_number(), abi_version(), isa(), status_string(s).
 //
@@ -604,6 +608,171 @@ private:
     }
 
     drsn_model* handle_ = nullptr;
+};
+
+/// What one Stream::push or Stream::flush returned, in window order.
+struct StreamWindows {
+    /// The frame index at which each window starts (frames since creation or reset).
+    std::vector<int64_t> starts;
+    /// Per model output: [windows, per-window shape...], as Model::run_windows returns them.
+    std::vector<Tensor> outputs;
+    /// With introspection, per shrinkage unit: [windows, thresholds_per_sample] and [windows].
+    std::vector<Tensor> thresholds;
+    std::vector<Tensor> zero_fractions;
+
+    size_t size() const noexcept { return starts.size(); }
+};
+
+/// Sliding-window inference on a live signal (drsn_stream_*): push chunks of any number of
+/// frames, get back the windows they completed. The results are Model::run_windows' on the
+/// whole signal, bit for bit. Move-only; one thread at a time per Stream; any number of
+/// Streams may share one Model across threads. The Stream keeps the library's model alive
+/// (the Model object may be destroyed first).
+///
+///   drsn::Stream stream(model, 1, 2048, 512);
+///   drsn::StreamWindows w = stream.push(card_buffer, frames);   // interleaved by default
+///   for (size_t i = 0; i < w.size(); ++i) use(w.starts[i], w.outputs[0].data.data() + i * 10);
+class Stream {
+public:
+    /// An empty stream: every call throws DRSN_ERR_INVALID_ARGUMENT.
+    Stream() noexcept = default;
+
+    /// drsn_stream_create with the options of Model::run_windows; `max_waiting` is the latency
+    /// bound (complete windows may wait, unrun, while at most that many are complete) and
+    /// `introspect` adds each window's thresholds and zeroed fractions to the results.
+    Stream(const Model& model, size_t channels, size_t window, size_t hop,
+           drsn_normalization normalization = DRSN_NORMALIZE_ZSCORE, float epsilon = DRSN_ZSCORE_EPSILON_DEFAULT,
+           size_t batch_size = 0, size_t max_waiting = 0, bool introspect = false)
+        : channels_(channels), window_(window) {
+        if (model.get() == nullptr) detail::fail(DRSN_ERR_INVALID_ARGUMENT, "drsn::Stream: the model is empty");
+        detail::check(drsn_stream_create(model.get(), channels, window, hop, normalization, epsilon, batch_size,
+                                         max_waiting, introspect ? DRSN_STREAM_INTROSPECT : 0u, &handle_));
+        const size_t outputs = model.output_count();
+        const std::vector<int64_t> one = model.inputs().at(0).shape.size() == 2
+                                             ? std::vector<int64_t>{1, static_cast<int64_t>(window)}
+                                             : std::vector<int64_t>{1, static_cast<int64_t>(channels),
+                                                                    static_cast<int64_t>(window)};
+        for (size_t j = 0; j < outputs; ++j) {
+            std::vector<int64_t> shape = model.output_shape_for({one}, j);
+            if (!shape.empty()) shape.erase(shape.begin());
+            per_window_.push_back(shape);
+        }
+        if (introspect) units_ = model.shrinkage_units({one});
+    }
+
+    ~Stream() { drsn_stream_destroy(handle_); }
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+    Stream(Stream&& other) noexcept
+        : handle_(std::exchange(other.handle_, nullptr)),
+          channels_(other.channels_),
+          window_(other.window_),
+          per_window_(std::move(other.per_window_)),
+          units_(std::move(other.units_)) {}
+    Stream& operator=(Stream&& other) noexcept {
+        if (this != &other) {
+            drsn_stream_destroy(handle_);
+            handle_ = std::exchange(other.handle_, nullptr);
+            channels_ = other.channels_;
+            window_ = other.window_;
+            per_window_ = std::move(other.per_window_);
+            units_ = std::move(other.units_);
+        }
+        return *this;
+    }
+
+    size_t channels() const noexcept { return channels_; }
+    size_t window() const noexcept { return window_; }
+    /// The C handle (owned by this Stream).
+    drsn_stream* get() const noexcept { return handle_; }
+
+    /// Appends `frames` frames (channels() samples each, laid out as `layout`) and returns the
+    /// windows they completed (drsn_stream_push). `samples` may be nullptr when frames is 0.
+    StreamWindows push(const float* samples, size_t frames, drsn_layout layout = DRSN_LAYOUT_INTERLEAVED) {
+        return call(frames, [&](size_t capacity, float* const* outs, int64_t* starts, float* const* t,
+                                float* const* z, size_t* got, size_t* pending) {
+            return drsn_stream_push(handle_, samples, channels_, frames, layout, capacity, per_window_.size(), outs,
+                                    starts, units_.size(), t, z, got, pending);
+        });
+    }
+    /// push on a vector of frames x channels() floats (its size must be a multiple of channels()).
+    StreamWindows push(const std::vector<float>& samples, drsn_layout layout = DRSN_LAYOUT_INTERLEAVED) {
+        require();
+        if (samples.size() % channels_ != 0)
+            detail::fail(DRSN_ERR_SHAPE_MISMATCH, "drsn::Stream::push: " + std::to_string(samples.size()) +
+                                                      " floats are not a whole number of frames of " +
+                                                      std::to_string(channels_) + " channels");
+        return push(samples.empty() ? nullptr : samples.data(), samples.size() / channels_, layout);
+    }
+
+    /// Returns the complete windows held back by max_waiting (drsn_stream_flush); the frames of
+    /// an incomplete window stay.
+    StreamWindows flush() {
+        return call(0, [&](size_t capacity, float* const* outs, int64_t* starts, float* const* t, float* const* z,
+                           size_t* got, size_t* pending) {
+            return drsn_stream_flush(handle_, capacity, per_window_.size(), outs, starts, units_.size(), t, z, got,
+                                     pending);
+        });
+    }
+
+    /// Forgets every frame and window: the next frame pushed is frame 0 (drsn_stream_reset).
+    void reset() {
+        require();
+        detail::check(drsn_stream_reset(handle_));
+    }
+
+private:
+    void require() const {
+        if (handle_ == nullptr)
+            detail::fail(DRSN_ERR_INVALID_ARGUMENT, "drsn::Stream is empty (moved from or default-constructed)");
+    }
+
+    /// Sizes buffers for every window `frames` more frames can return, runs `c_call` into them.
+    template <class Call>
+    StreamWindows call(size_t frames, Call&& c_call) {
+        require();
+        size_t ready = 0;
+        detail::check(drsn_stream_windows_ready(handle_, frames, &ready));
+        StreamWindows w;
+        w.starts.resize(ready);
+        std::vector<float*> outs, t, z;
+        for (const auto& shape : per_window_) {
+            std::vector<int64_t> full = shape;
+            full.insert(full.begin(), static_cast<int64_t>(ready));
+            w.outputs.push_back(Tensor{full, std::vector<float>(detail::num_elements(full))});
+        }
+        for (const auto& u : units_) {
+            const int64_t per = static_cast<int64_t>(u.thresholds_per_sample);
+            w.thresholds.push_back(Tensor{{static_cast<int64_t>(ready), per}, std::vector<float>(ready * u.thresholds_per_sample)});
+            w.zero_fractions.push_back(Tensor{{static_cast<int64_t>(ready)}, std::vector<float>(ready)});
+        }
+        for (auto& o : w.outputs) outs.push_back(o.data.data());
+        for (auto& x : w.thresholds) t.push_back(x.data.data());
+        for (auto& x : w.zero_fractions) z.push_back(x.data.data());
+        size_t got = 0, pending = 0;
+        detail::check(c_call(ready, outs.empty() ? nullptr : outs.data(), w.starts.empty() ? nullptr : w.starts.data(),
+                             t.empty() ? nullptr : t.data(), z.empty() ? nullptr : z.data(), &got, &pending));
+        if (got > ready)
+            detail::fail(DRSN_ERR_INTERNAL, "drsn_stream: " + std::to_string(got) + " windows written into room for " +
+                                                std::to_string(ready));
+        w.starts.resize(got);
+        auto shrink = [got](Tensor& x) {
+            if (x.shape.empty()) return;
+            const size_t per = x.shape[0] == 0 ? 0 : x.data.size() / static_cast<size_t>(x.shape[0]);
+            x.shape[0] = static_cast<int64_t>(got);
+            x.data.resize(got * per);
+        };
+        for (auto& o : w.outputs) shrink(o);
+        for (auto& x : w.thresholds) shrink(x);
+        for (auto& x : w.zero_fractions) shrink(x);
+        return w;
+    }
+
+    drsn_stream* handle_ = nullptr;
+    size_t channels_ = 0;
+    size_t window_ = 0;
+    std::vector<std::vector<int64_t>> per_window_;
+    std::vector<ShrinkageUnit> units_;
 };
 
 }  // namespace drsn

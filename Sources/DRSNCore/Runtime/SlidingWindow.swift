@@ -40,18 +40,39 @@ public struct SlidingWindow: Sendable {
                 let src = signal + c * length + start
                 let dst = out + (k * channels + c) * window
                 dst.update(from: src, count: window)
-                guard case .zScore(let eps) = normalization else { continue }
-                // Two passes in double precision, as numpy computes (x - mean) / (std + eps):
-                // exact for signals with a large DC offset and a small variance.
-                var sum = 0.0
-                for i in 0..<window { sum += Double(dst[i]) }
-                let mean = sum / Double(window)
-                var squares = 0.0
-                for i in 0..<window { let d = Double(dst[i]) - mean; squares += d * d }
-                let scale = 1 / ((squares / Double(window)).squareRoot() + Double(eps))
-                for i in 0..<window { dst[i] = Float((Double(dst[i]) - mean) * scale) }
+                normalize(dst)
             }
         }
+    }
+
+    /// Normalises one channel of one window (`window` floats) in place as `normalization`
+    /// says. The one implementation: `runWindows` and `SignalStream` both call it, so that a
+    /// stream gives `runWindows`' bits.
+    func normalize(_ dst: UnsafeMutablePointer<Float>) {
+        guard case .zScore(let eps) = normalization else { return }
+        // Two passes in double precision, as numpy computes (x - mean) / (std + eps):
+        // exact for signals with a large DC offset and a small variance. Four partial sums
+        // in a fixed order (index mod 4, then (0 + 1) + (2 + 3)) keep the adds independent.
+        let mean = Self.sum(dst, window) { Double($0) } / Double(window)
+        let squares = Self.sum(dst, window) { let d = Double($0) - mean; return d * d }
+        let scale = 1 / ((squares / Double(window)).squareRoot() + Double(eps))
+        for i in 0..<window { dst[i] = Float((Double(dst[i]) - mean) * scale) }
+    }
+
+    /// sum of term(x[i]) for i < n in double precision, in four interleaved partial sums.
+    @inline(__always)
+    private static func sum(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ term: (Float) -> Double) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= n {
+            s0 += term(x[i]); s1 += term(x[i + 1]); s2 += term(x[i + 2]); s3 += term(x[i + 3])
+            i += 4
+        }
+        while i < n {
+            s0 += term(x[i])
+            i += 1
+        }
+        return (s0 + s1) + (s2 + s3)
     }
 }
 

@@ -33,6 +33,7 @@ from . import _errors
 from ._library import ABI_VERSION, load as _load
 from ._model import LIMITS, NORMALIZATIONS, Model, ShrinkageUnit, TensorInfo, default_limits, window_count
 from ._quantization import QuantizationReport, quantize
+from ._stream import Stream, StreamIntrospection, StreamResult
 
 __version__ = "0.2.0"
 
@@ -50,7 +51,7 @@ def _publish(cls: type) -> None:
     cls.__module__ = __name__
 
 
-for _cls in (Model, TensorInfo, ShrinkageUnit, *(getattr(_errors, _n) for _n in _ERROR_NAMES)):
+for _cls in (Model, TensorInfo, ShrinkageUnit, Stream, StreamResult, StreamIntrospection, *(getattr(_errors, _n) for _n in _ERROR_NAMES)):
     _publish(_cls)
 del _cls, _publish
 
@@ -65,6 +66,9 @@ __all__ = [
     "Model",
     "TensorInfo",
     "ShrinkageUnit",
+    "Stream",
+    "StreamResult",
+    "StreamIntrospection",
     "NORMALIZATIONS",
     "window_count",
     "quantize",

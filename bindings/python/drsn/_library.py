@@ -119,6 +119,34 @@ PROTOTYPES: Dict[str, Tuple[Any, List[Any]]] = {
         [c_void_p, c_size_t, _p_void, _p_void, _p_size, c_size_t, _p_void, _p_size,
          c_size_t, _p_void, _p_size, _p_void, _p_size],
     ),
+    # (model, channels, window, hop, drsn_normalization, float epsilon, batch_size,
+    #  max_waiting, uint32_t flags, drsn_stream** out_stream)
+    "drsn_stream_create": (
+        _status,
+        [c_void_p, c_size_t, c_size_t, c_size_t, c_int, c_float, c_size_t, c_size_t, c_uint32,
+         _p_void],
+    ),
+    "drsn_stream_destroy": (None, [c_void_p]),
+    "drsn_stream_reset": (_status, [c_void_p]),
+    # (stream, output_index, size_t* out_elements)
+    "drsn_stream_output_elements": (_status, [c_void_p, c_size_t, _p_size]),
+    # (stream, frames, size_t* out_windows)
+    "drsn_stream_windows_ready": (_status, [c_void_p, c_size_t, _p_size]),
+    # (stream, const float* samples, channels, frames, drsn_layout, capacity, num_outputs,
+    #  float* const* outputs, int64_t* starts, num_units, float* const* thresholds,
+    #  float* const* zero_fractions, size_t* out_windows, size_t* out_pending)
+    "drsn_stream_push": (
+        _status,
+        [c_void_p, c_void_p, c_size_t, c_size_t, c_int, c_size_t, c_size_t, _p_void, c_void_p,
+         c_size_t, _p_void, _p_void, _p_size, _p_size],
+    ),
+    # (stream, capacity, num_outputs, outputs, starts, num_units, thresholds,
+    #  zero_fractions, size_t* out_windows, size_t* out_pending)
+    "drsn_stream_flush": (
+        _status,
+        [c_void_p, c_size_t, c_size_t, _p_void, c_void_p, c_size_t, _p_void, _p_void, _p_size,
+         _p_size],
+    ),
 }
 
 
@@ -130,6 +158,10 @@ OPTIONAL = frozenset({
     # model summary, sliding windows and threshold introspection
     "drsn_model_summary_json", "drsn_window_count", "drsn_model_run_windows",
     "drsn_model_shrinkage_units", "drsn_model_run_introspect",
+    # streaming
+    "drsn_stream_create", "drsn_stream_destroy", "drsn_stream_reset",
+    "drsn_stream_output_elements", "drsn_stream_windows_ready", "drsn_stream_push",
+    "drsn_stream_flush",
 })
 
 
@@ -149,6 +181,10 @@ PYTHON_NAMES: Dict[str, str] = {
     "drsn_model_shrinkage_units": "Model.shrinkage_units",
     "drsn_model_run_introspect": "Model.run_introspect",
     "drsn_options_get_limit": "drsn.default_limits",
+    "drsn_stream_create": "Model.stream",
+    "drsn_stream_reset": "Stream.reset",
+    "drsn_stream_push": "Stream.push",
+    "drsn_stream_flush": "Stream.flush",
 }
 
 _C_FUNCTION_PREFIX = re.compile(r"(drsn_[a-z0-9_]+): ")

@@ -126,6 +126,44 @@ def window_count(length: int, window: int, hop: int) -> int:
     return int(out.value)
 
 
+def window_options(window: Any, hop: Any, normalize: Any, epsilon: Any,
+                   batch_size: Any) -> Tuple[int, int, int, float, int]:
+    """(window, hop, drsn_normalization code, epsilon, batch_size) of the sliding-window
+    keywords (Model.run_windows, Model.stream), checked: InvalidArgumentError."""
+    window = _count_arg(window, "window", 1)
+    hop = _count_arg(hop, "hop", 1)
+    batch_size = _count_arg(batch_size, "batch_size", 1)
+    if isinstance(normalize, str):
+        normalize = normalize.lower()
+    if normalize not in NORMALIZATIONS:
+        raise InvalidArgumentError(f"normalize must be 'zscore' or None, got {normalize!r}")
+    try:
+        epsilon = float(epsilon)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"epsilon must be a number, got {epsilon!r}") from None
+    if not (math.isfinite(epsilon) and epsilon >= 0):
+        raise InvalidArgumentError(f"epsilon must be finite and >= 0, got {epsilon}")
+    return window, hop, NORMALIZATIONS[normalize], epsilon, batch_size
+
+
+def signal_array(signal: npt.ArrayLike, what: str) -> Float32Array:
+    """A signal as run_windows takes it: float32 (DtypeError otherwise), 1-D [length] or 2-D
+    [channels, length] (ShapeError otherwise), made C-contiguous and aligned if needed."""
+    array = signal if isinstance(signal, np.ndarray) else np.asarray(signal)
+    if array.dtype != _FLOAT32:
+        raise DtypeError(
+            f"{what}: expected float32, got {_describe_dtype(array.dtype)} (drsn never "
+            f"casts silently; convert with .astype(numpy.float32))")
+    if array.ndim not in (1, 2):
+        raise ShapeError(
+            f"{what}: expected a 1-D [length] or 2-D [channels, length] array, got shape "
+            f"{_format_shape(array.shape)}")
+    flags = array.flags
+    if not (flags.c_contiguous and flags.aligned):
+        array = np.require(array, _FLOAT32, ("C_CONTIGUOUS", "ALIGNED"))
+    return array
+
+
 def _count_arg(value: Any, name: str, minimum: int = 0) -> int:
     """An integer argument >= minimum (InvalidArgumentError otherwise; bool is refused)."""
     if isinstance(value, bool):
@@ -734,38 +772,12 @@ class Model:
 
         The model must have one input of shape [N, C, W] (or [N, W] with one channel).
         """
-        window = _count_arg(window, "window", 1)
-        hop = _count_arg(hop, "hop", 1)
-        batch_size = _count_arg(batch_size, "batch_size", 1)
-        if isinstance(normalize, str):
-            normalize = normalize.lower()
-        if normalize not in NORMALIZATIONS:
-            raise InvalidArgumentError(
-                f"normalize must be 'zscore' or None, got {normalize!r}")
-        try:
-            epsilon = float(epsilon)
-        except (TypeError, ValueError):
-            raise InvalidArgumentError(f"epsilon must be a number, got {epsilon!r}") from None
-        if not (math.isfinite(epsilon) and epsilon >= 0):
-            raise InvalidArgumentError(f"epsilon must be finite and >= 0, got {epsilon}")
-        array = signal if isinstance(signal, np.ndarray) else np.asarray(signal)
-        if array.dtype != _FLOAT32:
-            raise DtypeError(
-                f"signal: expected float32, got {_describe_dtype(array.dtype)} (drsn never "
-                f"casts silently; convert with .astype(numpy.float32))")
-        if array.ndim == 1:
-            channels, length = 1, array.shape[0]
-        elif array.ndim == 2:
-            channels, length = array.shape
-        else:
-            raise ShapeError(
-                f"signal: expected a 1-D [length] or 2-D [channels, length] array, got shape "
-                f"{_format_shape(array.shape)}")
+        window, hop, code, epsilon, batch_size = window_options(window, hop, normalize, epsilon,
+                                                                batch_size)
+        array = signal_array(signal, "signal")
+        channels, length = (1, array.shape[0]) if array.ndim == 1 else array.shape
         if channels < 1 or length < 1:
             raise ShapeError(f"signal: shape {_format_shape(array.shape)} holds no samples")
-        flags = array.flags
-        if not (flags.c_contiguous and flags.aligned):
-            array = np.require(array, _FLOAT32, ("C_CONTIGUOUS", "ALIGNED"))
 
         handle = self._begin()
         try:
@@ -781,7 +793,7 @@ class Model:
             caps = (c_size_t * len(outputs))(*[o.size for o in outputs])
             got = c_size_t(0)
             status = run_windows(handle, array.ctypes.data, channels, length, window, hop,
-                                 NORMALIZATIONS[normalize], epsilon, batch_size,
+                                 code, epsilon, batch_size,
                                  len(outputs), out_ptrs, caps, byref(got))
             lib.check(status)
             if got.value != n:
@@ -790,6 +802,21 @@ class Model:
             return outputs
         finally:
             self._end()
+
+    @public_call("Model.stream")
+    def stream(self, window: int, hop: int, channels: int = 1,
+               normalize: Optional[str] = "zscore", epsilon: float = ZSCORE_EPSILON_DEFAULT,
+               batch_size: int = WINDOW_BATCH_DEFAULT, max_waiting: int = 0,
+               introspect: bool = False) -> Stream:
+        """A :class:`drsn.Stream`: :meth:`run_windows` on a live signal pushed in chunks of
+        any size (drsn_stream_create). The keywords are run_windows'; ``channels`` is the
+        signal's channel count, ``max_waiting`` the latency bound (complete windows may
+        wait, unrun, while at most this many are complete, so that several pushes share a
+        batch; 0: every push runs what it completed) and ``introspect`` adds each window's
+        shrinkage thresholds and zeroed fractions to the results. Use it as a context
+        manager, or close it."""
+        return Stream(self, window, hop, channels=channels, normalize=normalize, epsilon=epsilon,
+                      batch_size=batch_size, max_waiting=max_waiting, introspect=introspect)
 
     # ---- threshold introspection -----------------------------------------------------
 
@@ -872,3 +899,6 @@ class Model:
             return outputs, thresholds, zero_fractions
         finally:
             self._end()
+
+
+from ._stream import Stream  # noqa: E402  (Stream uses Model's helpers; Model.stream returns it)

@@ -7,6 +7,9 @@ also ``python3 -m drsn``).
                   [--classes classes.json] [--no-normalize] [--introspect]
                   [--progress | --no-progress]
     drsn bench    MODEL.onnx [--batch 1,64] [--threads 1,2] [--quick]
+    drsn monitor  MODEL.onnx [RECORDING.(wav|npy|csv) | -] --window 2048 --hop 512
+                  [--classes classes.json] [--channels N --format f32|s16] [--rate HZ]
+                  [--realtime] [--jsonl] [--vote N]
 
 It is a thin layer over the binding (:class:`drsn.Model`): everything it computes goes
 through libdrsn. Errors print one line ``drsn: error: ...`` on stderr and exit with a
@@ -26,7 +29,7 @@ import statistics
 import sys
 import time
 import wave
-from typing import IO, Any, Callable, Dict, List, NoReturn, Optional, Sequence, Tuple
+from typing import IO, Any, Callable, Dict, Iterator, List, NoReturn, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -436,20 +439,27 @@ def _chunks(total: int, batch_size: int, progressive: bool) -> List[Tuple[int, i
     return spans
 
 
+def _check_window_input(model: Model, window: int, channels: int, what: str) -> None:
+    """CliError when the model's declared input cannot take windows of `window` samples of
+    `channels` channels (the library would refuse them too, in its own words)."""
+    if len(model.inputs) != 1:
+        return
+    declared = model.inputs[0].shape
+    if declared and declared[-1] is not None and declared[-1] != window:
+        raise CliError(f"the model's input '{model.inputs[0].name}' {_shape(declared)} takes "
+                       f"windows of {declared[-1]} samples; --window is {window}")
+    if len(declared) == 3 and declared[1] is not None and declared[1] != channels:
+        raise CliError(f"the model's input '{model.inputs[0].name}' {_shape(declared)} takes "
+                       f"{declared[1]} channel(s); {what} has {channels}")
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     signal = read_recording(args.recording, args.column)
     channels, length = signal.shape
     window, hop = args.window, args.hop
     with _load_model(args.model, args.threads) as model:
         from ._model import window_count
-        if len(model.inputs) == 1:
-            declared = model.inputs[0].shape
-            if declared and declared[-1] is not None and declared[-1] != window:
-                raise CliError(f"the model's input '{model.inputs[0].name}' {_shape(declared)} takes "
-                               f"windows of {declared[-1]} samples; --window is {window}")
-            if len(declared) == 3 and declared[1] is not None and declared[1] != channels:
-                raise CliError(f"the model's input '{model.inputs[0].name}' {_shape(declared)} takes "
-                               f"{declared[1]} channel(s); the recording has {channels}")
+        _check_window_input(model, window, channels, "the recording")
         total = window_count(length, window, hop)
         if total == 0:
             raise CliError(f"'{args.recording}' has {length} samples per channel, fewer than one "
@@ -537,6 +547,179 @@ def cmd_classify(args: argparse.Namespace) -> int:
                 print(f"  {u:>4}  {unit.thresholds_per_sample:>4}  {mean_t[u].mean():>9.4f}  "
                       f"{mean_z[u]:>15.3f}")
             print(f"  {'all':>4}  {'':>4}  {'':>9}  {np.mean(mean_z):>15.3f}")
+    return 0
+
+
+# ---- monitor -----------------------------------------------------------------------------
+
+#: Raw sample formats of `drsn monitor` on stdin: name -> (numpy dtype, scale to float).
+RAW_FORMATS = {"f32": (np.dtype("<f4"), 1.0), "s16": (np.dtype("<i2"), 1.0 / 32768.0)}
+
+
+def stdin_chunks(stream: IO[bytes], channels: int, fmt: str,
+                 read_size: int = 1 << 16) -> Iterator[np.ndarray]:
+    """Chunks [channels, frames] (float32) of interleaved raw samples as they arrive on a
+    binary stream: each read returns what is there (at most `read_size` bytes), so a live
+    source gives chunks of any size; a partial frame waits for the next read."""
+    dtype, scale = RAW_FORMATS[fmt]
+    frame_bytes = dtype.itemsize * channels
+    fd = stream.fileno() if hasattr(stream, "fileno") else None
+    pending = b""
+    while True:
+        if fd is not None:
+            data = os.read(fd, read_size)
+        else:
+            data = stream.read(read_size)
+        if not data:
+            break
+        pending += data
+        usable = len(pending) - len(pending) % frame_bytes
+        if usable == 0:
+            continue
+        raw, pending = pending[:usable], pending[usable:]
+        samples = np.frombuffer(raw, dtype=dtype).astype(np.float32)
+        if scale != 1.0:
+            samples *= np.float32(scale)
+        yield np.ascontiguousarray(samples.reshape(-1, channels).T)
+    if pending:
+        print(f"{PROG}: warning: the input ended inside a frame ({len(pending)} bytes dropped)",
+              file=sys.stderr)
+
+
+def replay_chunks(signal: np.ndarray, chunk: int, rate: Optional[float],
+                  realtime: bool) -> Iterator[np.ndarray]:
+    """Chunks of `chunk` frames of a recording [channels, length]; with `realtime`, each is
+    handed out when its last sample would have been acquired at `rate` Hz."""
+    start = time.perf_counter()
+    for pos in range(0, signal.shape[1], chunk):
+        end = min(pos + chunk, signal.shape[1])
+        if realtime and rate:
+            delay = start + end / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        yield signal[:, pos:end]
+
+
+class MajorityVote:
+    """The majority class of the last `size` windows; `update` returns True when it changed
+    (the first window sets it)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.recent: List[int] = []
+        self.counts: Dict[int, int] = {}
+        self.current: Optional[int] = None
+
+    def update(self, label: int) -> bool:
+        self.recent.append(label)
+        self.counts[label] = self.counts.get(label, 0) + 1
+        if len(self.recent) > self.size:
+            old = self.recent.pop(0)
+            self.counts[old] -= 1
+        best = max(self.counts.values())
+        if self.current is not None and self.counts.get(self.current, 0) == best:
+            return False  # a tie keeps the current majority
+        leader = max(self.counts, key=lambda k: (self.counts[k], -k))
+        changed = leader != self.current
+        self.current = leader
+        return changed
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    window, hop = args.window, args.hop
+    if args.recording in (None, "-"):
+        if args.realtime:
+            raise UsageError("--realtime replays a file; stdin is read as it arrives")
+        channels = args.channels
+        rate = args.rate
+        chunks: Iterator[np.ndarray] = stdin_chunks(sys.stdin.buffer, channels, args.format)
+        source = f"stdin ({args.format}, {channels} channel(s), interleaved)"
+    else:
+        signal = read_recording(args.recording)
+        channels = signal.shape[0]
+        rate = args.rate
+        if rate is None and args.recording.lower().endswith(".wav"):
+            with wave.open(args.recording, "rb") as w:
+                rate = float(w.getframerate())
+        if args.realtime and not rate:
+            raise UsageError(f"--realtime needs the sampling rate: give --rate for '{args.recording}'")
+        chunk = args.chunk or (max(1, int(round(rate / 100))) if rate else hop)
+        chunks = replay_chunks(signal, chunk, rate, args.realtime)
+        source = (f"{args.recording} ({channels} channel(s) x {signal.shape[1]} samples"
+                  f"{f' at {rate:g} Hz' if rate else ''}, "
+                  f"{'real time' if args.realtime else 'as fast as possible'})")
+    normalize = None if args.no_normalize else "zscore"
+    out = sys.stdout
+
+    def emit(record: Dict[str, Any], text: str) -> None:
+        out.write(json.dumps(record) + "\n" if args.jsonl else text + "\n")
+        out.flush()
+
+    def when(start: int) -> Tuple[Optional[float], str]:
+        if rate:
+            t = start / rate
+            return t, f"{t:10.3f} s"
+        return None, f"sample {start:>10}"
+
+    with _load_model(args.model, args.threads) as model:
+        _check_window_input(model, window, channels, "the signal")
+        classes: Optional[List[str]] = None
+        vote = MajorityVote(args.vote)
+        windows = 0
+        latencies: List[float] = []
+        if not args.jsonl:
+            print(f"monitoring {source}: windows of {window} every {hop} samples", file=sys.stderr)
+        with model.stream(window=window, hop=hop, channels=channels, normalize=normalize,
+                          epsilon=args.epsilon, max_waiting=args.max_waiting) as stream:
+
+            def report(result: Any, arrived: float) -> None:
+                nonlocal classes, windows
+                done = time.perf_counter()
+                logits = result.outputs[0]
+                if logits.shape[0] == 0:
+                    return
+                if logits.ndim != 2:
+                    raise CliError(f"the model's first output has per-window shape "
+                                   f"{_shape(logits.shape[1:])}; monitor needs a vector of class scores")
+                if classes is None:
+                    classes = _load_classes(args.classes, logits.shape[1])
+                probs = _softmax(logits)
+                latency_ms = (done - arrived) * 1e3
+                for start, p in zip(result.starts.tolist(), probs):
+                    label = int(p.argmax())
+                    t, at = when(start)
+                    name = classes[label]
+                    record: Dict[str, Any] = {"event": "window", "index": windows, "start": start,
+                                              "time": t, "class": name, "label": label,
+                                              "confidence": round(float(p[label]), 6),
+                                              "latency_ms": round(latency_ms, 3)}
+                    emit(record, f"{at}  window {windows:>6}  {name:<12} {float(p[label]):.3f}")
+                    windows += 1
+                    latencies.append(latency_ms)
+                    if vote.update(label):
+                        votes = vote.counts[label]
+                        emit({"event": "majority", "index": windows - 1, "start": start, "time": t,
+                              "class": name, "label": label, "votes": votes, "of": len(vote.recent)},
+                             f"{at}  majority -> {name} ({votes} of the last {len(vote.recent)} windows)")
+
+            try:
+                for chunk_array in chunks:
+                    arrived = time.perf_counter()
+                    report(stream.push(chunk_array if channels > 1 else chunk_array[0]), arrived)
+            except KeyboardInterrupt:
+                pass  # stop reading; the windows waiting are still reported
+            report(stream.flush(), time.perf_counter())
+    majority = classes[vote.current] if classes is not None and vote.current is not None else None
+    summary: Dict[str, Any] = {"event": "end", "windows": windows, "majority": majority}
+    if latencies:
+        summary["latency_ms_p50"] = round(float(np.percentile(latencies, 50)), 3)
+        summary["latency_ms_p99"] = round(float(np.percentile(latencies, 99)), 3)
+    if args.jsonl:
+        emit(summary, "")
+    else:
+        lat = (f"; push-to-output latency p50 {summary['latency_ms_p50']:.2f} ms, "
+               f"p99 {summary['latency_ms_p99']:.2f} ms" if latencies else "")
+        print(f"end: {windows} windows; majority {majority or '(none)'}{lat}", file=sys.stderr)
     return 0
 
 
@@ -714,6 +897,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=None, help="sampling rate in Hz (only to print the duration)")
     p.set_defaults(fn=cmd_classify)
 
+    p = sub.add_parser("monitor", help="classify a live signal (stdin, or a replayed file) window by window")
+    common(p)
+    p.add_argument("recording", nargs="?", default=None,
+                   help="a .wav, .npy or .csv recording to replay; '-' or nothing: raw interleaved "
+                        "samples from stdin (--format, --channels)")
+    p.add_argument("--window", type=_positive_int, required=True, help="window length in samples")
+    p.add_argument("--hop", type=_positive_int, default=None, help="hop in samples (default: --window)")
+    p.add_argument("--classes", help="JSON list of class names in output order")
+    p.add_argument("--channels", type=_positive_int, default=1, help="channels of the stdin signal (default 1)")
+    p.add_argument("--format", choices=sorted(RAW_FORMATS), default="f32",
+                   help="stdin samples: f32 (float32) or s16 (16-bit PCM, scaled to [-1, 1)); "
+                        "little-endian, interleaved (default f32)")
+    p.add_argument("--rate", type=float, default=None,
+                   help="sampling rate in Hz (times in seconds; .wav files carry theirs)")
+    p.add_argument("--realtime", action="store_true",
+                   help="replay the file at its real rate (default: as fast as possible)")
+    p.add_argument("--chunk", type=_positive_int, default=None,
+                   help="frames per chunk when replaying a file (default: 10 ms, or --hop without a rate)")
+    p.add_argument("--vote", type=_positive_int, default=10,
+                   help="the majority class is taken over the last N windows (default 10)")
+    p.add_argument("--jsonl", action="store_true", help="one JSON object per line (events window, majority, end)")
+    p.add_argument("--no-normalize", action="store_true",
+                   help="feed windows as cut (default: z-score per window and channel)")
+    p.add_argument("--epsilon", type=float, default=ZSCORE_EPSILON_DEFAULT,
+                   help=f"z-score epsilon (default {ZSCORE_EPSILON_DEFAULT:g})")
+    p.add_argument("--max-waiting", type=int, default=0,
+                   help="windows that may wait to share a batch (latency bound; default 0)")
+    p.set_defaults(fn=cmd_monitor)
+
     p = sub.add_parser("bench", help="time drsn (and onnxruntime when installed)")
     common(p, threads=False)
     p.add_argument("--batch", type=_int_list, default=[1, 64], help="batch sizes, e.g. 1,64")
@@ -781,8 +993,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"drsn {__version__} (binding), libdrsn {library_version()} at {library_path()}{isa}")
             return 0
         if args.command is None:
-            raise UsageError(f"choose a command: inspect, run, classify, bench or quantize (see `{PROG} --help`)")
-        if getattr(args, "hop", None) is None and args.command == "classify":
+            raise UsageError(f"choose a command: inspect, run, classify, monitor, bench or quantize (see `{PROG} --help`)")
+        if getattr(args, "hop", None) is None and args.command in ("classify", "monitor"):
             args.hop = args.window
         command: Callable[[argparse.Namespace], int] = args.fn
         return command(args)

@@ -146,7 +146,7 @@ extension ISAKernels {
                                    multiplier: UnsafePointer<Float>, outputCodes: QuantizedOperand,
                                    output: UnsafeMutablePointer<Float>, scratch: UnsafeMutableRawPointer,
                                    images: Range<Int>, blocks: Range<Int>) {
-        let inputZeroPoint = inputCodes.zeroPoint, outputMin = outputCodes.min, outputMax = outputCodes.max
+        let outputMin = outputCodes.min, outputMax = outputCodes.max
         let l = qconvLayout(p)
         let taps = scratch.bindMemory(to: Int.self, capacity: l.taps)
         let acc = (scratch + l.taps * MemoryLayout<Int>.stride).bindMemory(to: Int32.self, capacity: 64)
@@ -157,7 +157,7 @@ extension ISAKernels {
             taps[t] = (ky * p.dilationHeight * l.cols + kx * p.dilationWidth) * 2
         }
         let inPlane = p.inHeight * p.inWidth, outPlane = p.outHeight * p.outWidth
-        let zx = inputZeroPoint, zy = outputCodes.zeroPoint
+        let zy = outputCodes.zeroPoint
         let weightsPerBlock = l.taps * l.pairs * 4
         // Per image and group: pack the input once, then walk the output in stripes of 16
         // positions and run every channel block on a stripe while its input is in cache.

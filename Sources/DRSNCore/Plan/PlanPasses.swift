@@ -1,7 +1,8 @@
 /// The plan-level passes, in order, run on the bound steps of every plan
 /// (`ExecutionPlan.init`) before memory planning and parallelization:
 ///
-///  0. quantize-dequantize fusion (`QuantizationFusion`): a DequantizeLinear step right
+///  0. in plans with quantized steps only (the three int8 passes are not listed otherwise):
+///     quantize-dequantize fusion (`QuantizationFusion`): a DequantizeLinear step right
 ///     after a QuantizeLinear computed in the QuantizeLinear's pass; QLinearConv steps that
 ///     quantize their float input and dequantize their output themselves;
 ///  1. shrinkage unit fusion (`ShrinkageFusion`): soft thresholding (+ the residual add)
@@ -41,15 +42,17 @@ enum PlanPasses {
         var report: [Entry] = []
         var units: [ShrinkageFusion.Unit] = []
         if fuse {
-            report.append(Entry(name: "quantize-dequantize fusion",
-                                count: QuantizationFusion.fuseRoundTrips(&steps, protected: protected),
-                                what: "DequantizeLinear steps computed by the QuantizeLinear before them"))
-            report.append(Entry(name: "int8 conv input fusion",
-                                count: QuantizationFusion.fuseConvInputs(&steps, protected: protected),
-                                what: "QLinearConv steps quantizing their float input themselves"))
-            report.append(Entry(name: "int8 conv output fusion",
-                                count: QuantizationFusion.fuseConvOutputs(&steps, protected: protected),
-                                what: "DequantizeLinear steps computed by the QLinearConv before them"))
+            if steps.contains(where: { $0.kernel is QuantizeLinearStep || $0.kernel is QLinearConvStep }) {
+                report.append(Entry(name: "quantize-dequantize fusion",
+                                    count: QuantizationFusion.fuseRoundTrips(&steps, protected: protected),
+                                    what: "DequantizeLinear steps computed by the QuantizeLinear before them"))
+                report.append(Entry(name: "int8 conv input fusion",
+                                    count: QuantizationFusion.fuseConvInputs(&steps, protected: protected),
+                                    what: "QLinearConv steps quantizing their float input themselves"))
+                report.append(Entry(name: "int8 conv output fusion",
+                                    count: QuantizationFusion.fuseConvOutputs(&steps, protected: protected),
+                                    what: "DequantizeLinear steps computed by the QLinearConv before them"))
+            }
             units = ShrinkageFusion.run(&steps, protected: protected, sizes: sizes)
             report.append(Entry(name: "shrinkage unit fusion", count: units.count,
                                 what: "units: |r| mean, soft threshold + residual add"))

@@ -24,24 +24,15 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "bindings", "python"))
+sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
 
 import drsn  # noqa: E402
+from noise_introspection import add_noise, normalise  # noqa: E402  (same noise and z-score)
 
-WIN, TRAIN_HOP, TRAIN_FRACTION, EPS = 2048, 512, 0.7, 1e-8
+WIN, TRAIN_HOP, TRAIN_FRACTION = 2048, 512, 0.7
 SNRS = [None, 8.0, 4.0, 0.0, -4.0]
-
-
-def normalise(w: np.ndarray) -> np.ndarray:
-    w = w.astype(np.float64)
-    return ((w - w.mean(1, keepdims=True)) / (w.std(1, keepdims=True) + EPS)).astype(np.float32)
-
-
-def add_noise(raw: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
-    p = np.mean(raw.astype(np.float64) ** 2, axis=1, keepdims=True)
-    sigma = np.sqrt(p / (10.0 ** (snr_db / 10.0)))
-    return (raw + sigma * rng.standard_normal(raw.shape)).astype(np.float32)
 
 
 def training_windows(data_dir: str, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

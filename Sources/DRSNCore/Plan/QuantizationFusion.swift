@@ -7,10 +7,7 @@
 enum QuantizationFusion {
     /// Returns the number of DequantizeLinear steps absorbed.
     static func fuseRoundTrips(_ steps: inout [Step], protected: Set<Int>) -> Int {
-        var readers: [Int: [Int]] = [:]
-        for (i, s) in steps.enumerated() {
-            for case .value(let v) in s.inputs { readers[v, default: []].append(i) }
-        }
+        let readers = readersByValue(steps)
         var removed = Set<Int>()
         for j in 0..<steps.count {
             guard var q = steps[j].kernel(as: QuantizeLinearStep.self), !q.dequantize, !q.writesValues,
@@ -39,10 +36,7 @@ enum QuantizationFusion {
     /// convolutions read its float input and quantize it while packing it. Returns the
     /// number of convolutions changed.
     static func fuseConvInputs(_ steps: inout [Step], protected: Set<Int>) -> Int {
-        var readers: [Int: [Int]] = [:]
-        for (i, s) in steps.enumerated() {
-            for case .value(let v) in s.inputs { readers[v, default: []].append(i) }
-        }
+        let readers = readersByValue(steps)
         var fused = 0
         for j in 0..<steps.count {
             guard var q = steps[j].kernel(as: QuantizeLinearStep.self), !q.dequantize, q.writesCodes, q.perTensor,
@@ -78,10 +72,7 @@ enum QuantizationFusion {
     /// convolution's own output scale and zero point) writes the dequantized values itself.
     /// Returns the number of DequantizeLinear steps absorbed.
     static func fuseConvOutputs(_ steps: inout [Step], protected: Set<Int>) -> Int {
-        var readers: [Int: [Int]] = [:]
-        for (i, s) in steps.enumerated() {
-            for case .value(let v) in s.inputs { readers[v, default: []].append(i) }
-        }
+        let readers = readersByValue(steps)
         var removed = Set<Int>()
         for j in 0..<steps.count {
             guard var c = steps[j].kernel(as: QLinearConvStep.self), c.output.scale == 0 else { continue }
@@ -96,5 +87,14 @@ enum QuantizationFusion {
         }
         steps = steps.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
         return removed.count
+    }
+
+    /// The steps reading each runtime value id.
+    static func readersByValue(_ steps: [Step]) -> [Int: [Int]] {
+        var readers: [Int: [Int]] = [:]
+        for (i, s) in steps.enumerated() {
+            for case .value(let v) in s.inputs { readers[v, default: []].append(i) }
+        }
+        return readers
     }
 }

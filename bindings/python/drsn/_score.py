@@ -1,0 +1,434 @@
+"""Scoring one range of windows of one recording: the work of a :mod:`drsn.dask` task.
+
+Nothing here imports Dask; it runs in the worker processes (and in the client, which
+probes the recordings to plan the ranges). It needs numpy and pyarrow.
+
+* :func:`probe` reads a recording's header only: channels and length, or ``length=None``
+  for a format that must be parsed whole (.csv / .txt) and is then scored by one task.
+* :func:`read_samples` reads samples ``[start, stop)`` of every channel: .npy through a
+  memory map, .wav by seeking to the first frame, .parquet by the row groups that hold
+  the range. Values are converted exactly as ``drsn classify`` converts them
+  (:func:`drsn.cli.read_recording`), so a range equals the same slice of the whole
+  recording read at once.
+* :func:`score_range` runs the windows ``[first, first + count)`` of one recording with
+  :meth:`drsn.Model.run_windows` on a model cached per process (:func:`cached_model`) and
+  returns one row per window as a :class:`pyarrow.Table` (:func:`result_schema`), or the
+  reason the recording cannot be scored. Problems of the recording (unreadable, wrong
+  shape, NaN, too short) are returned, not raised, so that they fail the recording and
+  not the job; OSError is raised so that the scheduler retries the task (a network file
+  system's hiccup), and so is anything unexpected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import wave
+from collections import OrderedDict
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+import numpy as np
+import pyarrow as pa
+
+from . import _errors
+from ._model import Model, window_count
+from .cli import CliError, _read_csv, _softmax, _windows_of, decode_pcm
+
+#: Formats read range by range; the others (.csv, .txt) are parsed whole by one task.
+SPLITTABLE_FORMATS = (".npy", ".wav", ".parquet")
+#: Every format :func:`read_samples` reads.
+FORMATS = SPLITTABLE_FORMATS + (".csv", ".txt")
+#: Schema metadata key of a results table (JSON: parameters and failed recordings).
+METADATA_KEY = b"drsn.score"
+#: Models kept loaded per process (least recently used first out).
+MODEL_CACHE_SIZE = 4
+
+
+class RecordingError(Exception):
+    """A recording that cannot be scored: its rows fail, the job goes on."""
+
+
+class RecordingInfo(NamedTuple):
+    """What :func:`probe` learns from a recording's header."""
+
+    channels: Optional[int]  # None (with length None): known only once parsed (.csv, .txt)
+    length: Optional[int]    # samples per channel
+
+
+class Settings(NamedTuple):
+    """Everything a task needs besides its range; the same for every task of a job."""
+
+    model_path: str
+    model_sha256: str
+    window: int
+    hop: int
+    normalization: Optional[str]   # "zscore" or None
+    epsilon: float
+    batch_size: int
+    threads: int                   # num_threads of the worker's Model
+    introspect: bool
+    classes: Optional[Tuple[str, ...]]
+    column: Optional[int]
+
+
+class Range(NamedTuple):
+    """Windows ``[first, first + count)`` of one recording; ``count=None``: all of them
+    (a recording whose length is known only once it is read). ``recording`` is the path
+    as given (rows and messages name it), ``path`` the one to read (absolute, so that
+    workers started in another folder find it)."""
+
+    recording: str
+    path: str
+    first: int
+    count: Optional[int]
+
+
+class RangeResult(NamedTuple):
+    """A task's result: the rows of its windows, or why the recording failed."""
+
+    table: Optional[pa.Table]
+    error: Optional[str]
+
+
+# ---- reading recordings ------------------------------------------------------------------
+
+def _format(path: str) -> str:
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in FORMATS:
+        raise RecordingError(f"'{path}': unknown recording format '{ext or '(none)'}' "
+                             f"(expected {', '.join(FORMATS)})")
+    return ext
+
+
+def _open_npy(path: str) -> np.ndarray:
+    """The .npy array memory-mapped, as [channels, length] (a view; nothing is read)."""
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, EOFError) as exc:  # bad header, truncated data, an empty file
+        raise RecordingError(f"'{path}' is not a readable .npy array ({exc})") from None
+    if not isinstance(array, np.ndarray):
+        raise RecordingError(f"'{path}' holds several arrays (.npz); give a single .npy array")
+    if array.dtype.kind not in "fiu":
+        raise RecordingError(f"'{path}': expected real numbers, got dtype {array.dtype}")
+    if array.ndim == 1:
+        return array[None, :]
+    if array.ndim != 2:
+        raise RecordingError(f"'{path}': expected a 1-D [length] or 2-D [channels, length] "
+                             f"array, got shape {list(array.shape)}")
+    return array
+
+
+def _wav_header(path: str) -> Tuple[int, int, int]:
+    """(channels, sample width in bytes, frames) of a PCM .wav file."""
+    try:
+        with wave.open(path, "rb") as w:
+            return w.getnchannels(), w.getsampwidth(), w.getnframes()
+    except (wave.Error, EOFError) as exc:
+        raise RecordingError(f"'{path}': not a PCM .wav file ({exc})") from None
+
+
+def _parquet_file(path: str) -> Any:
+    import pyarrow.parquet as pq
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        raise RecordingError(f"'{path}' is not a readable Parquet file ({exc})") from None
+
+
+def _parquet_columns(path: str, schema: pa.Schema) -> List[str]:
+    names = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)]
+    if not names:
+        raise RecordingError(f"'{path}': no numeric column to score")
+    return names
+
+
+def probe(path: str, column: Optional[int] = None) -> RecordingInfo:
+    """Channels and length of a recording from its header (RecordingError when it cannot
+    be read). Reads the whole file only for .csv / .txt, and then only to count."""
+    if not os.path.exists(path):
+        raise RecordingError(f"recording '{path}' does not exist")
+    ext = _format(path)
+    if ext == ".npy":
+        channels, length = _open_npy(path).shape
+    elif ext == ".wav":
+        channels, _, length = _wav_header(path)
+    elif ext == ".parquet":
+        pf = _parquet_file(path)
+        channels = len(_parquet_columns(path, pf.schema_arrow))
+        length = pf.metadata.num_rows
+    else:
+        return RecordingInfo(None, None)
+    if column is not None:
+        if not 0 <= column < channels:
+            raise RecordingError(f"'{path}': column {column} requested, the recording has "
+                                 f"{channels} channel(s)")
+        channels = 1
+    return RecordingInfo(int(channels), int(length))
+
+
+def read_samples(path: str, start: int, stop: Optional[int],
+                 column: Optional[int] = None) -> np.ndarray:
+    """Samples ``[start, stop)`` (``stop=None``: to the end) of every channel (or of channel
+    ``column``) as float32 [channels, n], converted like :func:`drsn.cli.read_recording`.
+    RecordingError for an unreadable, truncated or non-finite recording."""
+    ext = _format(path)
+    if ext == ".npy":
+        full = _open_npy(path)
+        if column is not None:
+            full = full[column:column + 1]
+        end = full.shape[1] if stop is None else stop
+        if end > full.shape[1]:
+            raise RecordingError(f"'{path}' holds {full.shape[1]} samples per channel, "
+                                 f"fewer than the {end} planned (the file changed)")
+        try:
+            part = np.ascontiguousarray(full[:, start:end], dtype=np.float32)
+        except (OSError, ValueError) as exc:  # a mapped page that cannot be read
+            raise RecordingError(f"'{path}': reading samples {start}..{end} failed ({exc})") from None
+    elif ext == ".wav":
+        channels, width, frames = _wav_header(path)
+        end = frames if stop is None else stop
+        try:
+            with wave.open(path, "rb") as w:
+                w.setpos(start)
+                raw = w.readframes(end - start)
+        except (wave.Error, EOFError) as exc:
+            raise RecordingError(f"'{path}': not a PCM .wav file ({exc})") from None
+        if len(raw) != (end - start) * channels * width:
+            raise RecordingError(f"'{path}' is truncated: its header declares {frames} frames, "
+                                 f"frames {start}..{end} hold {len(raw)} of "
+                                 f"{(end - start) * channels * width} bytes")
+        try:
+            data = decode_pcm(raw, width, channels, path)
+        except CliError as exc:
+            raise RecordingError(str(exc)) from None
+        if column is not None:
+            data = data[column:column + 1]
+        part = np.ascontiguousarray(data, dtype=np.float32)
+    elif ext == ".parquet":
+        part = _read_parquet(path, start, stop, column)
+    else:
+        try:
+            data = _read_csv(path)
+        except CliError as exc:
+            raise RecordingError(str(exc)) from None
+        if column is not None:
+            if not 0 <= column < data.shape[0]:
+                raise RecordingError(f"'{path}': column {column} requested, the recording "
+                                     f"has {data.shape[0]} channel(s)")
+            data = data[column:column + 1]
+        part = np.ascontiguousarray(data[:, start:stop], dtype=np.float32)
+    if not np.all(np.isfinite(part)):
+        raise RecordingError(f"'{path}': the recording contains NaN or infinite values")
+    return part
+
+
+def _read_parquet(path: str, start: int, stop: Optional[int], column: Optional[int]) -> np.ndarray:
+    """Rows [start, stop) of the numeric columns (channels), reading only the row groups
+    that hold them."""
+    pf = _parquet_file(path)
+    names = _parquet_columns(path, pf.schema_arrow)
+    if column is not None:
+        names = names[column:column + 1]
+    meta = pf.metadata
+    end = meta.num_rows if stop is None else stop
+    if end > meta.num_rows:
+        raise RecordingError(f"'{path}' holds {meta.num_rows} rows, fewer than the {end} planned "
+                             f"(the file changed)")
+    groups, first_row, row = [], None, 0
+    for g in range(meta.num_row_groups):
+        n = meta.row_group(g).num_rows
+        if row + n > start and row < end:
+            groups.append(g)
+            if first_row is None:
+                first_row = row
+        row += n
+    try:
+        table = pf.read_row_groups(groups, columns=names) if groups else None
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        raise RecordingError(f"'{path}': reading rows {start}..{end} failed ({exc})") from None
+    if table is None or first_row is None:
+        return np.zeros((len(names), 0), np.float32)
+    table = table.slice(start - first_row, end - start)
+    channels = []
+    for name in names:
+        values = table.column(name)
+        if values.null_count:
+            raise RecordingError(f"'{path}': column '{name}' has missing values")
+        channels.append(values.to_numpy().astype(np.float32))
+    return np.stack(channels)
+
+
+# ---- the model, once per process --------------------------------------------------------
+
+_MODELS: "OrderedDict[Tuple[str, int], Model]" = OrderedDict()
+_MODELS_LOCK = threading.Lock()
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cached_model(path: str, sha256: str, threads: int) -> Model:
+    """The model whose file has this SHA-256, loaded once per process (and thread count).
+    Loads it from ``path`` the first time, from the bytes it hashed: a file that differs
+    from the one the client hashed (another file at that path on this machine, or one
+    replaced during the job) raises RuntimeError instead of scoring with another model."""
+    key = (sha256, threads)
+    with _MODELS_LOCK:
+        model = _MODELS.get(key)
+        if model is not None:
+            _MODELS.move_to_end(key)
+            return model
+    with open(path, "rb") as f:
+        data = f.read()
+    found = hashlib.sha256(data).hexdigest()
+    if found != sha256:
+        raise RuntimeError(f"the model file '{path}' on this worker has SHA-256 {found[:16]}..., "
+                           f"the client scored with {sha256[:16]}...: the file differs between "
+                           f"machines or was replaced during the job")
+    loaded = Model(data, num_threads=threads)
+    with _MODELS_LOCK:
+        model = _MODELS.setdefault(key, loaded)
+        _MODELS.move_to_end(key)
+        while len(_MODELS) > MODEL_CACHE_SIZE:
+            _MODELS.popitem(last=False)
+    return model
+
+
+# ---- results --------------------------------------------------------------------------
+
+def result_schema(classes: bool, introspect: bool) -> pa.Schema:
+    """Columns of a results table: one row per window."""
+    fields = [
+        pa.field("recording", pa.string(), nullable=False),
+        pa.field("window", pa.int64(), nullable=False),
+        pa.field("start", pa.int64(), nullable=False),
+        pa.field("label", pa.int32(), nullable=False),
+    ]
+    if classes:
+        fields.append(pa.field("label_name", pa.string(), nullable=False))
+    fields += [
+        pa.field("confidence", pa.float32(), nullable=False),
+        pa.field("outputs", pa.list_(pa.float32()), nullable=False),
+    ]
+    if introspect:
+        fields += [pa.field("tau_mean", pa.list_(pa.float32()), nullable=False),
+                   pa.field("zeroed_fraction", pa.list_(pa.float32()), nullable=False)]
+    return pa.schema(fields)
+
+
+def _lists(values: np.ndarray) -> pa.Array:
+    """[n, k] float32 -> list<float32> of n lists of k values."""
+    n, k = values.shape
+    offsets = pa.array(np.arange(n + 1, dtype=np.int32) * k, pa.int32())
+    flat = pa.array(np.ascontiguousarray(values, np.float32).reshape(-1), pa.float32())
+    return pa.ListArray.from_arrays(offsets, flat)
+
+
+def _introspect(model: Model, signal: np.ndarray, count: int,
+                settings: Settings) -> Tuple[np.ndarray, np.ndarray]:
+    """Per window and shrinkage unit: the mean tau and the zeroed fraction, [count, units]
+    each (as ``drsn classify --introspect`` computes them, batch by batch)."""
+    rank2 = len(model.inputs[0].shape) == 2
+    taus: List[np.ndarray] = []
+    zeroed: List[np.ndarray] = []
+    for first in range(0, count, settings.batch_size):
+        n = min(settings.batch_size, count - first)
+        batch = _windows_of(signal, first, n, settings.window, settings.hop,
+                            settings.normalization is not None, settings.epsilon)
+        if rank2:
+            batch = batch[:, 0, :]
+        _, th, zf = model.run_introspect(batch)
+        units = len(th)
+        taus.append(np.stack([t.mean(axis=1) for t in th], axis=1) if units
+                    else np.zeros((n, 0), np.float32))
+        zeroed.append(np.stack(zf, axis=1) if units else np.zeros((n, 0), np.float32))
+    return (np.concatenate(taus).astype(np.float32), np.concatenate(zeroed).astype(np.float32))
+
+
+def score_range(task: Range, settings: Settings) -> RangeResult:
+    """Scores windows ``[task.first, task.first + task.count)`` of ``task.recording``."""
+    try:
+        return RangeResult(_score(task, settings), None)
+    except RecordingError as exc:
+        return RangeResult(None, str(exc))
+    except _errors.Error as exc:  # the library refused this recording's windows
+        return RangeResult(None, f"'{task.recording}': {exc}")
+
+
+def _read(task: Range, start: int, stop: Optional[int], column: Optional[int]) -> np.ndarray:
+    """read_samples of the task's file; messages name the recording as given."""
+    try:
+        return read_samples(task.path, start, stop, column)
+    except RecordingError as exc:
+        raise RecordingError(str(exc).replace(f"'{task.path}'", f"'{task.recording}'")) from None
+
+
+def _score(task: Range, settings: Settings) -> pa.Table:
+    model = cached_model(settings.model_path, settings.model_sha256, settings.threads)
+    window, hop = settings.window, settings.hop
+    if task.count is None:
+        signal = _read(task, 0, None, settings.column)
+        count = window_count(signal.shape[1], window, hop)
+        if count == 0:
+            raise RecordingError(f"'{task.recording}' has {signal.shape[1]} samples per channel, "
+                                 f"fewer than one window of {window}")
+        first = 0
+    else:
+        first, count = task.first, task.count
+        start = first * hop
+        signal = _read(task, start, start + (count - 1) * hop + window, settings.column)
+    declared = model.inputs[0].shape
+    if len(declared) == 3 and declared[1] is not None and declared[1] != signal.shape[0]:
+        raise RecordingError(f"'{task.recording}' has {signal.shape[0]} channel(s), the model's "
+                             f"input takes {declared[1]}")
+    (logits, *_rest) = model.run_windows(signal[0] if signal.shape[0] == 1 else signal, window,
+                                         hop, normalize=settings.normalization,
+                                         epsilon=settings.epsilon, batch_size=settings.batch_size)
+    if logits.shape[0] != count:
+        raise RuntimeError(f"run_windows returned {logits.shape[0]} windows for a range of {count}")
+    scores = logits.reshape(count, -1)
+    probs = _softmax(scores)
+    label = probs.argmax(axis=1).astype(np.int32)
+    windows = np.arange(first, first + count, dtype=np.int64)
+    columns: Dict[str, Any] = {
+        "recording": pa.array([task.recording] * count, pa.string()),
+        "window": pa.array(windows, pa.int64()),
+        "start": pa.array(windows * hop, pa.int64()),
+        "label": pa.array(label, pa.int32()),
+    }
+    if settings.classes is not None:
+        names = np.array(settings.classes, dtype=object)
+        columns["label_name"] = pa.array(names[label], pa.string())
+    columns["confidence"] = pa.array(probs[np.arange(count), label].astype(np.float32), pa.float32())
+    columns["outputs"] = _lists(scores)
+    if settings.introspect:
+        taus, zeroed = _introspect(model, signal, count, settings)
+        columns["tau_mean"] = _lists(taus)
+        columns["zeroed_fraction"] = _lists(zeroed)
+    schema = result_schema(settings.classes is not None, settings.introspect)
+    return pa.table(columns, schema=schema)
+
+
+def plan_ranges(path: str, absolute: str, info: RecordingInfo, window: int, hop: int,
+                windows_per_task: int) -> List[Range]:
+    """The ranges of a probed recording: ``windows_per_task`` windows each (the last one
+    shorter). RecordingError when it holds no full window."""
+    if info.length is None:
+        return [Range(path, absolute, 0, None)]
+    total = window_count(info.length, window, hop)
+    if total == 0:
+        raise RecordingError(f"'{path}' has {info.length} samples per channel, fewer than one "
+                             f"window of {window}")
+    return [Range(path, absolute, first, min(windows_per_task, total - first))
+            for first in range(0, total, windows_per_task)]
+
+
+__all__: Sequence[str] = ["FORMATS", "METADATA_KEY", "Range", "RangeResult", "RecordingError",
+                          "RecordingInfo", "Settings", "cached_model", "file_sha256", "plan_ranges",
+                          "probe", "read_samples", "result_schema", "score_range"]

@@ -180,7 +180,9 @@ def test_dataframe_variant(client, recordings, tmp_path):
     bad.write_bytes(b"\x93NUMPY garbage")
     frame = drsn_dask.score_dataframe(MODEL, paths[:3] + [str(bad)], hop=HOP,
                                       windows_per_task=PER_TASK)
-    assert frame.npartitions == 2 + 1 + 2 + 1
+    # the planning failure, then tasks of at most 64 windows: a[0:64], a[64] + b[0:9],
+    # c[0:64], c[64:70]
+    assert frame.npartitions == 5
     df = frame.compute()
     ok = df[df["error"].isna()]
     errors = df[df["error"].notna()]
@@ -190,6 +192,52 @@ def test_dataframe_variant(client, recordings, tmp_path):
         rows = ok[ok["recording"] == path]
         assert rows["window"].tolist() == list(range(len(reference(path))))
         assert np.array_equal(np.array(rows["outputs"].tolist(), np.float32), reference(path))
+
+
+@pytest.mark.parametrize("layout", ["1d", "c3", "fortran3", "big_endian", "int16", "wav2"])
+def test_read_samples_reads_ranges_like_read_recording(tmp_path, layout):
+    """A range read from the file equals the same slice of the whole recording as
+    `drsn classify` reads it, for every .npy layout and a 2-channel .wav, per channel too."""
+    from drsn._score import probe, read_samples
+    rng = np.random.default_rng(3)
+    path = tmp_path / ("rec.wav" if layout == "wav2" else "rec.npy")
+    if layout == "1d":
+        np.save(path, rng.standard_normal(5000).astype(np.float32))
+    elif layout == "c3":
+        np.save(path, rng.standard_normal((3, 5000)))
+    elif layout == "fortran3":
+        np.save(path, np.asfortranarray(rng.standard_normal((3, 5000)).astype(np.float32)))
+    elif layout == "big_endian":
+        np.save(path, rng.standard_normal((2, 5000)).astype(">f4"))
+    elif layout == "int16":
+        np.save(path, rng.integers(-30000, 30000, 5000).astype(np.int16))
+    else:
+        pcm = rng.integers(-30000, 30000, (5000, 2)).astype("<i2")
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(pcm.tobytes())
+    whole = read_recording(str(path))
+    channels = whole.shape[0]
+    assert probe(str(path)) == (channels, 5000)
+    for start, stop in [(0, 5000), (0, 1), (1234, 4321), (4999, 5000)]:
+        got = read_samples(str(path), start, stop)
+        assert got.dtype == np.float32 and np.array_equal(got, whole[:, start:stop])
+        got = read_samples(str(path), start, stop, column=channels - 1)
+        assert np.array_equal(got, whole[channels - 1:, start:stop])
+    assert np.array_equal(read_samples(str(path), 100, None), whole[:, 100:])
+
+
+def test_pack_groups_short_recordings_and_splits_long_ones():
+    from drsn._score import Range, pack
+    ranges = [[Range("a", "/a", 0, 10)], [Range("b", "/b", 0, 192), Range("b", "/b", 192, 5)],
+              [Range("c", "/c", 0, None)], [Range("d", "/d", 0, 20)], [Range("e", "/e", 0, 30)]]
+    tasks, where = pack(ranges, 64)
+    assert [[(r.recording, r.first, r.count) for r in t] for t in tasks] == [
+        [("a", 0, 10)], [("b", 0, 64)], [("b", 64, 64)], [("b", 128, 64)],
+        [("b", 192, 5)], [("c", 0, None)], [("d", 0, 20), ("e", 0, 30)]]
+    assert where == [[(0, 0)], [(1, 0), (2, 0), (3, 0), (4, 0)], [(5, 0)], [(6, 0)], [(6, 1)]]
 
 
 # ---- fault tolerance ---------------------------------------------------------------------------

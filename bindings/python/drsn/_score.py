@@ -5,9 +5,9 @@ probes the recordings to plan the ranges). It needs numpy and pyarrow.
 
 * :func:`probe` reads a recording's header only: channels and length, or ``length=None``
   for a format that must be parsed whole (.csv / .txt) and is then scored by one task.
-* :func:`read_samples` reads samples ``[start, stop)`` of every channel: .npy through a
-  memory map, .wav by seeking to the first frame, .parquet by the row groups that hold
-  the range. Values are converted exactly as ``drsn classify`` converts them
+* :func:`read_samples` reads samples ``[start, stop)`` of every channel, and only those:
+  .npy and .wav by seeking to the first sample, .parquet by the row groups that hold the
+  range. Values are converted exactly as ``drsn classify`` converts them
   (:func:`drsn.cli.read_recording`), so a range equals the same slice of the whole
   recording read at once.
 * :func:`score_range` runs the windows ``[first, first + count)`` of one recording with
@@ -101,22 +101,76 @@ def _format(path: str) -> str:
     return ext
 
 
-def _open_npy(path: str) -> np.ndarray:
-    """The .npy array memory-mapped, as [channels, length] (a view; nothing is read)."""
+class _NpyLayout(NamedTuple):
+    """Where a .npy file keeps its samples: channels, length, dtype, C or Fortran order and
+    the offset of the data."""
+
+    channels: int
+    length: int
+    dtype: np.dtype
+    fortran: bool
+    offset: int
+
+
+def _npy_layout(path: str) -> _NpyLayout:
+    """Reads a .npy header only (RecordingError for anything but a 1-D [length] or 2-D
+    [channels, length] array of real numbers whose data is all there)."""
+    fmt = np.lib.format
     try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, EOFError) as exc:  # bad header, truncated data, an empty file
+        with open(path, "rb") as f:
+            version = fmt.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = fmt.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = fmt.read_array_header_2_0(f)
+            else:
+                raise ValueError(f".npy format version {version[0]}.{version[1]} is not supported")
+            offset = f.tell()
+    except (ValueError, EOFError, SyntaxError) as exc:  # bad magic or header, an empty file
         raise RecordingError(f"'{path}' is not a readable .npy array ({exc})") from None
-    if not isinstance(array, np.ndarray):
-        raise RecordingError(f"'{path}' holds several arrays (.npz); give a single .npy array")
-    if array.dtype.kind not in "fiu":
-        raise RecordingError(f"'{path}': expected real numbers, got dtype {array.dtype}")
-    if array.ndim == 1:
-        return array[None, :]
-    if array.ndim != 2:
+    if dtype.kind not in "fiu" or dtype.fields is not None or dtype.subdtype is not None:
+        raise RecordingError(f"'{path}': expected real numbers, got dtype {dtype}")
+    if len(shape) == 1:
+        channels, length = 1, shape[0]
+    elif len(shape) == 2:
+        channels, length = shape
+    else:
         raise RecordingError(f"'{path}': expected a 1-D [length] or 2-D [channels, length] "
-                             f"array, got shape {list(array.shape)}")
-    return array
+                             f"array, got shape {list(shape)}")
+    needed = offset + channels * length * dtype.itemsize
+    size = os.path.getsize(path)
+    if size < needed:
+        raise RecordingError(f"'{path}' is not a readable .npy array (truncated: its header "
+                             f"declares {needed - offset} bytes of data, the file holds "
+                             f"{max(size - offset, 0)})")
+    return _NpyLayout(int(channels), int(length), dtype, bool(fortran and len(shape) == 2), offset)
+
+
+def _read_npy(path: str, start: int, stop: Optional[int], column: Optional[int]) -> np.ndarray:
+    """Samples [start, stop) of a .npy recording, reading only those bytes (one read per
+    channel of a C-order [channels, length] array, one for all channels in Fortran order)."""
+    layout = _npy_layout(path)
+    end = layout.length if stop is None else stop
+    if not 0 <= start <= end <= layout.length:
+        raise RecordingError(f"'{path}' holds {layout.length} samples per channel, not the "
+                             f"{end} planned (the file changed)")
+    channels = range(layout.channels) if column is None else [column]
+    n, item = end - start, layout.dtype.itemsize
+    with open(path, "rb") as f:
+        if layout.fortran:  # frame after frame: [length, channels] in the file
+            f.seek(layout.offset + start * layout.channels * item)
+            frames = np.fromfile(f, dtype=layout.dtype, count=n * layout.channels)
+            data = frames.reshape(n, layout.channels).T[list(channels)]
+        else:
+            rows = []
+            for c in channels:
+                f.seek(layout.offset + (c * layout.length + start) * item)
+                rows.append(np.fromfile(f, dtype=layout.dtype, count=n))
+            data = rows[0][None, :] if len(rows) == 1 else np.stack(rows)
+    if data.shape[1] != n:
+        raise RecordingError(f"'{path}': reading samples {start}..{end} returned "
+                             f"{data.shape[1]} (the file changed)")
+    return np.ascontiguousarray(data, dtype=np.float32)
 
 
 def _wav_header(path: str) -> Tuple[int, int, int]:
@@ -150,7 +204,8 @@ def probe(path: str, column: Optional[int] = None) -> RecordingInfo:
         raise RecordingError(f"recording '{path}' does not exist")
     ext = _format(path)
     if ext == ".npy":
-        channels, length = _open_npy(path).shape
+        layout = _npy_layout(path)
+        channels, length = layout.channels, layout.length
     elif ext == ".wav":
         channels, _, length = _wav_header(path)
     elif ext == ".parquet":
@@ -174,17 +229,7 @@ def read_samples(path: str, start: int, stop: Optional[int],
     RecordingError for an unreadable, truncated or non-finite recording."""
     ext = _format(path)
     if ext == ".npy":
-        full = _open_npy(path)
-        if column is not None:
-            full = full[column:column + 1]
-        end = full.shape[1] if stop is None else stop
-        if end > full.shape[1]:
-            raise RecordingError(f"'{path}' holds {full.shape[1]} samples per channel, "
-                                 f"fewer than the {end} planned (the file changed)")
-        try:
-            part = np.ascontiguousarray(full[:, start:end], dtype=np.float32)
-        except (OSError, ValueError) as exc:  # a mapped page that cannot be read
-            raise RecordingError(f"'{path}': reading samples {start}..{end} failed ({exc})") from None
+        part = _read_npy(path, start, stop, column)
     elif ext == ".wav":
         channels, width, frames = _wav_header(path)
         end = frames if stop is None else stop
@@ -361,6 +406,43 @@ def score_range(task: Range, settings: Settings) -> RangeResult:
         return RangeResult(None, f"'{task.recording}': {exc}")
 
 
+def score_ranges(tasks: Sequence[Range], settings: Settings) -> List[RangeResult]:
+    """:func:`score_range` of each range, in order (one Dask task: consecutive ranges of
+    short recordings are scored together, so that a task is worth scheduling)."""
+    return [score_range(task, settings) for task in tasks]
+
+
+def pack(ranges: Sequence[Sequence[Range]], windows: int) -> Tuple[List[List[Range]],
+                                                                   List[List[Tuple[int, int]]]]:
+    """Groups the ranges of consecutive recordings into tasks of at most ``windows``
+    windows, splitting longer ranges into pieces of ``windows`` (give a multiple of the
+    batch size, so pieces start on the same batches as the whole recording); a range of
+    unknown length gets a task of its own. Returns the tasks and, per recording, where its
+    pieces went: (task index, position in the task), in window order."""
+    tasks: List[List[Range]] = []
+    where: List[List[Tuple[int, int]]] = []
+    current: List[Range] = []
+    size = 0
+    for recording_ranges in ranges:
+        places = []
+        pieces = [piece for r in recording_ranges for piece in (
+            [r] if r.count is None else
+            [r._replace(first=first, count=min(windows, r.first + r.count - first))
+             for first in range(r.first, r.first + r.count, windows)])]
+        for r in pieces:
+            n = windows if r.count is None else r.count
+            if current and size + n > windows:
+                tasks.append(current)
+                current, size = [], 0
+            places.append((len(tasks), len(current)))
+            current.append(r)
+            size += n
+        where.append(places)
+    if current:
+        tasks.append(current)
+    return tasks, where
+
+
 def _read(task: Range, start: int, stop: Optional[int], column: Optional[int]) -> np.ndarray:
     """read_samples of the task's file; messages name the recording as given."""
     try:
@@ -397,7 +479,7 @@ def _score(task: Range, settings: Settings) -> pa.Table:
     label = probs.argmax(axis=1).astype(np.int32)
     windows = np.arange(first, first + count, dtype=np.int64)
     columns: Dict[str, Any] = {
-        "recording": pa.array([task.recording] * count, pa.string()),
+        "recording": pa.repeat(pa.scalar(task.recording, pa.string()), count),
         "window": pa.array(windows, pa.int64()),
         "start": pa.array(windows * hop, pa.int64()),
         "label": pa.array(label, pa.int32()),

@@ -99,10 +99,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise CliError(str(exc)) from None
     settings = job_plan.settings
-    print(f"scoring {len(job_plan.recordings)} recording(s) in {job_plan.tasks} task(s): windows of "
-          f"{settings.window} samples, hop {settings.hop}, "
-          f"{'z-score per window' if settings.normalization else 'no normalisation'}",
-          file=sys.stderr)
     mode = progress_mode(args)
     show_progress = mode == "always" or (mode == "auto" and _is_terminal(sys.stderr))
     rows: List[Dict[str, Any]] = []
@@ -116,6 +112,13 @@ def cmd_score(args: argparse.Namespace) -> int:
             workers = len(client.scheduler_info().get("workers", {}))
             t0 = time.perf_counter()  # the job, without starting a local cluster
             job = drsn_dask.Job(job_plan, client, args.retries)
+            windows_planned = job_plan.windows
+            print(f"scoring {len(job_plan.recordings)} recording(s)"
+                  f"{'' if windows_planned is None else f', {windows_planned} windows'} of "
+                  f"{settings.window} samples, hop {settings.hop}, "
+                  f"{'z-score per window' if settings.normalization else 'no normalisation'}; "
+                  f"{job.tasks} task(s) on {workers} worker(s) at {client.scheduler.address}",
+                  file=sys.stderr)
             if show_progress:
                 job.progress()
             for outcome in job:

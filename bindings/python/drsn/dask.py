@@ -18,11 +18,12 @@ How a job runs:
 
 * The client hashes the model file (SHA-256), checks the model once (one input [N, C, W] or
   [N, W], a vector of scores per window), expands the globs, reads every recording's
-  header and splits it into ranges of ``windows_per_task`` windows (.npy, .wav and .parquet;
-  a .csv is parsed whole by one task).
-* One task per range: the worker loads the model once per process (cached by the file's
-  hash, verified against the client's), reads only the samples of its range (.npy through a
-  memory map) and scores them with :meth:`drsn.Model.run_windows` -- the numbers equal a
+  header and splits it into ranges of at most ``windows_per_task`` windows (.npy, .wav and
+  .parquet; a .csv is parsed whole by one task). Tasks hold ranges of consecutive
+  recordings, about four per worker thread (see :class:`Job`).
+* The worker loads the model once per process (cached by the file's hash, verified
+  against the client's), reads only the samples of its ranges and scores them with
+  :meth:`drsn.Model.run_windows` -- ranges start on whole batches, so the numbers equal a
   single-process ``run_windows`` over the whole recording bit for bit.
 * A recording that cannot be scored (unreadable, corrupt, NaN, too short, wrong channel
   count) fails its own rows: it is left out of the results and listed with the reason in
@@ -54,6 +55,7 @@ from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Un
 INSTALL_HINT = 'pip install "drsn[dask]"'
 
 try:
+    import dask
     import distributed
     import pyarrow as pa
 except ImportError as _exc:  # pragma: no cover - exercised by a subprocess test
@@ -72,6 +74,8 @@ __all__ = ["INSTALL_HINT", "WINDOWS_PER_TASK_DEFAULT", "Job", "expand_recordings
 #: Times a task that raised is run again (a worker that dies is handled by Dask's
 #: distributed.scheduler.allowed-failures, 3 by default).
 RETRIES_DEFAULT = 2
+#: Tasks per worker thread a job aims at (see :class:`Job`).
+TASKS_PER_THREAD = 4
 
 Recordings = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
 
@@ -107,10 +111,13 @@ class Plan(NamedTuple):
     ranges: List[List[Range]]
     failed: Dict[int, str]  # recording index -> reason
     num_scores: int         # values of the model's first output per window
+    windows_per_task: int   # the most windows one task scores (whole batches)
 
     @property
-    def tasks(self) -> int:
-        return sum(len(r) for r in self.ranges)
+    def windows(self) -> Optional[int]:
+        """Windows of the recordings not failed yet (None when a .csv must be parsed first)."""
+        counts = [r.count for ranges in self.ranges for r in ranges]
+        return None if None in counts else sum(c for c in counts if c is not None)
 
 
 def _model_settings(model: Union[str, "os.PathLike[str]"], window: Optional[int], hop: Optional[int],
@@ -202,7 +209,7 @@ def plan(model: Union[str, "os.PathLike[str]"], recordings: Recordings, window: 
         except OSError as exc:  # permissions, a vanished file
             failed[index] = f"'{path}': {exc.strerror or exc}"
             ranges.append([])
-    return Plan(settings, paths, ranges, failed, num_scores)
+    return Plan(settings, paths, ranges, failed, num_scores, per_task)
 
 
 # ---- running --------------------------------------------------------------------------------
@@ -227,59 +234,73 @@ _CANCELLED = (concurrent.futures.CancelledError, asyncio.CancelledError)
 
 
 class Job:
-    """A planned job submitted to a Dask client: one task per range, in recording order.
-    Iterate it for the :class:`Outcome` of each recording, in order; each recording's
-    tasks are released as soon as it has been yielded, so the client holds one recording
-    at a time (plus the workers' finished results not yet collected)."""
+    """A planned job submitted to a Dask client, in recording order. Consecutive ranges are
+    packed into tasks of at most ``windows_per_task`` windows, sized so that every worker
+    thread gets about TASKS_PER_THREAD tasks (a task of a few milliseconds costs more to
+    schedule than to run; a few tasks per thread keep the workers evenly busy to the end).
+    Iterate it for the :class:`Outcome` of each recording, in order; a task's results are
+    released as soon as its last recording has been yielded, so the client holds little
+    more than one recording at a time."""
 
     def __init__(self, job_plan: Plan, client: "distributed.Client", retries: int = RETRIES_DEFAULT):
         self.plan = job_plan
         self.client = client
+        workers = client.scheduler_info().get("workers", {})
+        threads = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+        batch = job_plan.settings.batch_size
+        total = sum(r.count if r.count is not None else job_plan.windows_per_task
+                    for ranges in job_plan.ranges for r in ranges)
+        size = -(-total // (threads * TASKS_PER_THREAD))
+        size = min(job_plan.windows_per_task, max(batch, -(-size // batch) * batch))
+        tasks, self._where = _score.pack(job_plan.ranges, size)
+        self.windows_per_task = size
         token = uuid.uuid4().hex[:12]
-        flat = [r for ranges in job_plan.ranges for r in ranges]
-        keys = [f"drsn-score-{token}-{i}" for i in range(len(flat))]
-        futures = client.map(_score.score_range, flat, settings=job_plan.settings, key=keys,
-                             retries=retries) if flat else []
-        self._futures: List[List[Any]] = []
-        k = 0
-        for ranges in job_plan.ranges:
-            self._futures.append(futures[k:k + len(ranges)])
-            k += len(ranges)
+        keys = [f"drsn-score-{token}-{i}" for i in range(len(tasks))]
+        self._futures: List[Any] = client.map(_score.score_ranges, tasks, settings=job_plan.settings,
+                                              key=keys, retries=retries) if tasks else []
+        self._last_use = {t: i for i, places in enumerate(self._where) for t, _ in places}
+
+    @property
+    def tasks(self) -> int:
+        return len(self._futures)
 
     def progress(self, stream: Any = None) -> None:
         """Dask's text progress bar over the job's tasks, drawn on ``stream`` (stderr by
         default); returns when every task has finished."""
-        futures = [f for group in self._futures for f in group]
-        if not futures:
+        if not self._futures:
             return
         with contextlib.redirect_stdout(stream if stream is not None else sys.stderr):
-            distributed.progress(futures, notebook=False, multi=False)
+            distributed.progress(self._futures, notebook=False, multi=False)
 
     def __iter__(self) -> Iterator[Outcome]:
+        done: Dict[int, Any] = {}  # task -> its results, or the exception it raised
         for index, path in enumerate(self.plan.recordings):
             if index in self.plan.failed:
                 yield Outcome(index, path, None, self.plan.failed[index])
                 continue
-            group, self._futures[index] = self._futures[index], []
             parts: List[pa.Table] = []
             error: Optional[str] = None
-            for k, future in enumerate(group):
-                try:
-                    result = future.result()
-                except _CANCELLED:
-                    raise
-                except Exception as exc:
-                    error = _describe(exc)
-                else:
-                    if result.error is not None:
-                        error = result.error
-                    else:
-                        parts.append(result.table)
+            for t, k in self._where[index]:
+                if t not in done:
+                    try:
+                        done[t] = self._futures[t].result()
+                    except _CANCELLED:
+                        raise
+                    except Exception as exc:
+                        done[t] = exc
+                result = done[t]
                 if error is not None:
-                    self.client.cancel(group[k + 1:])
-                    break
-            for future in group:
-                future.release()
+                    continue
+                if isinstance(result, Exception):
+                    error = _describe(result)
+                elif result[k].error is not None:
+                    error = result[k].error
+                else:
+                    parts.append(result[k].table)
+            for t, _ in self._where[index]:
+                if self._last_use[t] == index and t in done:
+                    del done[t]
+                    self._futures[t].release()
             if error is not None:
                 yield Outcome(index, path, None, error)
             else:
@@ -308,9 +329,11 @@ def client_for(client: Any = None, workers: Optional[int] = None) -> Iterator["d
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     # The dashboard (when bokeh is installed) and the scheduler's HTTP routes on a free
-    # port; Dask's warnings (e.g. a worker restarted) are left to the job's own report.
-    with distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
+    # port; Dask's warnings (e.g. a worker restarted) are left to the job's own report; no
+    # statistical profiler sampling the workers every 10 ms (it feeds only the dashboard).
+    with dask.config.set({"distributed.worker.profile.enabled": False}), \
+            distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                     dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
             distributed.Client(cluster) as local:
         yield local
 
@@ -393,21 +416,27 @@ def _dataframe_schema(settings: Settings) -> pa.Schema:
 
 
 def _score_partition(item: Any, settings: Settings) -> Any:
-    """One partition of :func:`score_dataframe`: a range's rows, or one error row."""
+    """One partition of :func:`score_dataframe`: the rows of a task's ranges (one error row
+    for a range that fails), or the error row of a recording that failed while planning."""
     import pandas as pd
-    if not isinstance(item, Range):
+    if isinstance(item, tuple):
         recording, error = item
         return _error_frame(recording, error, settings)
-    try:
-        result = _score.score_range(item, settings)
-    except Exception as exc:  # no other way to report it without failing the whole frame
-        return _error_frame(item.recording, _describe(exc), settings)
-    if result.error is not None:
-        return _error_frame(item.recording, result.error, settings)
-    table = result.table
-    assert table is not None
-    table = table.append_column("error", pa.nulls(table.num_rows, pa.string()))
-    return table.cast(_dataframe_schema(settings)).to_pandas(types_mapper=pd.ArrowDtype)
+    frames = []
+    for r in item:
+        try:
+            result = _score.score_range(r, settings)
+        except Exception as exc:  # no other way to report it without failing the whole frame
+            frames.append(_error_frame(r.recording, _describe(exc), settings))
+            continue
+        if result.error is not None:
+            frames.append(_error_frame(r.recording, result.error, settings))
+            continue
+        table = result.table
+        assert table is not None
+        table = table.append_column("error", pa.nulls(table.num_rows, pa.string()))
+        frames.append(table.cast(_dataframe_schema(settings)).to_pandas(types_mapper=pd.ArrowDtype))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def score_dataframe(model: Union[str, "os.PathLike[str]"], recordings: Recordings,
@@ -415,23 +444,22 @@ def score_dataframe(model: Union[str, "os.PathLike[str]"], recordings: Recording
                     normalization: Optional[str] = "zscore", classes: Any = None,
                     introspect: bool = False, **options: Any) -> Any:
     """The rows of :func:`score` as a lazy :class:`dask.dataframe.DataFrame` (one partition
-    per range; pyarrow-backed columns), for results larger than memory: nothing is scored
-    until it is computed or written (``df.to_parquet(...)``), on the active Dask client.
+    per task of at most ``windows_per_task`` windows; pyarrow-backed columns), for results
+    larger than memory: nothing is scored until it is computed or written
+    (``df.to_parquet(...)``), on the active Dask client.
 
     It has one more column, ``error``: null on every scored row; a range that fails gives
-    one row with ``recording`` and ``error`` set and the other columns null. Keyword
+    one row with ``recording`` and ``error`` set and the other columns null, and so does a
+    recording that failed while planning (those rows come first). Keyword
     options as :func:`score` (``epsilon``, ``batch_size``, ``windows_per_task``,
     ``column``, ``threads_per_run``). Planning (the model check, the globs, the headers)
     happens now, on the caller's machine."""
     import dask.dataframe as dd
     import pandas as pd
     job_plan = plan(model, recordings, window, hop, normalization, classes, introspect, **options)
-    items: List[Any] = []
-    for index, ranges in enumerate(job_plan.ranges):
-        if index in job_plan.failed:
-            items.append((job_plan.recordings[index], job_plan.failed[index]))
-        else:
-            items.extend(ranges)
+    tasks, _ = _score.pack(job_plan.ranges, job_plan.windows_per_task)
+    items: List[Any] = [(job_plan.recordings[i], reason) for i, reason in job_plan.failed.items()]
+    items += tasks
     meta = _dataframe_schema(job_plan.settings).empty_table().to_pandas(types_mapper=pd.ArrowDtype)
     return dd.from_map(_score_partition, items, settings=job_plan.settings, meta=meta,
                        label="drsn-score", enforce_metadata=False)

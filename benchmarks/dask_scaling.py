@@ -19,8 +19,8 @@ hash and check, glob, headers), the tasks, collecting the rows into one pyarrow 
 cluster's start is printed apart (it is paid once per job by `drsn score`, not per file).
 Ratios printed: speed-up of N workers over 1 worker, and the overhead of Dask against the
 loop on the same number of cores (N workers against loop time / N), in wall time and in
-CPU time (client and scheduler process, workers and their nannies, against the loop's
-process): the CPU time is the steadier figure on a machine shared with other work.
+CPU time (this process, which runs the client, the scheduler and the nannies, plus the
+worker processes, against the loop's process): the CPU time is the steadier figure on a machine shared with other work.
 
 Not a test: run it on a quiet machine (see docs/scale-out.md for measured figures).
 """
@@ -98,10 +98,10 @@ def main() -> int:
                 clients[workers] = stack.enter_context(drsn.dask.client_for(workers=workers))
                 print(f"cluster of {workers} worker(s) started in {time.perf_counter() - t:.2f} s "
                       f"(not included below)")
-            # worker and nanny processes, whose CPU time counts with the client's
-            pids = {w: [pid for pid in c.run(os.getpid).values()] for w, c in clients.items()}
-            procs = {w: [p for pid in ps for p in (psutil.Process(pid), psutil.Process(pid).parent())
-                         if p is not None] for w, ps in pids.items()}
+            # the worker processes, whose CPU time counts with this one's (the client, and
+            # the scheduler and nannies of a local cluster, run in this process)
+            procs = {w: [psutil.Process(pid) for pid in c.run(os.getpid).values()]
+                     for w, c in clients.items()}
             times: dict = {"loop": []}
             times.update({w: [] for w in counts})
             cpu: dict = {k: [] for k in times}

@@ -26,7 +26,7 @@ import os
 import threading
 import wave
 from collections import OrderedDict
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import IO, Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -112,20 +112,19 @@ class _NpyLayout(NamedTuple):
     offset: int
 
 
-def _npy_layout(path: str) -> _NpyLayout:
-    """Reads a .npy header only (RecordingError for anything but a 1-D [length] or 2-D
-    [channels, length] array of real numbers whose data is all there)."""
+def _npy_layout(path: str, f: IO[bytes]) -> _NpyLayout:
+    """Reads the header of the .npy file open as ``f`` (RecordingError for anything but a
+    1-D [length] or 2-D [channels, length] array of real numbers whose data is all there)."""
     fmt = np.lib.format
     try:
-        with open(path, "rb") as f:
-            version = fmt.read_magic(f)
-            if version == (1, 0):
-                shape, fortran, dtype = fmt.read_array_header_1_0(f)
-            elif version == (2, 0):
-                shape, fortran, dtype = fmt.read_array_header_2_0(f)
-            else:
-                raise ValueError(f".npy format version {version[0]}.{version[1]} is not supported")
-            offset = f.tell()
+        version = fmt.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(f)
+        else:
+            raise ValueError(f".npy format version {version[0]}.{version[1]} is not supported")
+        offset = f.tell()
     except (ValueError, EOFError, SyntaxError) as exc:  # bad magic or header, an empty file
         raise RecordingError(f"'{path}' is not a readable .npy array ({exc})") from None
     if dtype.kind not in "fiu" or dtype.fields is not None or dtype.subdtype is not None:
@@ -138,7 +137,7 @@ def _npy_layout(path: str) -> _NpyLayout:
         raise RecordingError(f"'{path}': expected a 1-D [length] or 2-D [channels, length] "
                              f"array, got shape {list(shape)}")
     needed = offset + channels * length * dtype.itemsize
-    size = os.path.getsize(path)
+    size = os.fstat(f.fileno()).st_size
     if size < needed:
         raise RecordingError(f"'{path}' is not a readable .npy array (truncated: its header "
                              f"declares {needed - offset} bytes of data, the file holds "
@@ -149,18 +148,18 @@ def _npy_layout(path: str) -> _NpyLayout:
 def _read_npy(path: str, start: int, stop: Optional[int], column: Optional[int]) -> np.ndarray:
     """Samples [start, stop) of a .npy recording, reading only those bytes (one read per
     channel of a C-order [channels, length] array, one for all channels in Fortran order)."""
-    layout = _npy_layout(path)
-    end = layout.length if stop is None else stop
-    if not 0 <= start <= end <= layout.length:
-        raise RecordingError(f"'{path}' holds {layout.length} samples per channel, not the "
-                             f"{end} planned (the file changed)")
-    channels = range(layout.channels) if column is None else [column]
-    n, item = end - start, layout.dtype.itemsize
     with open(path, "rb") as f:
+        layout = _npy_layout(path, f)
+        end = layout.length if stop is None else stop
+        if not 0 <= start <= end <= layout.length:
+            raise RecordingError(f"'{path}' holds {layout.length} samples per channel, not the "
+                                 f"{end} planned (the file changed)")
+        channels = range(layout.channels) if column is None else [column]
+        n, item = end - start, layout.dtype.itemsize
         if layout.fortran:  # frame after frame: [length, channels] in the file
             f.seek(layout.offset + start * layout.channels * item)
             frames = np.fromfile(f, dtype=layout.dtype, count=n * layout.channels)
-            data = frames.reshape(n, layout.channels).T[list(channels)]
+            data = frames.reshape(-1, layout.channels).T[list(channels)]
         else:
             rows = []
             for c in channels:
@@ -204,7 +203,8 @@ def probe(path: str, column: Optional[int] = None) -> RecordingInfo:
         raise RecordingError(f"recording '{path}' does not exist")
     ext = _format(path)
     if ext == ".npy":
-        layout = _npy_layout(path)
+        with open(path, "rb") as f:
+            layout = _npy_layout(path, f)
         channels, length = layout.channels, layout.length
     elif ext == ".wav":
         channels, _, length = _wav_header(path)

@@ -171,6 +171,16 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
 def add_parser(sub: Any, positive_int: Any, epsilon_default: float, batch_default: int) -> None:
     """Adds ``drsn score`` to the CLI's subcommands (``sub``: its subparsers)."""
     p = sub.add_parser("score", help="score many recordings on Dask (local processes or a cluster)")
@@ -202,7 +212,7 @@ def add_parser(sub: Any, positive_int: Any, epsilon_default: float, batch_defaul
     p.add_argument("--column", type=int, default=None, help="use only this channel / column (0-based)")
     p.add_argument("--introspect", action="store_true",
                    help="also the mean tau and zeroed fraction per shrinkage unit, per window")
-    p.add_argument("--retries", type=int, default=2,
+    p.add_argument("--retries", type=_count, default=2,
                    help="times a task that raised runs again (default 2)")
     p.add_argument("--progress", action="store_true",
                    help="always show Dask's progress bar on stderr (default: on a terminal)")

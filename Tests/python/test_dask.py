@@ -284,35 +284,81 @@ def test_worker_killed_mid_job_every_window_exactly_once(recordings, tmp_path):
 
 def test_recording_that_kills_every_worker_fails_alone(recordings, tmp_path):
     """A recording whose task takes its worker process down every time (as a reader crash
-    would) fails with a reason once Dask gives the task up; the job returns."""
+    would) fails with a reason once Dask gives the task up; its task-mates (short
+    recordings packed into the same task) are scored again one per task, and the job
+    returns. Dask gives a task up after allowed-failures + 1 worker deaths."""
     _, paths = recordings
     poison = tmp_path / "poison.npy"
     np.save(poison, np.zeros(samples_for(3), np.float32))
 
-    def install(poison_path):
-        import drsn._score as score_module
-        original = score_module.read_samples
+    class Poison(distributed.WorkerPlugin):
+        """Installed on every worker, also those the nanny starts after a death."""
 
-        def read_or_die(path, start, stop, column=None):
-            if path == poison_path:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return original(path, start, stop, column)
+        def __init__(self, poison_path):
+            self.poison_path = poison_path
 
-        score_module.read_samples = read_or_die
+        def setup(self, worker):
+            import drsn._score as score_module
+            original, poison_path = score_module.read_samples, self.poison_path
+
+            def read_or_die(path, start, stop, column=None):
+                if path == poison_path:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return original(path, start, stop, column)
+
+            score_module.read_samples = read_or_die
 
     import dask
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
-            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                     dashboard_address=":0", silence_logs=50) as cluster, \
-            distributed.Client(cluster) as c:
-        c.run(install, str(poison))
-        table = drsn_dask.score(MODEL, str(poison), hop=HOP, client=c)
-        assert table.num_rows == 0
-        assert list(drsn_dask.failures(table)) == [str(poison)]
-        assert "workers died while scoring it" in drsn_dask.failures(table)[str(poison)]
+    given = [paths[0], paths[1], str(poison)]
+    # Batches of 16 windows, tasks of at most 16: a[0:16] ... a[48:64], then a[64] + b + poison
+    # in one task. Five tasks for two worker threads: Dask queues them on the scheduler
+    # (and the local cluster lets a worker hold only the task it runs), so the worker that
+    # dies takes no other task's attempt with it; allowed-failures 1: two deaths.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
+            drsn_dask.client_for(workers=2) as c:
+        c.register_plugin(Poison(str(poison)))
+        job = drsn_dask.Job(drsn_dask.plan(MODEL, given, hop=HOP, batch_size=16,
+                                           windows_per_task=16), c)
+        assert [len(t) for t in job._tasks] == [1, 1, 1, 1, 3]
+        outcomes = list(job)
         c.wait_for_workers(2, timeout=60)
-        table = drsn_dask.score(MODEL, paths[1], hop=HOP, client=c)  # the cluster goes on
-    assert np.array_equal(outputs_of(table), reference(paths[1]))
+    assert [o.recording for o in outcomes] == given
+    assert outcomes[2].table is None and "workers died while scoring it" in outcomes[2].error
+    assert "-4-alone-2-" in outcomes[2].error  # given up when run alone, after its task was
+    for o in outcomes[:2]:
+        assert o.error is None
+        assert np.array_equal(outputs_of(o.table), reference(o.recording, batch_size=16))
+
+
+def test_a_task_keeps_its_recordings_apart(recordings, monkeypatch):
+    """score_ranges (one task) retries a range whose read raised OSError, and an exception
+    from one range fails that recording only, not its task-mates."""
+    import drsn._score as score_module
+    _, paths = recordings
+    plan = drsn_dask.plan(MODEL, paths[:2], hop=HOP, windows_per_task=PER_TASK)
+    ranges = [r for rs in plan.ranges for r in rs]
+    original = score_module.read_samples
+    calls = []
+
+    def flaky(path, start, stop, column=None):
+        calls.append(path)
+        if path == ranges[0].path and calls.count(path) == 1:
+            raise OSError(5, "Input/output error")
+        if path == ranges[2].path:
+            raise RuntimeError("a reader bug")
+        return original(path, start, stop, column)
+
+    monkeypatch.setattr(score_module, "read_samples", flaky)
+    results = score_module.score_ranges(ranges, plan.settings, io_retries=2, backoff=0.01)
+    assert [r.error is None for r in results] == [True, True, False]
+    assert results[2].error == f"'{paths[1]}': RuntimeError: a reader bug"
+    assert calls.count(ranges[0].path) == 3  # range 0 read twice (one retry), range 1 once
+    got = np.concatenate([outputs_of(results[0].table), outputs_of(results[1].table)])
+    assert np.array_equal(got, reference(paths[0]))
+    monkeypatch.setattr(score_module, "read_samples", lambda *a, **k: (_ for _ in ()).throw(
+        OSError(5, "Input/output error")))
+    (result,) = score_module.score_ranges(ranges[:1], plan.settings, io_retries=1, backoff=0.01)
+    assert result.error == f"'{paths[0]}': Input/output error (2 attempts)"
 
 
 # ---- bad recordings and bad jobs ---------------------------------------------------------------

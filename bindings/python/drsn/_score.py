@@ -15,8 +15,9 @@ probes the recordings to plan the ranges). It needs numpy and pyarrow.
   returns one row per window as a :class:`pyarrow.Table` (:func:`result_schema`), or the
   reason the recording cannot be scored. Problems of the recording (unreadable, wrong
   shape, NaN, too short) are returned, not raised, so that they fail the recording and
-  not the job; OSError is raised so that the scheduler retries the task (a network file
-  system's hiccup), and so is anything unexpected.
+  not the job. :func:`score_ranges` (a task: several ranges) also retries an OSError
+  and turns anything unexpected into that range's failure, so that one recording's
+  trouble never fails its task-mates.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 import wave
 from collections import OrderedDict
 from typing import IO, Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
@@ -406,10 +408,33 @@ def score_range(task: Range, settings: Settings) -> RangeResult:
         return RangeResult(None, f"'{task.recording}': {exc}")
 
 
-def score_ranges(tasks: Sequence[Range], settings: Settings) -> List[RangeResult]:
+def score_ranges(tasks: Sequence[Range], settings: Settings, io_retries: int = 2,
+                 backoff: float = 0.2) -> List[RangeResult]:
     """:func:`score_range` of each range, in order (one Dask task: consecutive ranges of
-    short recordings are scored together, so that a task is worth scheduling)."""
-    return [score_range(task, settings) for task in tasks]
+    short recordings are scored together, so that a task is worth scheduling).
+
+    One range's trouble stays with its recording: an OSError (a network file system's
+    hiccup, a file that vanished) is retried ``io_retries`` times, ``backoff`` seconds apart
+    and then twice as long each time, then reported as that range's failure, and so is
+    any other exception (a recording that trips a bug fails, its task-mates are scored)."""
+    results = []
+    for task in tasks:
+        for attempt in range(io_retries + 1):
+            try:
+                results.append(score_range(task, settings))
+                break
+            except OSError as exc:
+                if attempt == io_retries:
+                    reason = exc.strerror or str(exc)
+                    results.append(RangeResult(None, f"'{task.recording}': {reason} "
+                                                     f"({io_retries + 1} attempts)"))
+                else:
+                    time.sleep(backoff * 2 ** attempt)
+            except Exception as exc:
+                results.append(RangeResult(None, f"'{task.recording}': "
+                                                 f"{type(exc).__name__}: {exc}"))
+                break
+    return results
 
 
 def pack(ranges: Sequence[Sequence[Range]], windows: int) -> Tuple[List[List[Range]],

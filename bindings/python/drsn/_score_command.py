@@ -213,7 +213,7 @@ def add_parser(sub: Any, positive_int: Any, epsilon_default: float, batch_defaul
     p.add_argument("--introspect", action="store_true",
                    help="also the mean tau and zeroed fraction per shrinkage unit, per window")
     p.add_argument("--retries", type=_count, default=2,
-                   help="times a task that raised runs again (default 2)")
+                   help="times reading a range is tried again after an I/O error (default 2)")
     p.add_argument("--progress", action="store_true",
                    help="always show Dask's progress bar on stderr (default: on a terminal)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")

@@ -27,9 +27,10 @@ How a job runs:
   single-process ``run_windows`` over the whole recording bit for bit.
 * A recording that cannot be scored (unreadable, corrupt, NaN, too short, wrong channel
   count) fails its own rows: it is left out of the results and listed with the reason in
-  :func:`failures`; the job goes on. A task that raises (e.g. OSError on a network file
-  system) is retried ``retries`` times; a task whose worker dies is rescheduled by Dask on
-  another worker, so every window of every recording is in the results exactly once.
+  :func:`failures`; the job goes on. Reading a range that raises OSError (a network file
+  system's hiccup) is tried again ``retries`` times; a task whose worker dies is
+  rescheduled by Dask on another worker, so every window of every recording is in the
+  results exactly once.
 
 Results: :func:`score` returns a :class:`pyarrow.Table` with the columns of
 :func:`drsn._score.result_schema` (``recording`` as given, ``window``, ``start``, ``label``,
@@ -68,21 +69,24 @@ from ._score import METADATA_KEY, Range, RecordingError, Settings
 from ._score_command import WINDOWS_PER_TASK_DEFAULT
 from .cli import CliError, _load_classes
 
-__all__ = ["INSTALL_HINT", "WINDOWS_PER_TASK_DEFAULT", "Job", "expand_recordings", "failures",
-           "plan", "score", "score_dataframe", "summarize"]
+__all__ = ["INSTALL_HINT", "WINDOWS_PER_TASK_DEFAULT", "Job", "Outcome", "Plan", "client_for",
+           "expand_recordings", "failures", "plan", "score", "score_dataframe", "summarize"]
 
-#: Times a task that raised is run again (a worker that dies is handled by Dask's
-#: distributed.scheduler.allowed-failures, 3 by default).
+#: Times a range whose reading raised OSError is tried again (a worker that dies is
+#: handled by Dask: distributed.scheduler.allowed-failures, 3 by default).
 RETRIES_DEFAULT = 2
 #: Tasks per worker thread a job aims at (see :class:`Job`).
 TASKS_PER_THREAD = 4
-#: Dask settings of the local cluster score() starts: less housekeeping on machines whose
-#: cores all run workers. No statistical profiler sampling the workers every 10 ms (it
+#: Dask settings of the local cluster score() starts. A worker holds only the task it runs
+#: (worker-saturation 1.0: no second task queued on it), so a worker that dies takes no
+#: other task's attempt with it. Less housekeeping on machines whose cores all run
+#: workers: no statistical profiler sampling the workers every 10 ms (it
 #: feeds only the dashboard); the event loops' watchdog tick, the memory monitor (which
 #: restarts a worker over its memory limit) and the dashboard's system monitor at 0.2, 1
 #: and 2 s instead of 20 ms, 100 ms and 0.5 s. Together they take the client process from
 #: about 6% to 2% of a core while the cluster runs.
 LOCAL_CLUSTER_CONFIG = {
+    "distributed.scheduler.worker-saturation": 1.0,
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "200ms",
     "distributed.worker.memory.monitor-interval": "1s",
@@ -250,13 +254,18 @@ class Job:
     packed into tasks of at most ``windows_per_task`` windows, sized so that every worker
     thread gets about TASKS_PER_THREAD tasks (a task of a few milliseconds costs more to
     schedule than to run; a few tasks per thread keep the workers evenly busy to the end).
+
     Iterate it for the :class:`Outcome` of each recording, in order; a task's results are
     released as soon as its last recording has been yielded, so the client holds little
-    more than one recording at a time."""
+    more than one recording at a time. A task that fails as a whole (its worker died
+    ``distributed.scheduler.allowed-failures`` + 1 times: a recording that crashes the
+    process) is run again one range per task, one after the other, so that only the
+    culprit fails."""
 
     def __init__(self, job_plan: Plan, client: "distributed.Client", retries: int = RETRIES_DEFAULT):
         self.plan = job_plan
         self.client = client
+        self.retries = retries
         workers = client.scheduler_info().get("workers", {})
         threads = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
         batch = job_plan.settings.batch_size
@@ -264,13 +273,20 @@ class Job:
                     for ranges in job_plan.ranges for r in ranges)
         size = -(-total // (threads * TASKS_PER_THREAD))
         size = min(job_plan.windows_per_task, max(batch, -(-size // batch) * batch))
-        tasks, self._where = _score.pack(job_plan.ranges, size)
+        self._tasks, self._where = _score.pack(job_plan.ranges, size)
         self.windows_per_task = size
-        token = uuid.uuid4().hex[:12]
-        keys = [f"drsn-score-{token}-{i}" for i in range(len(tasks))]
-        self._futures: List[Any] = client.map(_score.score_ranges, tasks, settings=job_plan.settings,
-                                              key=keys, retries=retries) if tasks else []
+        self._token = uuid.uuid4().hex[:12]
+        self._futures: List[Any] = self._submit([list(t) for t in self._tasks], "")
         self._last_use = {t: i for i, places in enumerate(self._where) for t, _ in places}
+        self._done: Dict[int, Any] = {}  # task -> its results (per range: RangeResult or exception)
+
+    def _submit(self, tasks: List[List[Range]], suffix: str) -> List[Any]:
+        if not tasks:
+            return []
+        keys = [f"drsn-score-{self._token}{suffix}-{i}" for i in range(len(tasks))]
+        futures: List[Any] = self.client.map(_score.score_ranges, tasks, settings=self.plan.settings,
+                                             io_retries=self.retries, key=keys)
+        return futures
 
     @property
     def tasks(self) -> int:
@@ -284,8 +300,40 @@ class Job:
         with contextlib.redirect_stdout(stream if stream is not None else sys.stderr):
             distributed.progress(self._futures, notebook=False, multi=False)
 
+    def _result(self, t: int, k: int) -> Any:
+        """Range k of task t: its RangeResult, or the exception its task raised."""
+        if t not in self._done:
+            try:
+                self._done[t] = self._futures[t].result()
+            except _CANCELLED:
+                raise
+            except Exception as exc:
+                self._futures[t].release()
+                self._done[t] = self._one_by_one(t) if len(self._tasks[t]) > 1 else exc
+        result = self._done[t]
+        return result if isinstance(result, Exception) else result[k]
+
+    def _one_by_one(self, t: int) -> List[Any]:
+        """Task t's ranges run again one task each, one after the other: a range that
+        takes its worker down again then takes no task-mate's attempt with it."""
+        results: List[Any] = []
+        for k, r in enumerate(self._tasks[t]):
+            (future,) = self._submit([[r]], f"-{t}-alone-{k}")
+            try:
+                results.append(future.result()[0])
+            except _CANCELLED:
+                raise
+            except Exception as exc:
+                results.append(exc)
+            finally:
+                future.release()
+        return results
+
+    def _release(self, t: int) -> None:
+        self._done.pop(t, None)
+        self._futures[t].release()
+
     def __iter__(self) -> Iterator[Outcome]:
-        done: Dict[int, Any] = {}  # task -> its results, or the exception it raised
         for index, path in enumerate(self.plan.recordings):
             if index in self.plan.failed:
                 yield Outcome(index, path, None, self.plan.failed[index])
@@ -293,26 +341,18 @@ class Job:
             parts: List[pa.Table] = []
             error: Optional[str] = None
             for t, k in self._where[index]:
-                if t not in done:
-                    try:
-                        done[t] = self._futures[t].result()
-                    except _CANCELLED:
-                        raise
-                    except Exception as exc:
-                        done[t] = exc
-                result = done[t]
+                result = self._result(t, k)
                 if error is not None:
                     continue
                 if isinstance(result, Exception):
                     error = _describe(result)
-                elif result[k].error is not None:
-                    error = result[k].error
+                elif result.error is not None:
+                    error = result.error
                 else:
-                    parts.append(result[k].table)
+                    parts.append(result.table)
             for t, _ in self._where[index]:
-                if self._last_use[t] == index and t in done:
-                    del done[t]
-                    self._futures[t].release()
+                if self._last_use[t] == index:
+                    self._release(t)
             if error is not None:
                 yield Outcome(index, path, None, error)
             else:
@@ -383,8 +423,8 @@ def score(model: Union[str, "os.PathLike[str]"], recordings: Recordings, window:
       ranges spread a long recording over more workers and bound a worker's memory.
     * ``column``: score only this channel (0-based); ``threads_per_run``: num_threads of
       each worker's model (1: the worker's one thread; parallelism comes from the tasks).
-    * ``retries``: times a task that raised runs again; ``progress``: Dask's progress bar
-      on stderr.
+    * ``retries``: times reading a range is tried again after an OSError; ``progress``:
+      Dask's progress bar on stderr.
 
     Failed recordings are not in the rows; :func:`failures` lists them with the reason
     (the table's schema metadata holds them, with the job's parameters).
@@ -434,12 +474,7 @@ def _score_partition(item: Any, settings: Settings) -> Any:
         recording, error = item
         return _error_frame(recording, error, settings)
     frames = []
-    for r in item:
-        try:
-            result = _score.score_range(r, settings)
-        except Exception as exc:  # no other way to report it without failing the whole frame
-            frames.append(_error_frame(r.recording, _describe(exc), settings))
-            continue
+    for r, result in zip(item, _score.score_ranges(item, settings)):
         if result.error is not None:
             frames.append(_error_frame(r.recording, result.error, settings))
             continue

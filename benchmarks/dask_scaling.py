@@ -8,7 +8,8 @@ Writes ``--recordings`` float32 .npy recordings of ``--samples`` samples (white 
 content does not change the work) to a temporary folder, then times, best of ``--repeat``:
 
 * ``loop``: one process, one thread: for each recording np.load + Model.run_windows (the
-  model loaded once, num_threads=1) -- the single-process baseline;
+  model loaded once, num_threads=1) -- the single-process baseline; and the same loop
+  with N intra-op threads (num_threads=N), one process on N cores;
 * ``dask 1``: drsn.dask.score on a LocalCluster of 1 single-threaded worker process (the
   one drsn.dask.score starts without a client: drsn.dask.client_for);
 * ``dask N``: the same on N worker processes.
@@ -43,9 +44,9 @@ sys.path.insert(0, str(REPO / "bindings" / "python"))
 import drsn  # noqa: E402
 
 
-def loop(model_path: str, paths: list[str], window: int, hop: int) -> int:
+def loop(model_path: str, paths: list[str], window: int, hop: int, threads: int = 1) -> int:
     windows = 0
-    with drsn.Model(model_path, num_threads=1) as model:
+    with drsn.Model(model_path, num_threads=threads) as model:
         for path in paths:
             (logits,) = model.run_windows(np.load(path), window, hop)
             windows += logits.shape[0]
@@ -103,13 +104,18 @@ def main() -> int:
             procs = {w: [psutil.Process(pid) for pid in c.run(os.getpid).values()]
                      for w, c in clients.items()}
             times: dict = {"loop": []}
+            if args.workers > 1:
+                times[f"loop{args.workers}"] = []
             times.update({w: [] for w in counts})
             cpu: dict = {k: [] for k in times}
             for _ in range(args.repeat):
-                c0, t = time.process_time(), time.perf_counter()
-                assert loop(args.model, paths, args.window, args.hop) == total
-                times["loop"].append(time.perf_counter() - t)
-                cpu["loop"].append(time.process_time() - c0)
+                for name, threads in (("loop", 1), (f"loop{args.workers}", args.workers)):
+                    if name not in times:
+                        continue
+                    c0, t = time.process_time(), time.perf_counter()
+                    assert loop(args.model, paths, args.window, args.hop, threads) == total
+                    times[name].append(time.perf_counter() - t)
+                    cpu[name].append(time.process_time() - c0)
                 for workers in counts:
                     c0 = time.process_time() + cpu_seconds(procs[workers])
                     t = time.perf_counter()
@@ -123,7 +129,12 @@ def main() -> int:
         dask_times = {w: min(times[w]) for w in counts}
         print(f"{'':<28} {'wall':>6}    {'windows/s':>8}   {'CPU s':>6}   runs (wall s)")
         for name, runs in times.items():
-            label = "loop (1 process, 1 thread)" if name == "loop" else f"dask, {name} worker(s)"
+            if name == "loop":
+                label = "loop (1 process, 1 thread)"
+            elif isinstance(name, str):
+                label = f"loop (1 process, {args.workers} threads)"
+            else:
+                label = f"dask, {name} worker(s)"
             best_s = min(runs)
             print(f"{label:<28} {best_s:6.2f} s  {total / best_s:8,.0f}   {min(cpu[name]):6.2f}   "
                   f"{', '.join(f'{x:.2f}' for x in runs)}")
@@ -135,6 +146,9 @@ def main() -> int:
             print(f"overhead of Dask against the loop, {args.workers} cores "
                   f"(loop time / {args.workers}): {many / (t_loop / args.workers) - 1:+.1%} wall, "
                   f"{min(cpu[args.workers]) / c_loop - 1:+.1%} CPU time")
+            t_threads = min(times[f"loop{args.workers}"])
+            print(f"dask, {args.workers} workers against the loop with {args.workers} threads "
+                  f"per run (one process on {args.workers} cores): {many / t_threads - 1:+.1%} wall")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

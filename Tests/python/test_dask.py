@@ -349,7 +349,8 @@ def test_a_task_keeps_its_recordings_apart(recordings, monkeypatch):
         return original(path, start, stop, column)
 
     monkeypatch.setattr(score_module, "read_samples", flaky)
-    results = score_module.score_ranges(ranges, plan.settings, io_retries=2, backoff=0.01)
+    task_result = score_module.score_ranges(ranges, plan.settings, io_retries=2, backoff=0.01)
+    results = [task_result.range(k) for k in range(len(ranges))]
     assert [r.error is None for r in results] == [True, True, False]
     assert results[2].error == f"'{paths[1]}': RuntimeError: a reader bug"
     assert calls.count(ranges[0].path) == 3  # range 0 read twice (one retry), range 1 once
@@ -357,7 +358,7 @@ def test_a_task_keeps_its_recordings_apart(recordings, monkeypatch):
     assert np.array_equal(got, reference(paths[0]))
     monkeypatch.setattr(score_module, "read_samples", lambda *a, **k: (_ for _ in ()).throw(
         OSError(5, "Input/output error")))
-    (result,) = score_module.score_ranges(ranges[:1], plan.settings, io_retries=1, backoff=0.01)
+    result = score_module.score_ranges(ranges[:1], plan.settings, io_retries=1, backoff=0.01).range(0)
     assert result.error == f"'{paths[0]}': Input/output error (2 attempts)"
 
 

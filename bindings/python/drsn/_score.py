@@ -10,10 +10,11 @@ probes the recordings to plan the ranges). It needs numpy and pyarrow.
   range. Values are converted exactly as ``drsn classify`` converts them
   (:func:`drsn.cli.read_recording`), so a range equals the same slice of the whole
   recording read at once.
-* :func:`score_range` runs the windows ``[first, first + count)`` of one recording with
-  :meth:`drsn.Model.run_windows` on a model cached per process (:func:`cached_model`) and
-  returns one row per window as a :class:`pyarrow.Table` (:func:`result_schema`), or the
-  reason the recording cannot be scored. Problems of the recording (unreadable, wrong
+* :func:`score_ranges` (one task) runs the windows ``[first, first + count)`` of each of
+  its ranges with :meth:`drsn.Model.run_windows` on a model cached per process
+  (:func:`cached_model`) and returns one row per window as one :class:`pyarrow.Table`
+  (:func:`result_schema`), and per range where its rows are or the reason the recording
+  cannot be scored. Problems of the recording (unreadable, wrong
   shape, NaN, too short) are returned, not raised, so that they fail the recording and
   not the job. :func:`score_ranges` (a task: several ranges) also retries an OSError
   and turns anything unexpected into that range's failure, so that one recording's
@@ -28,7 +29,7 @@ import threading
 import time
 import wave
 from collections import OrderedDict
-from typing import IO, Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import IO, Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pyarrow as pa
@@ -87,10 +88,37 @@ class Range(NamedTuple):
 
 
 class RangeResult(NamedTuple):
-    """A task's result: the rows of its windows, or why the recording failed."""
+    """One range's result: the rows of its windows, or why the recording failed."""
 
     table: Optional[pa.Table]
     error: Optional[str]
+
+
+class TaskResult(NamedTuple):
+    """A task's result: the rows of all its ranges that scored, in order, in one table
+    (built once per task: per range it would cost as much as a short range's windows), and
+    per range where its rows are or why it failed."""
+
+    table: pa.Table
+    spans: List[Tuple[int, int]]    # per range: (first row, rows); (0, 0) when it failed
+    errors: List[Optional[str]]     # per range: None, or why the recording failed
+
+    def range(self, k: int) -> RangeResult:
+        """Range k's rows (a zero-copy slice of the table) or its failure."""
+        error = self.errors[k]
+        if error is not None:
+            return RangeResult(None, error)
+        first, rows = self.spans[k]
+        return RangeResult(self.table.slice(first, rows), None)
+
+
+class _Scored(NamedTuple):
+    """What running one range gives before its rows are built."""
+
+    first: int                      # first window
+    scores: np.ndarray              # [count, K] float32: the model's first output
+    taus: Optional[np.ndarray]      # [count, units] with introspection
+    zeroed: Optional[np.ndarray]
 
 
 # ---- reading recordings ------------------------------------------------------------------
@@ -398,43 +426,57 @@ def _introspect(model: Model, signal: np.ndarray, count: int,
     return (np.concatenate(taus).astype(np.float32), np.concatenate(zeroed).astype(np.float32))
 
 
-def score_range(task: Range, settings: Settings) -> RangeResult:
-    """Scores windows ``[task.first, task.first + task.count)`` of ``task.recording``."""
-    try:
-        return RangeResult(_score(task, settings), None)
-    except RecordingError as exc:
-        return RangeResult(None, str(exc))
-    except _errors.Error as exc:  # the library refused this recording's windows
-        return RangeResult(None, f"'{task.recording}': {exc}")
+def _scored_or_error(task: Range, settings: Settings, io_retries: int,
+                     backoff: float) -> Union[_Scored, str]:
+    """Runs one range; a problem of the recording comes back as its message. An OSError
+    is tried again ``io_retries`` times (``backoff`` seconds, then twice as long each
+    time); any other exception is that range's failure too."""
+    for attempt in range(io_retries + 1):
+        try:
+            return _run(task, settings)
+        except RecordingError as exc:
+            return str(exc)
+        except _errors.Error as exc:  # the library refused this recording's windows
+            return f"'{task.recording}': {exc}"
+        except OSError as exc:
+            if attempt == io_retries:
+                return f"'{task.recording}': {exc.strerror or exc} ({io_retries + 1} attempts)"
+            time.sleep(backoff * 2 ** attempt)
+        except Exception as exc:
+            return f"'{task.recording}': {type(exc).__name__}: {exc}"
+    raise AssertionError("unreachable")
 
 
 def score_ranges(tasks: Sequence[Range], settings: Settings, io_retries: int = 2,
-                 backoff: float = 0.2) -> List[RangeResult]:
-    """:func:`score_range` of each range, in order (one Dask task: consecutive ranges of
-    short recordings are scored together, so that a task is worth scheduling).
+                 backoff: float = 0.2) -> TaskResult:
+    """Scores each range, in order: one Dask task (consecutive ranges of short recordings
+    are scored together, so that a task is worth scheduling).
 
     One range's trouble stays with its recording: an OSError (a network file system's
     hiccup, a file that vanished) is retried ``io_retries`` times, ``backoff`` seconds apart
     and then twice as long each time, then reported as that range's failure, and so is
     any other exception (a recording that trips a bug fails, its task-mates are scored)."""
-    results = []
+    done: List[Tuple[Range, _Scored]] = []
+    spans: List[Tuple[int, int]] = []
+    errors: List[Optional[str]] = []
+    rows = 0
     for task in tasks:
-        for attempt in range(io_retries + 1):
-            try:
-                results.append(score_range(task, settings))
-                break
-            except OSError as exc:
-                if attempt == io_retries:
-                    reason = exc.strerror or str(exc)
-                    results.append(RangeResult(None, f"'{task.recording}': {reason} "
-                                                     f"({io_retries + 1} attempts)"))
-                else:
-                    time.sleep(backoff * 2 ** attempt)
-            except Exception as exc:
-                results.append(RangeResult(None, f"'{task.recording}': "
-                                                 f"{type(exc).__name__}: {exc}"))
-                break
-    return results
+        outcome = _scored_or_error(task, settings, io_retries, backoff)
+        if isinstance(outcome, str):
+            spans.append((0, 0))
+            errors.append(outcome)
+        else:
+            n = outcome.scores.shape[0]
+            done.append((task, outcome))
+            spans.append((rows, n))
+            errors.append(None)
+            rows += n
+    return TaskResult(_rows(done, settings), spans, errors)
+
+
+def score_range(task: Range, settings: Settings) -> RangeResult:
+    """Scores windows ``[task.first, task.first + task.count)`` of ``task.recording``."""
+    return score_ranges([task], settings).range(0)
 
 
 def pack(ranges: Sequence[Sequence[Range]], windows: int) -> Tuple[List[List[Range]],
@@ -476,7 +518,9 @@ def _read(task: Range, start: int, stop: Optional[int], column: Optional[int]) -
         raise RecordingError(str(exc).replace(f"'{task.path}'", f"'{task.recording}'")) from None
 
 
-def _score(task: Range, settings: Settings) -> pa.Table:
+def _run(task: Range, settings: Settings) -> _Scored:
+    """Reads a range and runs the model on its windows (RecordingError for a problem of
+    the recording)."""
     model = cached_model(settings.model_path, settings.model_sha256, settings.threads)
     window, hop = settings.window, settings.hop
     if task.count is None:
@@ -499,26 +543,44 @@ def _score(task: Range, settings: Settings) -> pa.Table:
                                          epsilon=settings.epsilon, batch_size=settings.batch_size)
     if logits.shape[0] != count:
         raise RuntimeError(f"run_windows returned {logits.shape[0]} windows for a range of {count}")
-    scores = logits.reshape(count, -1)
+    taus = zeroed = None
+    if settings.introspect:
+        taus, zeroed = _introspect(model, signal, count, settings)
+    return _Scored(first, logits.reshape(count, -1), taus, zeroed)
+
+
+def _rows(done: Sequence[Tuple[Range, _Scored]], settings: Settings) -> pa.Table:
+    """The rows of the ranges that scored, in one table (see :func:`result_schema`)."""
+    schema = result_schema(settings.classes is not None, settings.introspect)
+    if not done:
+        return schema.empty_table()
+    counts = np.array([s.scores.shape[0] for _, s in done], dtype=np.int64)
+    scores = np.concatenate([s.scores for _, s in done])
     probs = _softmax(scores)
     label = probs.argmax(axis=1).astype(np.int32)
-    windows = np.arange(first, first + count, dtype=np.int64)
+    n = scores.shape[0]
+    # window index: each range counts up from its first window
+    offsets = np.repeat(np.cumsum(counts) - counts, counts)
+    firsts = np.repeat(np.array([s.first for _, s in done], dtype=np.int64), counts)
+    windows = firsts + np.arange(n, dtype=np.int64) - offsets
+    recordings = pa.DictionaryArray.from_arrays(
+        pa.array(np.repeat(np.arange(len(done), dtype=np.int32), counts)),
+        pa.array([task.recording for task, _ in done], pa.string()))
     columns: Dict[str, Any] = {
-        "recording": pa.repeat(pa.scalar(task.recording, pa.string()), count),
+        "recording": recordings.cast(pa.string()),
         "window": pa.array(windows, pa.int64()),
-        "start": pa.array(windows * hop, pa.int64()),
+        "start": pa.array(windows * settings.hop, pa.int64()),
         "label": pa.array(label, pa.int32()),
     }
     if settings.classes is not None:
-        names = np.array(settings.classes, dtype=object)
-        columns["label_name"] = pa.array(names[label], pa.string())
-    columns["confidence"] = pa.array(probs[np.arange(count), label].astype(np.float32), pa.float32())
+        names = pa.array(list(settings.classes), pa.string())
+        columns["label_name"] = pa.DictionaryArray.from_arrays(
+            pa.array(label), names).cast(pa.string())
+    columns["confidence"] = pa.array(probs[np.arange(n), label].astype(np.float32), pa.float32())
     columns["outputs"] = _lists(scores)
     if settings.introspect:
-        taus, zeroed = _introspect(model, signal, count, settings)
-        columns["tau_mean"] = _lists(taus)
-        columns["zeroed_fraction"] = _lists(zeroed)
-    schema = result_schema(settings.classes is not None, settings.introspect)
+        columns["tau_mean"] = _lists(np.concatenate([s.taus for _, s in done]))
+        columns["zeroed_fraction"] = _lists(np.concatenate([s.zeroed for _, s in done]))
     return pa.table(columns, schema=schema)
 
 
@@ -536,6 +598,6 @@ def plan_ranges(path: str, absolute: str, info: RecordingInfo, window: int, hop:
             for first in range(0, total, windows_per_task)]
 
 
-__all__: Sequence[str] = ["FORMATS", "METADATA_KEY", "Range", "RangeResult", "RecordingError",
+__all__: Sequence[str] = ["FORMATS", "METADATA_KEY", "Range", "RangeResult", "RecordingError", "TaskResult",
                           "RecordingInfo", "Settings", "cached_model", "file_sha256", "plan_ranges",
                           "probe", "read_samples", "result_schema", "score_range"]

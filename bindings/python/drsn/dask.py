@@ -278,7 +278,8 @@ class Job:
         self._token = uuid.uuid4().hex[:12]
         self._futures: List[Any] = self._submit([list(t) for t in self._tasks], "")
         self._last_use = {t: i for i, places in enumerate(self._where) for t, _ in places}
-        self._done: Dict[int, Any] = {}  # task -> its results (per range: RangeResult or exception)
+        self._done: Dict[int, Any] = {}  # task -> its TaskResult, its exception, or per range
+        #                                  (run again one by one) a RangeResult or exception
 
     def _submit(self, tasks: List[List[Range]], suffix: str) -> List[Any]:
         if not tasks:
@@ -311,7 +312,9 @@ class Job:
                 self._futures[t].release()
                 self._done[t] = self._one_by_one(t) if len(self._tasks[t]) > 1 else exc
         result = self._done[t]
-        return result if isinstance(result, Exception) else result[k]
+        if isinstance(result, Exception):
+            return result
+        return result.range(k) if isinstance(result, _score.TaskResult) else result[k]
 
     def _one_by_one(self, t: int) -> List[Any]:
         """Task t's ranges run again one task each, one after the other: a range that
@@ -320,7 +323,7 @@ class Job:
         for k, r in enumerate(self._tasks[t]):
             (future,) = self._submit([[r]], f"-{t}-alone-{k}")
             try:
-                results.append(future.result()[0])
+                results.append(future.result().range(0))
             except _CANCELLED:
                 raise
             except Exception as exc:
@@ -474,7 +477,9 @@ def _score_partition(item: Any, settings: Settings) -> Any:
         recording, error = item
         return _error_frame(recording, error, settings)
     frames = []
-    for r, result in zip(item, _score.score_ranges(item, settings)):
+    task_result = _score.score_ranges(item, settings)
+    for k, r in enumerate(item):
+        result = task_result.range(k)
         if result.error is not None:
             frames.append(_error_frame(r.recording, result.error, settings))
             continue

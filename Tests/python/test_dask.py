@@ -311,9 +311,8 @@ def test_recording_that_kills_every_worker_fails_alone(recordings, tmp_path):
     import dask
     given = [paths[0], paths[1], str(poison)]
     # Batches of 16 windows, tasks of at most 16: a[0:16] ... a[48:64], then a[64] + b + poison
-    # in one task. Five tasks for two worker threads: Dask queues them on the scheduler
-    # (and the local cluster lets a worker hold only the task it runs), so the worker that
-    # dies takes no other task's attempt with it; allowed-failures 1: two deaths.
+    # in one task. allowed-failures 1: Dask gives a task up after two deaths of its worker
+    # (a task queued on the same worker may be given up too: it is run again alone).
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}), \
             drsn_dask.client_for(workers=2) as c:
         c.register_plugin(Poison(str(poison)))

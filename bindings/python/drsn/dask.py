@@ -77,16 +77,13 @@ __all__ = ["INSTALL_HINT", "WINDOWS_PER_TASK_DEFAULT", "Job", "Outcome", "Plan",
 RETRIES_DEFAULT = 2
 #: Tasks per worker thread a job aims at (see :class:`Job`).
 TASKS_PER_THREAD = 4
-#: Dask settings of the local cluster score() starts. A worker holds only the task it runs
-#: (worker-saturation 1.0: no second task queued on it), so a worker that dies takes no
-#: other task's attempt with it. Less housekeeping on machines whose cores all run
-#: workers: no statistical profiler sampling the workers every 10 ms (it
+#: Dask settings of the local cluster score() starts: less housekeeping on machines whose
+#: cores all run workers. No statistical profiler sampling the workers every 10 ms (it
 #: feeds only the dashboard); the event loops' watchdog tick, the memory monitor (which
 #: restarts a worker over its memory limit) and the dashboard's system monitor at 0.2, 1
 #: and 2 s instead of 20 ms, 100 ms and 0.5 s. Together they take the client process from
 #: about 6% to 2% of a core while the cluster runs.
 LOCAL_CLUSTER_CONFIG = {
-    "distributed.scheduler.worker-saturation": 1.0,
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "200ms",
     "distributed.worker.memory.monitor-interval": "1s",
@@ -257,10 +254,10 @@ class Job:
 
     Iterate it for the :class:`Outcome` of each recording, in order; a task's results are
     released as soon as its last recording has been yielded, so the client holds little
-    more than one recording at a time. A task that fails as a whole (its worker died
-    ``distributed.scheduler.allowed-failures`` + 1 times: a recording that crashes the
-    process) is run again one range per task, one after the other, so that only the
-    culprit fails."""
+    more than one recording at a time. A task that fails as a whole (Dask gave it up
+    after its worker died ``distributed.scheduler.allowed-failures`` + 1 times: a recording
+    that crashes the process, or a task that happened to be queued on the same worker) is
+    run again one range per task, one after the other, so that only the culprit fails."""
 
     def __init__(self, job_plan: Plan, client: "distributed.Client", retries: int = RETRIES_DEFAULT):
         self.plan = job_plan
@@ -308,9 +305,9 @@ class Job:
                 self._done[t] = self._futures[t].result()
             except _CANCELLED:
                 raise
-            except Exception as exc:
+            except Exception:
                 self._futures[t].release()
-                self._done[t] = self._one_by_one(t) if len(self._tasks[t]) > 1 else exc
+                self._done[t] = self._one_by_one(t)
         result = self._done[t]
         if isinstance(result, Exception):
             return result
@@ -318,7 +315,9 @@ class Job:
 
     def _one_by_one(self, t: int) -> List[Any]:
         """Task t's ranges run again one task each, one after the other: a range that
-        takes its worker down again then takes no task-mate's attempt with it."""
+        takes its worker down again then takes no task-mate's attempt with it, and a task
+        that only shared a worker with such a range (Dask counts that worker's death
+        against every task it held) gets another chance."""
         results: List[Any] = []
         for k, r in enumerate(self._tasks[t]):
             (future,) = self._submit([[r]], f"-{t}-alone-{k}")

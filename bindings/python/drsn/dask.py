@@ -82,7 +82,8 @@ TASKS_PER_THREAD = 4
 #: feeds only the dashboard); the event loops' watchdog tick, the memory monitor (which
 #: restarts a worker over its memory limit) and the dashboard's system monitor at 0.2, 1
 #: and 2 s instead of 20 ms, 100 ms and 0.5 s. Together they take the client process from
-#: about 6% to 2% of a core while the cluster runs.
+#: about 6% to 2% of a core while the cluster runs. (The workers' malloc settings: see
+#: drsn._score.keep_buffers.)
 LOCAL_CLUSTER_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "200ms",

@@ -510,6 +510,7 @@ def test_cli_score_names_the_failed_recordings(recordings, corrupt, tmp_path):
     assert "FAILED: " in p.stdout and "scored 3 of 4 recordings" in p.stdout
     table = pq.read_table(out)
     check_equal_to_loop(table, scored)
+    assert pq.ParquetFile(out).metadata.num_row_groups == 1  # rows buffered, not one group each
     assert list(drsn_dask.failures(out)) == [str(d / "nan.npy")]
     lines = summary.read_text().splitlines()
     assert lines[0].split(",")[:4] == ['"recording"', '"windows"', '"label"', '"label_name"']

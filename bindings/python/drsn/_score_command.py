@@ -5,9 +5,9 @@
 
 Plans the job (model check, globs, headers), runs it on a LocalCluster of ``--workers``
 single-threaded processes (default: one per core) or on the cluster at ``--scheduler``,
-shows Dask's progress bar on stderr, writes the rows to ``-o`` (Parquet, written recording
-by recording in order, through a temporary file renamed at the end) and prints one summary
-line per recording. Exit status 1 with one ``drsn: error:`` line naming the recordings that
+shows Dask's progress bar on stderr, writes the rows to ``-o`` (Parquet, in order, in row
+groups of 65536 rows as the recordings complete, through a temporary file renamed at the
+end) and prints one summary line per recording. Exit status 1 with one ``drsn: error:`` line naming the recordings that
 failed; their reasons are in the summary, in ``--summary`` and in the Parquet file's
 metadata (``drsn.dask.failures(path)``).
 """
@@ -29,6 +29,8 @@ WINDOWS_PER_TASK_DEFAULT = 2048
 SUMMARY_ROWS = 20
 #: Failed recordings named in the one-line error before it only counts them.
 ERROR_NAMES = 5
+#: Rows per Parquet row group of ``-o`` (rows are buffered up to this many, in order).
+ROW_GROUP_ROWS = 65536
 
 
 def _short(text: str, width: int = 100) -> str:
@@ -79,9 +81,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         from . import dask as drsn_dask
     except ImportError as exc:
         raise CliError(str(exc)) from None
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from ._score import METADATA_KEY, result_schema
+    from ._score import result_schema
     if args.output is not None and not args.output.endswith(".parquet"):
         raise UsageError(f"-o/--output must name a .parquet file, got '{args.output}'")
     if args.summary is not None and not args.summary.endswith((".parquet", ".csv")):
@@ -105,6 +108,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     failed: List[Dict[str, Any]] = []
     windows = 0
     writer = None
+    pending: List[Any] = []  # rows not written yet: written in row groups of ROW_GROUP_ROWS
+    pending_rows = 0
     partial = None if args.output is None else args.output + ".partial"
     seconds = 0.0
     try:
@@ -129,9 +134,13 @@ def cmd_score(args: argparse.Namespace) -> int:
                                  "share": None, "mean_confidence": None, "error": outcome.error})
                     continue
                 if partial is not None:
-                    if writer is None:
-                        writer = pq.ParquetWriter(partial, outcome.table.schema)
-                    writer.write_table(outcome.table)
+                    pending.append(outcome.table)
+                    pending_rows += outcome.table.num_rows
+                    if pending_rows >= ROW_GROUP_ROWS:
+                        if writer is None:
+                            writer = pq.ParquetWriter(partial, outcome.table.schema)
+                        writer.write_table(pa.concat_tables(pending), row_group_size=pending_rows)
+                        pending, pending_rows = [], 0
                 windows += outcome.table.num_rows
                 rows.extend(drsn_dask.summarize(outcome.table).to_pylist())
             seconds = time.perf_counter() - t0
@@ -139,6 +148,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             if writer is None:
                 writer = pq.ParquetWriter(partial, result_schema(settings.classes is not None,
                                                                  settings.introspect))
+            if pending:
+                writer.write_table(pa.concat_tables(pending), row_group_size=pending_rows)
             meta = drsn_dask._metadata(job_plan, failed)
             writer.add_key_value_metadata({k.decode(): v.decode() for k, v in meta.items()})
             writer.close()
@@ -160,7 +171,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.output is not None:
         print(f"wrote {args.output} ({windows} rows)", file=sys.stderr)
     if args.summary is not None:
-        import pyarrow as pa
         _write_summary(args.summary, pa.Table.from_pylist(rows))
     if failed:
         names = ", ".join(f["recording"] for f in failed[:ERROR_NAMES])

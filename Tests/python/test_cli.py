@@ -346,7 +346,7 @@ def test_version_and_help():
     assert drsn.library_version() in p.stdout
     p = drsn_cli("--help")
     assert_ok(p)
-    for cmd in ("inspect", "run", "classify", "bench"):
+    for cmd in ("inspect", "run", "classify", "score", "bench"):
         assert cmd in p.stdout
 
 

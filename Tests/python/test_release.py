@@ -176,7 +176,8 @@ def test_wheel_name_and_layout(wheel):
     assert f"Tag: py3-none-manylinux_{match.group(1)}_{match.group(2)}_{ARCH}" in meta
     assert not [n for n in names if ".data/" in n], names           # nothing in purelib/platlib data dirs
     assert {"drsn/__init__.py", "drsn/py.typed", "drsn/libdrsn.so"} <= set(names)
-    assert "Provides-Extra: onnxruntime" in metadata
+    assert "Provides-Extra: onnxruntime" in metadata and "Provides-Extra: dask" in metadata
+    assert {"drsn/dask.py", "drsn/_score.py", "drsn/_score_command.py"} <= set(names)
     assert library[:4] == b"\x7fELF"
 
 

@@ -6,6 +6,8 @@ also ``python3 -m drsn``).
     drsn classify MODEL.onnx RECORDING.(npy|csv|wav) --window 2048 --hop 1024
                   [--classes classes.json] [--no-normalize] [--introspect]
                   [--progress | --no-progress]
+    drsn score    MODEL.onnx 'recordings/*.npy' [-o results.parquet] [--scheduler ADDRESS]
+                  [--workers N] [--window W --hop H] [--classes classes.json]
     drsn bench    MODEL.onnx [--batch 1,64] [--threads 1,2] [--quick]
     drsn monitor  MODEL.onnx [RECORDING.(wav|npy|csv) | -] --window 2048 --hop 512
                   [--classes classes.json] [--channels N --format f32|s16] [--rate HZ]
@@ -274,6 +276,12 @@ def _read_wav(path: str) -> np.ndarray:
             raw = w.readframes(frames)
     except (wave.Error, EOFError) as exc:
         raise CliError(f"'{path}': not a PCM .wav file ({exc})") from None
+    return decode_pcm(raw, width, channels, path)
+
+
+def decode_pcm(raw: bytes, width: int, channels: int, path: str) -> np.ndarray:
+    """Interleaved little-endian PCM frames of a .wav file as float64 [channels, frames],
+    scaled to [-1, 1)."""
     if width == 1:
         data = (np.frombuffer(raw, np.uint8).astype(np.float64) - 128.0) / 128.0
     elif width == 2:
@@ -926,6 +934,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="windows that may wait to share a batch (latency bound; default 0)")
     p.set_defaults(fn=cmd_monitor)
 
+    from ._score_command import add_parser as add_score
+    add_score(sub, _positive_int, ZSCORE_EPSILON_DEFAULT, WINDOW_BATCH_DEFAULT)
+
     p = sub.add_parser("bench", help="time drsn (and onnxruntime when installed)")
     common(p, threads=False)
     p.add_argument("--batch", type=_int_list, default=[1, 64], help="batch sizes, e.g. 1,64")
@@ -993,7 +1004,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"drsn {__version__} (binding), libdrsn {library_version()} at {library_path()}{isa}")
             return 0
         if args.command is None:
-            raise UsageError(f"choose a command: inspect, run, classify, monitor, bench or quantize (see `{PROG} --help`)")
+            raise UsageError(f"choose a command: inspect, run, classify, monitor, score, bench or quantize "
+                             f"(see `{PROG} --help`)")
         if getattr(args, "hop", None) is None and args.command in ("classify", "monitor"):
             args.hop = args.window
         command: Callable[[argparse.Namespace], int] = args.fn

@@ -181,18 +181,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
-def add_parser(sub: Any, positive_int: Any, epsilon_default: float, batch_default: int) -> None:
-    """Adds ``drsn score`` to the CLI's subcommands (``sub``: its subparsers)."""
+def add_parser(sub: Any, int_at_least: Any, epsilon_default: float, batch_default: int) -> None:
+    """Adds ``drsn score`` to the CLI's subcommands (``sub``: its subparsers; ``int_at_least``:
+    the CLI's integer argument type, ``int_at_least(n)`` accepting integers >= n)."""
+    positive_int = int_at_least(1)
     p = sub.add_parser("score", help="score many recordings on Dask (local processes or a cluster)")
     p.add_argument("model", help="ONNX model file")
     p.add_argument("recordings", nargs="+", metavar="RECORDING",
@@ -222,7 +214,7 @@ def add_parser(sub: Any, positive_int: Any, epsilon_default: float, batch_defaul
     p.add_argument("--column", type=int, default=None, help="use only this channel / column (0-based)")
     p.add_argument("--introspect", action="store_true",
                    help="also the mean tau and zeroed fraction per shrinkage unit, per window")
-    p.add_argument("--retries", type=_count, default=2,
+    p.add_argument("--retries", type=int_at_least(0), default=2,
                    help="times reading a range is tried again after an I/O error (default 2)")
     p.add_argument("--progress", action="store_true",
                    help="always show Dask's progress bar on stderr (default: on a terminal)")

@@ -71,14 +71,20 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: an integer >= ``minimum``, else a one-line error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
+        return value
+    return parse
+
+
+_positive_int = int_at_least(1)
 
 
 def _load_model(path: str, threads: Optional[int]) -> Model:
@@ -935,7 +941,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_monitor)
 
     from ._score_command import add_parser as add_score
-    add_score(sub, _positive_int, ZSCORE_EPSILON_DEFAULT, WINDOW_BATCH_DEFAULT)
+    add_score(sub, int_at_least, ZSCORE_EPSILON_DEFAULT, WINDOW_BATCH_DEFAULT)
 
     p = sub.add_parser("bench", help="time drsn (and onnxruntime when installed)")
     common(p, threads=False)

@@ -18,9 +18,12 @@ import onnx
 import onnx.defs
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+from onnxruntime.capi.onnxruntime_pybind11_state import NotImplemented as OrtNotImplemented
 
 import drsn
-from oracle import away_from_zero, check, i64, integers, make_model, node, ort_run, ort_session, uniform, with_zeros
+from oracle import (ATOL, away_from_zero, check, compare, i64, integers, make_feeds, make_model, node, ort_run,
+                    ort_session, uniform, with_zeros)
 
 pytestmark = pytest.mark.usefixtures("needs_library")
 
@@ -495,20 +498,14 @@ def test_operator_version(op, opset):
     model, gen = MODELS[op](opset), GENERATORS.get(op, uniform())
     try:
         ort_session(model.SerializeToString())
-    except NotImplementedError_ as exc:  # onnxruntime has no kernel at this opset (QuantizeLinear-28)
+    except OrtNotImplemented as exc:  # onnxruntime has no kernel at this opset (QuantizeLinear-28)
         check_with_onnx_reference(model, gen, str(exc))
         return
     check(model, gen=gen)
 
 
-NotImplementedError_ = __import__("onnxruntime").capi.onnxruntime_pybind11_state.NotImplemented
-
-
 def check_with_onnx_reference(model, gen, why: str) -> None:
     """ONNX's reference evaluator as the oracle where onnxruntime lacks the opset."""
-    from onnx.reference import ReferenceEvaluator
-
-    from oracle import ATOL, compare, make_feeds
     assert "NOT_IMPLEMENTED" in why, why
     rng = np.random.default_rng(0)
     reference = ReferenceEvaluator(model)

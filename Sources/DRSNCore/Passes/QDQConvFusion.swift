@@ -26,11 +26,12 @@ enum QDQConvFusion {
         func constant(_ node: Node, _ i: Int) -> Tensor? {
             i < node.inputs.count && !node.inputs[i].isEmpty ? graph.constants[node.inputs[i]] : nil
         }
-        func scalarParams(_ n: Node) -> (scale: Tensor, zp: Tensor)? {
+        /// The constant scalar scale of a Q/DQ node with a constant 8-bit scalar zero point.
+        func scalarScale(_ n: Node) -> Float? {
             guard let s = constant(n, 1), let z = constant(n, 2), s.count == 1, z.count == 1,
                   z.dtype == .uint8 || z.dtype == .int8, s.dtype.isFloatingPoint else { return nil }
             if case .int(let b)? = n.attributes["block_size"], b != 0 { return nil }
-            return (s, z)
+            return s.floatValues[0]
         }
         var remove = Set<Int>()
         for (c, conv) in graph.nodes.enumerated() where conv.opType == "Conv" && conv.domain.isEmpty {
@@ -38,11 +39,11 @@ enum QDQConvFusion {
                   let dqx = node(conv.inputs[0], "DequantizeLinear"), let dqw = node(conv.inputs[1], "DequantizeLinear"),
                   let codes = dqx.inputs.first, graph.constants[codes] == nil,
                   let source = producer[codes], ["QuantizeLinear", "QLinearConv"].contains(graph.nodes[source].opType),
-                  let (xs, xz) = scalarParams(dqx),
+                  let xs = scalarScale(dqx),
                   let y = conv.outputs.first, uses[y] == 1, !graphOutputs.contains(y),
                   let qi = consumer[y], graph.nodes[qi].opType == "QuantizeLinear", graph.nodes[qi].domain.isEmpty,
                   graph.nodes[qi].inputs.first == y,
-                  let (ys, yz) = scalarParams(graph.nodes[qi]),
+                  scalarScale(graph.nodes[qi]) != nil,
                   let w = constant(dqw, 0), w.dtype == .int8 || w.dtype == .uint8, w.shape.count >= 3,
                   let ws = constant(dqw, 1), let wz = constant(dqw, 2), wz.dtype == w.dtype,
                   ws.dtype.isFloatingPoint, ws.count == wz.count, ws.shape.count <= 1
@@ -58,15 +59,12 @@ enum QDQConvFusion {
                 guard let dqb = node(conv.inputs[2], "DequantizeLinear"), let b = constant(dqb, 0), b.dtype == .int32,
                       b.count == m, let bs = constant(dqb, 1), bs.count == 1 || bs.count == m,
                       constant(dqb, 2).map({ $0.intValues.allSatisfy { $0 == 0 } }) ?? (dqb.inputs.count < 3 || dqb.inputs[2].isEmpty),
-                      biasScaleMatches(bs.floatValues, xs.floatValues[0], ws.floatValues, m)
+                      biasScaleMatches(bs.floatValues, xs, ws.floatValues, m)
                 else { continue }
                 inputs.append(dqb.inputs[0])
             }
-            _ = (xz, yz)
-            var fused = Node(name: conv.name, opType: "QLinearConv", inputs: inputs, outputs: graph.nodes[qi].outputs,
-                             attributes: conv.attributes)
-            fused.fusedActivation = .none
-            graph.nodes[c] = fused
+            graph.nodes[c] = Node(name: conv.name, opType: "QLinearConv", inputs: inputs,
+                                  outputs: graph.nodes[qi].outputs, attributes: conv.attributes)
             remove.insert(qi)
         }
         graph.nodes = graph.nodes.enumerated().filter { !remove.contains($0.offset) }.map(\.element)
